@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module graph (DESIGN.md): EncoreMath <- EncoreData <- ... ; EncoreCharts stands alone; `encore` is the thin CLI.
+let package = Package(
+    name: "encore",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "encore", targets: ["encore"]),
+        .library(name: "EncoreMath", targets: ["EncoreMath"]),
+        .library(name: "EncoreData", targets: ["EncoreData"]),
+        .library(name: "EncoreCharts", targets: ["EncoreCharts"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "EncoreMath", dependencies: ["CBLAS"]),
+        .target(name: "EncoreData", dependencies: ["EncoreMath"]),
+        .target(name: "EncoreCharts"),
+        .executableTarget(
+            name: "encore",
+            dependencies: [
+                "EncoreMath", "EncoreData", "EncoreCharts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EncoreMathTests", dependencies: ["EncoreMath"]),
+        .testTarget(name: "EncoreDataTests", dependencies: ["EncoreData", "EncoreMath"]),
+        .testTarget(name: "EncoreChartsTests", dependencies: ["EncoreCharts"]),
+        .testTarget(name: "EncoreCLITests", dependencies: ["EncoreData"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,325 @@
+// A streaming, byte-level reader of delimited text (RFC 4180): quoted fields with embedded
+// delimiters, newlines and doubled quotes; LF, CRLF or CR line ends; a UTF-8 BOM; a missing final
+// newline. It reads fixed-size blocks, so memory is bounded by the longest record, never by the
+// file. One pass, O(bytes).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How a delimited file is split into fields.
+public struct DelimitedFormat: Sendable, Equatable {
+    public var delimiter: UInt8
+    /// Whether `"` starts a quoted field (RFC 4180). Off for formats that never quote.
+    public var quoting: Bool
+
+    public init(delimiter: UInt8, quoting: Bool = true) {
+        self.delimiter = delimiter
+        self.quoting = quoting
+    }
+
+    public static let tab = DelimitedFormat(delimiter: UInt8(ascii: "\t"))
+    public static let comma = DelimitedFormat(delimiter: UInt8(ascii: ","))
+    public static let semicolon = DelimitedFormat(delimiter: UInt8(ascii: ";"))
+    public static let pipe = DelimitedFormat(delimiter: UInt8(ascii: "|"))
+
+    /// Parses `tab`, `comma`, `semicolon`, `pipe`, `\t` or a single ASCII character.
+    public static func named(_ name: String) -> DelimitedFormat? {
+        switch name.lowercased() {
+        case "tab", "\\t", "\t", "tsv": return .tab
+        case "comma", ",", "csv": return .comma
+        case "semicolon", ";": return .semicolon
+        case "pipe", "|": return .pipe
+        default:
+            guard name.utf8.count == 1, let b = name.utf8.first, b < 128, b != UInt8(ascii: "\""),
+                  b != UInt8(ascii: "\n"), b != UInt8(ascii: "\r")
+            else { return nil }
+            return DelimitedFormat(delimiter: b)
+        }
+    }
+}
+
+/// The location of one field inside the reader's buffer.
+public struct FieldSpan: Sendable {
+    public var start: Int
+    public var end: Int
+    /// The field was quoted and contains doubled quotes that must be collapsed.
+    public var escaped: Bool
+}
+
+/// One record of a delimited file, valid only inside the callback that receives it.
+public struct DelimitedRecord {
+    public let base: UnsafePointer<UInt8>
+    public let spans: [FieldSpan]
+    /// 1-based line where the record starts.
+    public let line: Int
+    let lineStart: Int
+
+    @inline(__always) public var count: Int { spans.count }
+
+    /// 1-based byte column of field `i` (on the record's first line).
+    public func column(_ i: Int) -> Int {
+        guard i < spans.count else { return max(1, (spans.last?.end ?? lineStart) - lineStart + 1) }
+        return max(1, spans[i].start - lineStart + 1)
+    }
+
+    /// The raw bytes of field `i` (doubled quotes of an escaped field are still doubled).
+    @inline(__always)
+    public func rawBytes(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        let s = spans[i]
+        return UnsafeBufferPointer(start: base + s.start, count: s.end - s.start)
+    }
+
+    /// Field `i` with doubled quotes collapsed, as bytes.
+    public func bytes(_ i: Int) -> [UInt8] {
+        let raw = rawBytes(i)
+        guard spans[i].escaped else { return Array(raw) }
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var j = 0
+        while j < raw.count {
+            let b = raw[j]
+            out.append(b)
+            if b == UInt8(ascii: "\""), j + 1 < raw.count, raw[j + 1] == UInt8(ascii: "\"") { j += 2 } else { j += 1 }
+        }
+        return out
+    }
+
+    /// Field `i` decoded as UTF-8, falling back to Latin-1 when the bytes are not valid UTF-8.
+    public func string(_ i: Int) -> String {
+        if spans[i].escaped { return TextDecoding.decode(bytes(i)[...]) }
+        return TextDecoding.decode(rawBytes(i))
+    }
+
+    /// Field `i` with surrounding spaces removed.
+    public func trimmedString(_ i: Int) -> String {
+        let s = string(i)
+        return String(s.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}
+
+/// Streams the records of one delimited file.
+public final class DelimitedReader {
+    public let path: String
+    public let format: DelimitedFormat
+    private let fd: Int32
+    private var buffer: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var filled = 0
+    private var eof = false
+    private var atFileStart = true
+    private var spans: [FieldSpan] = []
+    /// Bytes read so far (for progress reporting).
+    public private(set) var bytesRead: Int = 0
+    /// Size of the file in bytes, or nil when it cannot be known (a pipe).
+    public let fileSize: Int?
+
+    public init(path: String, format: DelimitedFormat, blockSize: Int = 1 << 22) throws {
+        self.path = path
+        self.format = format
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw DataError(file: path, problem: .missingFile) }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            throw DataError(file: path, problem: .unreadable("it is a directory"))
+        }
+        fileSize = (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw DataError(file: path, problem: .unreadable(String(cString: strerror(errno))))
+        }
+        self.fd = fd
+        capacity = max(blockSize, 64)
+        buffer = .allocate(capacity: capacity)
+        spans.reserveCapacity(32)
+    }
+
+    deinit {
+        close(fd)
+        buffer.deallocate()
+    }
+
+    /// Reads until the buffer holds more data or the file ends. Keeps bytes from `keepFrom` on.
+    private func refill(keepFrom: Int) throws {
+        let keep = filled - keepFrom
+        if keepFrom > 0 && keep > 0 { memmove(buffer, buffer + keepFrom, keep) }
+        filled = keep
+        if filled == capacity {
+            let newCapacity = capacity * 2
+            let newBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            newBuffer.update(from: buffer, count: filled)
+            buffer.deallocate()
+            buffer = newBuffer
+            capacity = newCapacity
+        }
+        while filled < capacity {
+            let n = read(fd, buffer + filled, capacity - filled)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DataError(file: path, problem: .unreadable(String(cString: strerror(errno))))
+            }
+            if n == 0 { eof = true; break }
+            filled += n
+            bytesRead += n
+            if filled >= capacity / 2 { break }
+        }
+        if atFileStart && filled >= 2 {
+            if (buffer[0] == 0xFF && buffer[1] == 0xFE) || (buffer[0] == 0xFE && buffer[1] == 0xFF) {
+                throw DataError(file: path, line: 1, column: 1, problem: .unsupportedEncoding("UTF-16"))
+            }
+        }
+        if atFileStart && (filled >= 3 || eof) {
+            atFileStart = false
+            if filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
+                memmove(buffer, buffer + 3, filled - 3)
+                filled -= 3
+            }
+        }
+    }
+
+    /// Calls `body` for every non-empty record of the file, in order.
+    public func forEachRecord(_ body: (DelimitedRecord) throws -> Void) throws {
+        let delimiter = format.delimiter
+        let quoting = format.quoting
+        let quote = UInt8(ascii: "\"")
+        let lf = UInt8(ascii: "\n")
+        let cr = UInt8(ascii: "\r")
+        var line = 1
+        var pos = 0
+        try refill(keepFrom: 0)
+
+        recordLoop: while true {
+            // Parse one record starting at `pos`. On running out of bytes, refill and restart it.
+            let recordStart = pos
+            var p = pos
+            var newlines = 0
+            var lineStart = pos
+            spans.removeAll(keepingCapacity: true)
+            var needMore = false
+            var fieldStart = p
+            var recordEnded = false
+            let end = filled
+            let buf = buffer
+
+            fieldLoop: while true {
+                if p >= end {
+                    if !eof { needMore = true; break fieldLoop }
+                    // End of file terminates the record (missing final newline).
+                    spans.append(FieldSpan(start: fieldStart, end: p, escaped: false))
+                    recordEnded = true
+                    break fieldLoop
+                }
+                if quoting && buf[p] == quote && p == fieldStart {
+                    // Quoted field.
+                    var q = p + 1
+                    var escaped = false
+                    var closed = false
+                    while q < end {
+                        let c = buf[q]
+                        if c == quote {
+                            if q + 1 < end {
+                                if buf[q + 1] == quote { escaped = true; q += 2; continue }
+                                closed = true
+                                break
+                            } else if eof {
+                                closed = true
+                                break
+                            } else {
+                                break  // cannot tell yet whether the quote is doubled
+                            }
+                        }
+                        if c == lf { newlines += 1 }
+                        q += 1
+                    }
+                    if !closed {
+                        if !eof || q < end { needMore = true; break fieldLoop }
+                        throw DataError(file: path, line: line, column: fieldStart - lineStart + 1, problem: .malformedQuote)
+                    }
+                    let span = FieldSpan(start: p + 1, end: q, escaped: escaped)
+                    p = q + 1
+                    if p >= end {
+                        if !eof { needMore = true; break fieldLoop }
+                        spans.append(span)
+                        recordEnded = true
+                        break fieldLoop
+                    }
+                    let c = buf[p]
+                    if c == delimiter {
+                        spans.append(span)
+                        p += 1
+                        fieldStart = p
+                        continue fieldLoop
+                    } else if c == lf {
+                        spans.append(span)
+                        p += 1
+                        recordEnded = true
+                        break fieldLoop
+                    } else if c == cr {
+                        if p + 1 >= end && !eof { needMore = true; break fieldLoop }
+                        spans.append(span)
+                        p += (p + 1 < end && buf[p + 1] == lf) ? 2 : 1
+                        recordEnded = true
+                        break fieldLoop
+                    } else {
+                        throw DataError(file: path, line: line + newlines, column: p - lineStart + 1, problem: .malformedQuote)
+                    }
+                }
+                // Unquoted field: scan to the next delimiter or line end.
+                var q = p
+                while q < end {
+                    let c = buf[q]
+                    if c == delimiter || c == lf || c == cr { break }
+                    q += 1
+                }
+                if q >= end {
+                    if !eof { needMore = true; break fieldLoop }
+                    spans.append(FieldSpan(start: fieldStart, end: q, escaped: false))
+                    p = q
+                    recordEnded = true
+                    break fieldLoop
+                }
+                let c = buf[q]
+                spans.append(FieldSpan(start: fieldStart, end: q, escaped: false))
+                if c == delimiter {
+                    p = q + 1
+                    fieldStart = p
+                    continue fieldLoop
+                }
+                if c == cr {
+                    if q + 1 >= end && !eof { needMore = true; break fieldLoop }
+                    p = q + ((q + 1 < end && buf[q + 1] == lf) ? 2 : 1)
+                } else {
+                    p = q + 1
+                }
+                recordEnded = true
+                break fieldLoop
+            }
+
+            if needMore {
+                // Shift the partial record to the front, read more, and parse it again.
+                let shift = recordStart
+                try refill(keepFrom: recordStart)
+                _ = shift
+                pos = 0
+                lineStart = 0
+                continue recordLoop
+            }
+            _ = lineStart
+            if recordEnded {
+                let isBlank = spans.count == 1 && spans[0].start == spans[0].end && !(recordStart < filled && buf[recordStart] == quote)
+                if !isBlank {
+                    let record = DelimitedRecord(base: UnsafePointer(buf), spans: spans, line: line, lineStart: recordStart)
+                    try body(record)
+                }
+                line += 1 + newlines
+                pos = p
+                if pos >= filled {
+                    if eof { return }
+                    try refill(keepFrom: pos)
+                    pos = 0
+                    if filled == 0 && eof { return }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+// The shared core of every play-log loader: stream a delimited file, pick the user, item,
+// value and timestamp columns, intern ids, parse counts, and report bad lines strictly or
+// leniently. O(bytes) time; memory O(rows + distinct ids).
+import EncoreMath
+
+/// Options every loader takes.
+public struct LoadOptions: Sendable {
+    /// Skip bad lines (and count them per reason) instead of stopping at the first one.
+    public var lenient: Bool
+    /// Draw a progress bar on stderr when it is a terminal.
+    public var progress: Bool
+
+    public init(lenient: Bool = false, progress: Bool = ProgressReporter.stderrIsTerminal) {
+        self.lenient = lenient
+        self.progress = progress
+    }
+}
+
+/// Which fields of a play-log record hold what, and how they are named in messages.
+public struct PlayLogLayout: Sendable {
+    public var user: Int
+    public var item: Int
+    /// nil: every row counts as one play (implicit data).
+    public var value: Int?
+    public var timestamp: Int?
+    /// Exact number of fields each line must have, or nil for "at least enough".
+    public var exactFields: Int?
+    public var userName = "user"
+    public var itemName = "item"
+    public var valueName = "plays"
+    public var timestampName = "timestamp"
+
+    public init(user: Int, item: Int, value: Int?, timestamp: Int? = nil, exactFields: Int? = nil) {
+        self.user = user
+        self.item = item
+        self.value = value
+        self.timestamp = timestamp
+        self.exactFields = exactFields
+    }
+
+    var minimumFields: Int { [user, item, value ?? 0, timestamp ?? 0].max()! + 1 }
+}
+
+/// Interned ids and rows accumulated over one or more play-log files.
+public struct PlayLogAccumulator {
+    public var users = ByteInterner(expected: 1 << 12)
+    public var items = ByteInterner(expected: 1 << 12)
+    public var builder: InteractionBuilder
+    public var problems: ProblemLog
+    public var report: LoadReport
+
+    public init(format: String, options: LoadOptions, hasTimestamps: Bool = false) {
+        builder = InteractionBuilder(hasTimestamps: hasTimestamps)
+        problems = ProblemLog(lenient: options.lenient)
+        report = LoadReport(format: format)
+    }
+
+    /// Reads one play-log file. `isHeader` decides whether the first record is a header.
+    public mutating func read(
+        path: String, format: DelimitedFormat, layout: PlayLogLayout, options: LoadOptions,
+        isHeader: (DelimitedRecord) -> Bool = { _ in false }
+    ) throws {
+        let reader = try DelimitedReader(path: path, format: format)
+        report.files.append(path)
+        let progress = ProgressReporter(label: "reading \(lastPathComponent(path))", total: Double(reader.fileSize ?? 0),
+                                        enabled: options.progress && reader.fileSize != nil)
+        defer { progress.finish() }
+        var first = true
+        var dataRows = 0
+        let minimum = layout.minimumFields
+        try reader.forEachRecord { record in
+            if first {
+                first = false
+                if isHeader(record) { return }
+            }
+            dataRows += 1
+            report.rowsRead += 1
+            if dataRows & 0xFFFF == 0 { progress.update(Double(reader.bytesRead)) }
+            if let exact = layout.exactFields, record.count != exact {
+                try problems.record(DataError(file: path, line: record.line, column: record.column(min(record.count, exact)),
+                                              problem: .wrongColumnCount(expected: exact, found: record.count)))
+                return
+            }
+            if record.count < minimum {
+                try problems.record(DataError(file: path, line: record.line, column: record.column(record.count),
+                                              problem: .wrongColumnCount(expected: minimum, found: record.count)))
+                return
+            }
+            let value: Double
+            if let vc = layout.value {
+                switch PlayCountParser.parse(record.rawBytes(vc)) {
+                case .success(let v): value = v
+                case .failure(let problem):
+                    try problems.record(DataError(file: path, line: record.line, column: record.column(vc), field: layout.valueName, problem: problem))
+                    return
+                }
+            } else {
+                value = 1
+            }
+            var timestamp: Int64 = 0
+            if let tc = layout.timestamp {
+                guard let t = PlayCountParser.parseInteger(record.rawBytes(tc)) else {
+                    try problems.record(DataError(file: path, line: record.line, column: record.column(tc), field: layout.timestampName,
+                                                  problem: .invalidTimestamp(record.string(tc))))
+                    return
+                }
+                timestamp = t
+            }
+            let userBytes = record.rawBytes(layout.user)
+            let itemBytes = record.rawBytes(layout.item)
+            if isBlank(userBytes) {
+                try problems.record(DataError(file: path, line: record.line, column: record.column(layout.user), field: layout.userName, problem: .emptyIdentifier))
+                return
+            }
+            if isBlank(itemBytes) {
+                try problems.record(DataError(file: path, line: record.line, column: record.column(layout.item), field: layout.itemName, problem: .emptyIdentifier))
+                return
+            }
+            let u: Int32
+            let i: Int32
+            if record.spans[layout.user].escaped {
+                let b = record.bytes(layout.user)
+                u = b.withUnsafeBufferPointer { users.intern($0) }
+            } else {
+                u = users.intern(userBytes)
+            }
+            if record.spans[layout.item].escaped {
+                let b = record.bytes(layout.item)
+                i = b.withUnsafeBufferPointer { items.intern($0) }
+            } else {
+                i = items.intern(itemBytes)
+            }
+            builder.append(user: u, item: i, plays: value, timestamp: timestamp)
+            report.rowsAccepted += 1
+        }
+        if dataRows == 0 {
+            throw DataError(file: path, problem: .emptyFile)
+        }
+        if report.rowsAccepted == 0 {
+            throw DataError(file: path, problem: .inconsistent("no valid rows: every line was skipped (\(problems.skipped.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")))"))
+        }
+    }
+
+    /// Builds the matrix with the interned ids.
+    public mutating func finish() -> InteractionMatrix {
+        let (matrix, duplicates) = builder.build(users: IDMap(users.strings()), items: IDMap(items.strings()))
+        report.duplicatesMerged = duplicates
+        report.skipped = problems.skipped
+        return matrix
+    }
+}
+
+@inline(__always) func isBlank(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    for c in b where c != 0x20 && c != 0x09 { return false }
+    return true
+}
+
+func lastPathComponent(_ path: String) -> String {
+    path.split(separator: "/").last.map(String.init) ?? path
+}
+
+/// Joins a directory and a file name.
+func joinPath(_ dir: String, _ name: String) -> String {
+    dir.hasSuffix("/") ? dir + name : dir + "/" + name
+}

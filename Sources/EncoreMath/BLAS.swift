@@ -1,0 +1,32 @@
+// Thin bridge to OpenBLAS (CBLAS system library). Encore runs its own parallel loops, so BLAS is
+// set to one thread by default (`BLAS.setThreads`) to avoid oversubscribing the cores.
+import CBLAS
+
+/// Entry points into OpenBLAS used by Encore's numeric code.
+public enum BLAS {
+    /// Sets the number of threads OpenBLAS may use for one call.
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(max(1, n)))
+    }
+
+    /// C = alpha * op(A) * op(B) + beta * C for row-major Float32 matrices.
+    /// A is m×k (or k×m when transA), B is k×n (or n×k when transB), C is m×n.
+    public static func sgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor,
+            transA ? CblasTrans : CblasNoTrans,
+            transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Dot product of two Float32 vectors of length n.
+    public static func sdot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(Int32(n), x, 1, y, 1)
+    }
+}

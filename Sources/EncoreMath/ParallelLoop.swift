@@ -1,0 +1,53 @@
+// The single parallel-loop helper of Encore: DispatchQueue.concurrentPerform over contiguous
+// chunks. Chunks are fixed by (count, chunks), never by timing, so any per-chunk result that is
+// combined in chunk order is deterministic.
+import Foundation
+
+/// Deterministic chunked parallel loops over an index range.
+public enum ParallelLoop {
+    /// Number of worker threads to use by default (the active processor count).
+    public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Calls `body(chunkIndex, range)` for `chunks` contiguous pieces of 0..<count, in parallel.
+    public static func forEachChunk(
+        count: Int,
+        chunks requested: Int = defaultWorkers,
+        _ body: (Int, Range<Int>) -> Void
+    ) {
+        guard count > 0 else { return }
+        let chunks = max(1, min(requested, count))
+        if chunks == 1 {
+            body(0, 0..<count)
+            return
+        }
+        // Each chunk touches its own range; callers own the data race freedom of what they write.
+        withoutActuallyEscaping(body) { escapable in
+            nonisolated(unsafe) let work = escapable
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = count * c / chunks
+                let hi = count * (c + 1) / chunks
+                work(c, lo..<hi)
+            }
+        }
+    }
+
+    /// Maps each chunk to a value and returns the values in chunk order.
+    public static func mapChunks<T>(
+        count: Int,
+        chunks requested: Int = defaultWorkers,
+        _ body: (Range<Int>) -> T
+    ) -> [T] {
+        let chunks = max(1, min(requested, max(count, 1)))
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: chunks)
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        if count == 0 { return [] }
+        forEachChunk(count: count, chunks: chunks) { c, range in
+            results[c] = body(range)
+        }
+        return results.compactMap { $0 }
+    }
+}

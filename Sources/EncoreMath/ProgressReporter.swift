@@ -1,0 +1,39 @@
+// Progress for long work (import, generate, fit): a one-line bar on stderr, drawn only when
+// stderr is a terminal and at most ten times a second, so logs and pipes stay clean.
+import Foundation
+
+/// A throttled progress line on stderr, silent when stderr is not a terminal.
+public final class ProgressReporter: @unchecked Sendable {
+    private let label: String
+    private let total: Double
+    private let enabled: Bool
+    private var lastDraw = Date.distantPast
+    private var drewSomething = false
+
+    public init(label: String, total: Double, enabled: Bool = ProgressReporter.stderrIsTerminal) {
+        self.label = label
+        self.total = max(total, 1)
+        self.enabled = enabled
+    }
+
+    public static var stderrIsTerminal: Bool { isatty(2) == 1 }
+
+    public func update(_ done: Double) {
+        guard enabled else { return }
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = now
+        let fraction = min(1, max(0, done / total))
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let line = "\r\(label) [\(bar)] \(Int(fraction * 100))%"
+        FileHandle.standardError.write(Data(line.utf8))
+        drewSomething = true
+    }
+
+    public func finish() {
+        guard enabled, drewSomething else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
