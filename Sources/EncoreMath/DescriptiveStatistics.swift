@@ -38,6 +38,15 @@ public struct DescriptiveStatistics: Codable, Sendable, Equatable {
         p99 = Self.quantile(sorted: sorted, 0.99)
     }
 
+    public func encode(to encoder: Encoder) throws {
+        // NaN (an empty sample, or the deviation of one value) is written as null: JSON has no NaN.
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(count, forKey: .count)
+        func put(_ v: Double, _ k: CodingKeys) throws { if v.isNaN { try c.encodeNil(forKey: k) } else { try c.encode(v, forKey: k) } }
+        try put(mean, .mean); try put(std, .std); try put(min, .min); try put(p25, .p25); try put(median, .median)
+        try put(p75, .p75); try put(p90, .p90); try put(p99, .p99); try put(max, .max)
+    }
+
     /// Linear-interpolation quantile of an ascending sample (numpy `linear`, pandas default).
     public static func quantile(sorted: [Double], _ q: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
