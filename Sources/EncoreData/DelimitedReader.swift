@@ -51,7 +51,8 @@ public struct FieldSpan: Sendable {
 /// One record of a delimited file, valid only inside the callback that receives it.
 public struct DelimitedRecord {
     public let base: UnsafePointer<UInt8>
-    public let spans: [FieldSpan]
+    /// Field locations; points into the reader's storage, valid only during the callback.
+    public let spans: UnsafeBufferPointer<FieldSpan>
     /// 1-based line where the record starts.
     public let line: Int
     let lineStart: Int
@@ -109,7 +110,6 @@ public final class DelimitedReader {
     private var filled = 0
     private var eof = false
     private var atFileStart = true
-    private var spans: [FieldSpan] = []
     /// Bytes read so far (for progress reporting).
     public private(set) var bytesRead: Int = 0
     /// Size of the file in bytes, or nil when it cannot be known (a pipe).
@@ -131,7 +131,6 @@ public final class DelimitedReader {
         self.fd = fd
         capacity = max(blockSize, 64)
         buffer = .allocate(capacity: capacity)
-        spans.reserveCapacity(32)
     }
 
     deinit {
@@ -186,6 +185,22 @@ public final class DelimitedReader {
         let cr = UInt8(ascii: "\r")
         var line = 1
         var pos = 0
+        // Field spans live in a growable raw buffer: no reference counting per record.
+        var spanCapacity = 64
+        var spanStore = UnsafeMutablePointer<FieldSpan>.allocate(capacity: spanCapacity)
+        defer { spanStore.deallocate() }
+        var spanCount = 0
+        @inline(__always) func push(_ span: FieldSpan) {
+            if spanCount == spanCapacity {
+                let bigger = UnsafeMutablePointer<FieldSpan>.allocate(capacity: spanCapacity * 2)
+                bigger.moveInitialize(from: spanStore, count: spanCount)
+                spanStore.deallocate()
+                spanStore = bigger
+                spanCapacity *= 2
+            }
+            (spanStore + spanCount).initialize(to: span)
+            spanCount += 1
+        }
         try refill(keepFrom: 0)
 
         recordLoop: while true {
@@ -194,7 +209,7 @@ public final class DelimitedReader {
             var p = pos
             var newlines = 0
             var lineStart = pos
-            spans.removeAll(keepingCapacity: true)
+            spanCount = 0
             var needMore = false
             var fieldStart = p
             var recordEnded = false
@@ -205,7 +220,7 @@ public final class DelimitedReader {
                 if p >= end {
                     if !eof { needMore = true; break fieldLoop }
                     // End of file terminates the record (missing final newline).
-                    spans.append(FieldSpan(start: fieldStart, end: p, escaped: false))
+                    push(FieldSpan(start: fieldStart, end: p, escaped: false))
                     recordEnded = true
                     break fieldLoop
                 }
@@ -239,24 +254,24 @@ public final class DelimitedReader {
                     p = q + 1
                     if p >= end {
                         if !eof { needMore = true; break fieldLoop }
-                        spans.append(span)
+                        push(span)
                         recordEnded = true
                         break fieldLoop
                     }
                     let c = buf[p]
                     if c == delimiter {
-                        spans.append(span)
+                        push(span)
                         p += 1
                         fieldStart = p
                         continue fieldLoop
                     } else if c == lf {
-                        spans.append(span)
+                        push(span)
                         p += 1
                         recordEnded = true
                         break fieldLoop
                     } else if c == cr {
                         if p + 1 >= end && !eof { needMore = true; break fieldLoop }
-                        spans.append(span)
+                        push(span)
                         p += (p + 1 < end && buf[p + 1] == lf) ? 2 : 1
                         recordEnded = true
                         break fieldLoop
@@ -273,13 +288,13 @@ public final class DelimitedReader {
                 }
                 if q >= end {
                     if !eof { needMore = true; break fieldLoop }
-                    spans.append(FieldSpan(start: fieldStart, end: q, escaped: false))
+                    push(FieldSpan(start: fieldStart, end: q, escaped: false))
                     p = q
                     recordEnded = true
                     break fieldLoop
                 }
                 let c = buf[q]
-                spans.append(FieldSpan(start: fieldStart, end: q, escaped: false))
+                push(FieldSpan(start: fieldStart, end: q, escaped: false))
                 if c == delimiter {
                     p = q + 1
                     fieldStart = p
@@ -306,9 +321,10 @@ public final class DelimitedReader {
             }
             _ = lineStart
             if recordEnded {
-                let isBlank = spans.count == 1 && spans[0].start == spans[0].end && !(recordStart < filled && buf[recordStart] == quote)
+                let isBlank = spanCount == 1 && spanStore[0].start == spanStore[0].end && !(recordStart < filled && buf[recordStart] == quote)
                 if !isBlank {
-                    let record = DelimitedRecord(base: UnsafePointer(buf), spans: spans, line: line, lineStart: recordStart)
+                    let record = DelimitedRecord(base: UnsafePointer(buf), spans: UnsafeBufferPointer(start: spanStore, count: spanCount),
+                                                 line: line, lineStart: recordStart)
                     try body(record)
                 }
                 line += 1 + newlines

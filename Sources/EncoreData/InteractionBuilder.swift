@@ -6,12 +6,16 @@
 public struct InteractionBuilder {
     public private(set) var users: [Int32] = []
     public private(set) var items: [Int32] = []
-    public private(set) var plays: [Double] = []
+    public private(set) var plays: [Float] = []
     public private(set) var times: [Int64] = []
     public let hasTimestamps: Bool
 
+    /// Rows are addressed with 32 bits while sorting.
+    public static let maximumRows = Int(UInt32.max)
+
     public init(hasTimestamps: Bool = false, reserve: Int = 0) {
         self.hasTimestamps = hasTimestamps
+        if hasTimestamps { times.reserveCapacity(reserve) }
         users.reserveCapacity(reserve)
         items.reserveCapacity(reserve)
         plays.reserveCapacity(reserve)
@@ -19,11 +23,18 @@ public struct InteractionBuilder {
 
     public var count: Int { users.count }
 
+    public mutating func reserve(_ n: Int) {
+        users.reserveCapacity(n)
+        items.reserveCapacity(n)
+        plays.reserveCapacity(n)
+        if hasTimestamps { times.reserveCapacity(n) }
+    }
+
     @inline(__always)
     public mutating func append(user: Int32, item: Int32, plays value: Double, timestamp: Int64 = 0) {
         users.append(user)
         items.append(item)
-        plays.append(value)
+        plays.append(Float(value))
         if hasTimestamps { times.append(timestamp) }
     }
 
@@ -46,19 +57,23 @@ public struct InteractionBuilder {
         cols.reserveCapacity(users.count)
         vals.reserveCapacity(users.count)
         var duplicates = 0
+        var keys: [UInt64] = []
         for u in 0..<nUsers {
-            var slice = Array(order[counts[u]..<counts[u + 1]])
-            // Stable by item, then by original row order.
-            slice.sort { items[$0] != items[$1] ? items[$0] < items[$1] : $0 < $1 }
+            // Sort by (item, original row) packed in one integer: no comparison closure.
+            keys.removeAll(keepingCapacity: true)
+            for k in order[counts[u]..<counts[u + 1]] { keys.append(UInt64(UInt32(bitPattern: items[k])) << 32 | UInt64(k)) }
+            keys.sort()
             var j = 0
-            while j < slice.count {
-                let item = items[slice[j]]
-                var sum = plays[slice[j]]
-                var latest = hasTimestamps ? times[slice[j]] : 0
+            while j < keys.count {
+                let first = Int(keys[j] & 0xFFFF_FFFF)
+                let item = items[first]
+                var sum = Double(plays[first])
+                var latest = hasTimestamps ? times[first] : 0
                 var l = j + 1
-                while l < slice.count && items[slice[l]] == item {
-                    sum += plays[slice[l]]
-                    if hasTimestamps { latest = max(latest, times[slice[l]]) }
+                while l < keys.count && items[Int(keys[l] & 0xFFFF_FFFF)] == item {
+                    let row = Int(keys[l] & 0xFFFF_FFFF)
+                    sum += Double(plays[row])
+                    if hasTimestamps { latest = max(latest, times[row]) }
                     duplicates += 1
                     l += 1
                 }

@@ -67,6 +67,7 @@ public struct PlayLogAccumulator {
         defer { progress.finish() }
         var first = true
         var dataRows = 0
+        var reserved = false
         let minimum = layout.minimumFields
         try reader.forEachRecord { record in
             if first {
@@ -75,6 +76,12 @@ public struct PlayLogAccumulator {
             }
             dataRows += 1
             report.rowsRead += 1
+            if !reserved, let size = reader.fileSize {
+                // Estimate the row count from the first line so the arrays grow once.
+                reserved = true
+                let lineLength = max(8, (record.spans[record.count - 1].end - record.spans[0].start) + 1)
+                builder.reserve(builder.count + min(size / lineLength + 1024, 1 << 28))
+            }
             if dataRows & 0xFFFF == 0 { progress.update(Double(reader.bytesRead)) }
             if let exact = layout.exactFields, record.count != exact {
                 try problems.record(DataError(file: path, line: record.line, column: record.column(min(record.count, exact)),
@@ -129,6 +136,9 @@ public struct PlayLogAccumulator {
                 i = b.withUnsafeBufferPointer { items.intern($0) }
             } else {
                 i = items.intern(itemBytes)
+            }
+            guard builder.count < InteractionBuilder.maximumRows else {
+                throw DataError(file: path, line: record.line, problem: .inconsistent("more than \(InteractionBuilder.maximumRows) rows in one dataset"))
             }
             builder.append(user: u, item: i, plays: value, timestamp: timestamp)
             report.rowsAccepted += 1
