@@ -21,6 +21,8 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
     /// Share of a user's songs drawn from the primary genre, the secondary genre, and anywhere.
     public var primaryShare: Double = 0.65
     public var secondaryShare: Double = 0.2
+    /// Share of users who just signed up: 1–4 songs each (the report's cold-start segment).
+    public var newUserShare: Double = 0.03
     /// Write `count_data.csv` + `song_data.csv`, and `train_triplets.txt`.
     public var writeCourseFiles = true
     public var writeTriplets = true
@@ -131,10 +133,17 @@ public enum SyntheticGenerator {
         guard let genreTable = AliasTable(weights: genreMass) else { throw UsageError("cannot build the genre table") }
 
         // Rows per user: Pareto activity scaled so the capped total equals the requested plays.
+        // New users (activity < 0 marks them) get a fixed 1–4 songs; the rest share the remainder.
         var activity = [Double](repeating: 0, count: c.users)
-        for u in 0..<c.users { activity[u] = rng.nextPareto(alpha: c.userActivityAlpha) }
+        for u in 0..<c.users {
+            activity[u] = rng.nextPareto(alpha: c.userActivityAlpha)
+            if c.plays >= 8 * c.users && rng.nextDouble() < c.newUserShare {
+                activity[u] = -Double(1 + rng.nextInt(below: min(4, maxPerUser)))
+            }
+        }
         let cap = Double(maxPerUser)
-        func total(_ scale: Double) -> Double { activity.reduce(0) { $0 + min(cap, max(1, $1 * scale)) } }
+        @inline(__always) func rows(_ a: Double, _ scale: Double) -> Double { a < 0 ? -a : min(cap, max(1, a * scale)) }
+        func total(_ scale: Double) -> Double { activity.reduce(0) { $0 + rows($1, scale) } }
         var lo = 0.0, hi = 1.0
         while total(hi) < Double(c.plays) && hi < 1e18 { hi *= 2 }
         for _ in 0..<100 {
@@ -159,7 +168,7 @@ public enum SyntheticGenerator {
         line.reserveCapacity(128)
         var userID = [UInt8](repeating: 0, count: 40)
         for u in 0..<c.users {
-            let target = min(cap, max(1, activity[u] * scale))
+            let target = rows(activity[u], scale)
             let before = Int(cumulative.rounded())
             cumulative += target
             var n = max(1, Int(cumulative.rounded()) - before)

@@ -1,0 +1,46 @@
+# Encore: the two commands of the README.
+#   make demo   generate a demo dataset, import it, print its EDA and write the HTML report
+#   make test   build optimised (with testing enabled) and run the whole suite
+# Both install what is missing (Debian packages) and are safe to run again.
+
+SWIFT        ?= swift
+BUILD_FLAGS  := -c release -Xswiftc -enable-testing
+DEB_PACKAGES := libopenblas-dev pkg-config
+SHARED_DATA  := ../shared/data/lastfm-2k
+DEMO_DIR     := demo-data
+ENCORE       := .build/release/encore
+
+.PHONY: demo test deps build bench clean
+
+deps:
+	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing \
+	    || { echo "error: could not install$$missing with apt-get" >&2; exit 1; }; \
+	fi
+	@pkg-config --exists openblas || { echo "error: pkg-config cannot find openblas after installing libopenblas-dev" >&2; exit 1; }
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS) --product encore
+
+test: deps
+	@test -f $(SHARED_DATA)/user_artists.dat || { echo "error: $(SHARED_DATA) is missing; the tests read the shared data beside the repository" >&2; exit 1; }
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	$(SWIFT) test $(BUILD_FLAGS) --skip-build
+
+demo: build
+	$(ENCORE) generate --users 5000 --songs 2000 --plays 250000 --seed 42 --output $(DEMO_DIR)/raw
+	$(ENCORE) import $(DEMO_DIR)/raw --output $(DEMO_DIR)/demo.snapshot
+	$(ENCORE) eda $(DEMO_DIR)/demo.snapshot --report $(DEMO_DIR)/eda.html
+	@echo
+	@echo "EDA report: $(CURDIR)/$(DEMO_DIR)/eda.html"
+
+bench: build
+	bench/run.sh all
+
+clean:
+	rm -rf .build $(DEMO_DIR) bench/out

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+/// Runs the built `encore` binary and captures its exit status and output.
+struct CLIResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum CLI {
+    /// The `encore` binary beside this test bundle (same build folder), or in .build/release.
+    static var binary: String {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var candidates = [exe.deletingLastPathComponent().appendingPathComponent("encore").path]
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates += [root.appendingPathComponent(".build/release/encore").path, root.appendingPathComponent(".build/debug/encore").path]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    static var shared: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/data").path
+    }
+
+    static func run(_ arguments: [String]) throws -> CLIResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+final class Scratch {
+    let path = NSTemporaryDirectory() + "encore-cli-" + UUID().uuidString
+    init() { try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func write(_ name: String, _ text: String) -> String {
+        let p = path + "/" + name
+        _ = FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        return p
+    }
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func binaryIsBuilt() {
+        #expect(FileManager.default.isExecutableFile(atPath: CLI.binary), "build the encore binary first (make test does)")
+    }
+
+    @Test func helpExitsZero() throws {
+        let r = try CLI.run(["--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("generate") && r.stdout.contains("import") && r.stdout.contains("eda") && r.stdout.contains("split"))
+    }
+
+    @Test func generateImportEdaSplitPipeline() throws {
+        let s = Scratch()
+        var r = try CLI.run(["generate", "--users", "500", "--songs", "300", "--plays", "8000", "--seed", "3", "--output", s.path + "/raw"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(["import", s.path + "/raw", "--output", s.path + "/d.snapshot", "--output-format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        #expect(summary?["interactions"] as? Int == 8_000)
+        r = try CLI.run(["eda", s.path + "/d.snapshot", "--format", "json", "--report", s.path + "/eda.html"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let eda = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        for key in ["users", "items", "interactions", "total_plays", "sparsity", "user_total_plays", "user_unique_songs",
+                    "user_average_plays_per_song", "song_average_plays_per_listener", "song_listeners", "song_total_plays"] {
+            #expect(eda?[key] != nil, "missing \(key)")
+        }
+        #expect(eda?["users"] as? Int == 500)
+        let html = try String(contentsOfFile: s.path + "/eda.html", encoding: .utf8)
+        #expect(html.contains("<svg") && !html.contains("<script"))
+        r = try CLI.run(["eda", s.path + "/d.snapshot", "--report-filters"])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("users with at least 80 total plays"))
+        r = try CLI.run(["split", s.path + "/d.snapshot", "--method", "per-user", "--test-fraction", "0.2", "--seed", "1", "--output", s.path + "/split"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let train = try String(contentsOfFile: s.path + "/split/train.tsv", encoding: .utf8)
+        #expect(train.hasPrefix("user\titem\tplays\n"))
+        r = try CLI.run(["split", "--train", s.path + "/split/train.tsv", "--test", s.path + "/split/test.tsv", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(["split", s.path + "/d.snapshot", "--method", "kfold", "--folds", "3", "--output", s.path + "/folds"])
+        #expect(r.status == 0)
+        #expect(FileManager.default.fileExists(atPath: s.path + "/folds/fold-3/test.tsv"))
+    }
+
+    @Test func lastfmImportAndSharedSplit() throws {
+        let s = Scratch()
+        var r = try CLI.run(["import", CLI.shared + "/lastfm-2k", "--output", s.path + "/l.snapshot", "--output-format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"interactions\" : 92834"))
+        r = try CLI.run(["split", "--train", CLI.shared + "/lastfm-2k/splits/train.tsv", "--test", CLI.shared + "/lastfm-2k/splits/test.tsv"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("74,265") && r.stdout.contains("18,569") && r.stdout.contains("2,415"))
+    }
+
+    /// Every command: a clear `error:` line and exit status 1, never a crash.
+    @Test(arguments: [
+        ["import", "/nonexistent/plays.csv", "--output", "/tmp/x.snapshot"],
+        ["eda", "/nonexistent/plays.csv"],
+        ["split", "/nonexistent/plays.csv", "--output", "/tmp/x"],
+        ["import", "EMPTY", "--output", "/tmp/x.snapshot", "--format", "triplets"],
+        ["eda", "EMPTY", "--input-format", "triplets"],
+        ["split", "EMPTY", "--input-format", "triplets", "--output", "/tmp/x"],
+        ["import", "COLUMNS", "--output", "/tmp/x.snapshot", "--format", "triplets"],
+        ["eda", "COLUMNS", "--input-format", "triplets"],
+        ["split", "COLUMNS", "--input-format", "triplets", "--output", "/tmp/x"],
+        ["import", "COLUMNS", "--output", "/tmp/x.snapshot", "--format", "parquet"],
+        ["eda", "COLUMNS", "--input-format", "parquet"],
+        ["split", "COLUMNS", "--input-format", "parquet", "--output", "/tmp/x"],
+        ["import", "UNKNOWN", "--output", "/tmp/x.snapshot"],
+        ["eda", "CORRUPT"],
+        ["generate", "--users", "0", "--output", "/tmp/x"],
+        ["generate", "--users", "10", "--plays", "5", "--output", "/tmp/x"],
+        ["split", "COLUMNS", "--method", "sideways", "--output", "/tmp/x"],
+        ["import", "COLUMNS", "--output", "/tmp/x.snapshot", "--format", "delimited", "--delimiter", "xx"],
+        ["eda", "--bogus-flag", "x"],
+        ["split", "--train", "/nonexistent/a.tsv", "--test", "/nonexistent/b.tsv"],
+    ])
+    func badInputGetsAClearMessageAndStatusOne(_ arguments: [String]) throws {
+        let s = Scratch()
+        let files = [
+            "EMPTY": s.write("empty.txt", ""),
+            "COLUMNS": s.write("columns.txt", "u1\tS1\t3\nu2\tS2\n"),
+            "UNKNOWN": s.write("unknown.txt", "hello world\n"),
+            "CORRUPT": s.write("corrupt.snapshot", "ENCSNAP\u{0}garbage"),
+        ]
+        let r = try CLI.run(arguments.map { files[$0] ?? $0 })
+        #expect(r.status == 1, "\(arguments): status \(r.status), stderr \(r.stderr)")
+        #expect(r.stderr.hasPrefix("error: "), "\(arguments): \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count <= 3, "\(arguments): \(r.stderr)")
+    }
+
+    @Test func strictErrorNamesFileLineColumnAndField() throws {
+        let s = Scratch()
+        let p = s.write("count_data.csv", ",user_id,song_id,play_count\n0,u,s,1\n1,u,t,-2\n")
+        var r = try CLI.run(["import", p, "--output", s.path + "/x.snapshot"])
+        #expect(r.status == 1)
+        #expect(r.stderr == "error: \(p):3:7: field 'play_count': the play count -2 is negative\n")
+        #expect(!FileManager.default.fileExists(atPath: s.path + "/x.snapshot"))
+        r = try CLI.run(["import", p, "--lenient", "--output", s.path + "/x.snapshot"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("skipped: negative_value"))
+    }
+}
