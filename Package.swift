@@ -10,6 +10,9 @@ let package = Package(
         .library(name: "EncoreMath", targets: ["EncoreMath"]),
         .library(name: "EncoreData", targets: ["EncoreData"]),
         .library(name: "EncoreCharts", targets: ["EncoreCharts"]),
+        .library(name: "EncoreModels", targets: ["EncoreModels"]),
+        .library(name: "EncoreEval", targets: ["EncoreEval"]),
+        .library(name: "EncoreStore", targets: ["EncoreStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,16 +26,22 @@ let package = Package(
         .target(name: "EncoreMath", dependencies: ["CBLAS"]),
         .target(name: "EncoreData", dependencies: ["EncoreMath"]),
         .target(name: "EncoreCharts"),
+        .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData"]),
+        .target(name: "EncoreEval", dependencies: ["EncoreData", "EncoreModels", "EncoreMath"]),
+        .target(name: "EncoreStore", dependencies: ["EncoreData", "EncoreModels"]),
         .executableTarget(
             name: "encore",
             dependencies: [
-                "EncoreMath", "EncoreData", "EncoreCharts",
+                "EncoreMath", "EncoreData", "EncoreCharts", "EncoreModels", "EncoreEval", "EncoreStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "EncoreMathTests", dependencies: ["EncoreMath"]),
         .testTarget(name: "EncoreDataTests", dependencies: ["EncoreData", "EncoreMath"]),
         .testTarget(name: "EncoreChartsTests", dependencies: ["EncoreCharts"]),
+        .testTarget(name: "EncoreModelsTests", dependencies: ["EncoreModels", "EncoreData", "EncoreMath"]),
+        .testTarget(name: "EncoreEvalTests", dependencies: ["EncoreEval", "EncoreModels", "EncoreData"]),
+        .testTarget(name: "EncoreStoreTests", dependencies: ["EncoreStore", "EncoreModels", "EncoreData"]),
         .testTarget(name: "EncoreCLITests", dependencies: ["EncoreData"]),
     ],
     swiftLanguageModes: [.v6]

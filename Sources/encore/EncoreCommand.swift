@@ -11,7 +11,7 @@ struct Encore: ParsableCommand {
         abstract: "Encore: a music recommendation engine. Load play logs, explore them, split them.",
         discussion: "Start with `encore generate` or `encore import`, then `encore eda`.",
         version: "0.1.0",
-        subcommands: [Generate.self, Import.self, EDA.self, Split.self]
+        subcommands: [Generate.self, Import.self, EDA.self, Split.self, Evaluate.self]
     )
 
     static func main() {

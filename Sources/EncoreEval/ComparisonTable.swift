@@ -1,0 +1,58 @@
+// The comparison table laid out like the report's appendix: one column per model
+// configuration, one row per metric; rendered as text, markdown, JSON or HTML rows.
+import Foundation
+
+/// A metrics × models table.
+public struct ComparisonTable: Sendable {
+    public var title: String
+    public var columns: [String]
+    public var rows: [(metric: String, values: [String])]
+
+    public init(title: String, columns: [String], rows: [(metric: String, values: [String])]) {
+        self.title = title
+        self.columns = columns
+        self.rows = rows
+    }
+
+    /// The seed-protocol table for rating models.
+    public static func seed(_ results: [RatingEvaluation]) -> ComparisonTable {
+        func f(_ v: Double, _ d: Int = 4) -> String { v.isFinite ? String(format: "%.\(d)f", v) : "–" }
+        let k = results.first?.k ?? 30
+        return ComparisonTable(title: "Seed protocol (the report's): MAE/RMSE on the model's scale; within-test precision/recall at \(k)",
+                               columns: results.map(\.label), rows: [
+            ("RMSE (all test pairs)", results.map { f($0.rmse) }),
+            ("MAE (all test pairs)", results.map { f($0.mae) }),
+            ("RMSE (predictable pairs)", results.map { f($0.rmsePredictable) }),
+            ("MAE (predictable pairs)", results.map { f($0.maePredictable) }),
+            ("impossible predictions", results.map { String($0.impossible) }),
+            ("within-test precision@\(k)", results.map { f($0.withinTestPrecision) }),
+            ("within-test recall@\(k)", results.map { f($0.withinTestRecall) }),
+            ("within-test F1@\(k)", results.map { f($0.withinTestF1) }),
+            ("users evaluated", results.map { String($0.usersEvaluated) }),
+            ("fit seconds", results.map { f($0.fitSeconds, 3) }),
+            ("predict seconds", results.map { f($0.predictSeconds, 3) }),
+        ])
+    }
+
+    public func markdown() -> String {
+        var s = "| metric | " + columns.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
+        s += "|---|" + columns.map { _ in "---:" }.joined(separator: "|") + "|\n"
+        for r in rows { s += "| \(r.metric) | " + r.values.joined(separator: " | ") + " |\n" }
+        return s
+    }
+
+    public func text() -> String {
+        let header = ["metric"] + columns
+        let all = [header] + rows.map { [$0.metric] + $0.values }
+        let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { c, cell in
+                let pad = String(repeating: " ", count: max(0, widths[c] - cell.count))
+                return c == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }
+        var s = line(header) + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+        for r in all.dropFirst() { s += line(r) + "\n" }
+        return s
+    }
+}

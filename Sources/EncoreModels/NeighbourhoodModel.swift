@@ -1,0 +1,233 @@
+// k-nearest-neighbour collaborative filtering as Surprise implements it (Herlocker et al. 1999;
+// Koren 2010 for the baseline variant), user-based or item-based. For a pair (u, i) the
+// neighbours are the users who played i (or the items u played), the k most similar with a
+// positive similarity are kept, and the estimate is
+//   basic     Σ sim·r / Σ sim
+//   means     μ_x + Σ sim·(r − μ_n) / Σ sim
+//   zscore    μ_x + σ_x Σ sim·(r − μ_n)/σ_n / Σ sim
+//   baseline  b_xy + Σ sim·(r − b_ny) / Σ sim
+// With fewer than min_k such neighbours basic is impossible (the global mean stands in and the
+// prediction is counted as impossible); the other variants fall back to their first term.
+// Unknown users or items are impossible except for the baseline variant, which keeps its biases.
+// fit: the similarity computation (see SimilarityMatrix); predict: O(d log d) for d neighbours.
+import EncoreData
+import EncoreMath
+
+/// Hyper-parameters of the KNN models; the defaults are the report's (KNNBasic, pearson_baseline, k 30, min_k 1).
+public struct KNNConfiguration: Codable, Sendable, Equatable {
+    /// Neighbours are users (true) or items (false).
+    public var userBased: Bool = true
+    /// "basic", "means", "zscore" or "baseline" (KNNBasic, KNNWithMeans, KNNWithZScore, KNNBaseline).
+    public var variant: String = "basic"
+    public var similarity: SimilarityMeasure = .pearsonBaseline
+    /// Maximum number of neighbours.
+    public var k: Int = 30
+    /// Minimum number of neighbours for a real estimate.
+    public var minK: Int = 1
+    /// Minimum number of common entries for a non-zero similarity.
+    public var minSupport: Int = 1
+    /// Shrinkage of pearson_baseline.
+    public var shrinkage: Double = 100
+    /// Baselines for pearson_baseline and the baseline variant.
+    public var baseline: BaselineConfiguration = BaselineConfiguration()
+    /// Past this many users (or items), each similarity row keeps only its best `neighbourListSize` entries.
+    public var sparseAbove: Int = 50_000
+    public var neighbourListSize: Int = 200
+
+    public init(userBased: Bool = true) { self.userBased = userBased }
+
+    func validate() throws {
+        guard ["basic", "means", "zscore", "baseline"].contains(variant) else {
+            throw ModelError("KNN variant must be basic, means, zscore or baseline; got '\(variant)'")
+        }
+        guard k > 0 else { throw ModelError("k must be positive, got \(k)") }
+        guard minK >= 0, minK <= k else { throw ModelError("min_k must be between 0 and k, got \(minK)") }
+        guard neighbourListSize >= k else { throw ModelError("neighbour_list_size must be at least k") }
+        try baseline.validate()
+    }
+}
+
+/// KNNBasic / KNNWithMeans / KNNWithZScore / KNNBaseline.
+public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
+    public let configuration: KNNConfiguration
+    public let train: InteractionMatrix
+    public let similarities: SimilarityMatrix
+    let profile: TrainingProfile
+    /// Rows: the entities compared (users when user-based); columns: the other side.
+    let rows: InteractionMatrix
+    let columnsOfRows: CompressedColumns
+    let means: [Double]
+    let sigmas: [Double]
+    /// Baselines in the rows' orientation (userBias = rows' biases).
+    let baselines: Baselines?
+
+    public var name: String { configuration.userBased ? "knn-user" : "knn-item" }
+    public var userBased: Bool { configuration.userBased }
+    public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
+
+    public init(train: InteractionMatrix, configuration: KNNConfiguration) throws {
+        try configuration.validate()
+        let needBaselines = configuration.similarity == .pearsonBaseline || configuration.variant == "baseline"
+        let userBaselines = needBaselines ? try Baselines.fit(train, configuration: configuration.baseline) : nil
+        let rows = configuration.userBased ? train : train.transposed
+        let oriented = configuration.userBased ? userBaselines : userBaselines?.transposed
+        let sims = try SimilarityMatrix.compute(rows: rows, measure: configuration.similarity, minSupport: configuration.minSupport,
+                                                shrinkage: configuration.shrinkage, baselines: oriented,
+                                                denseLimit: configuration.sparseAbove, rowLimit: configuration.neighbourListSize)
+        self.init(train: train, configuration: configuration, similarities: sims, baselines: oriented)
+    }
+
+    init(train: InteractionMatrix, configuration: KNNConfiguration, similarities: SimilarityMatrix, baselines: Baselines?) {
+        self.configuration = configuration
+        self.train = train
+        self.profile = TrainingProfile(train)
+        self.similarities = similarities
+        self.baselines = baselines
+        let rows = configuration.userBased ? train : train.transposed
+        self.rows = rows
+        self.columnsOfRows = rows.columns
+        var means = [Double](repeating: 0, count: rows.userCount)
+        var sigmas = [Double](repeating: 1, count: rows.userCount)
+        for x in 0..<rows.userCount {
+            let r = rows.rowRange(x)
+            guard !r.isEmpty else { continue }
+            var s = 0.0
+            for k in r { s += Double(rows.values[k]) }
+            let mean = s / Double(r.count)
+            var ss = 0.0
+            for k in r { ss += (Double(rows.values[k]) - mean) * (Double(rows.values[k]) - mean) }
+            means[x] = mean
+            let sigma = (ss / Double(r.count)).squareRoot()
+            sigmas[x] = sigma > 0 ? sigma : 1
+        }
+        self.means = means
+        self.sigmas = sigmas
+    }
+
+    /// Restores a saved model.
+    public init(train: InteractionMatrix, configuration: KNNConfiguration, state: ModelState) throws {
+        try configuration.validate()
+        let ptr = try state.int64s("similarity_row_pointers").map { Int($0) }
+        let cols = try state.int32s("similarity_columns")
+        let vals = try state.floats("similarity_values")
+        let n = configuration.userBased ? train.userCount : train.itemCount
+        try ModelState.require(ptr.count, n + 1, "similarity_row_pointers")
+        try ModelState.require(cols.count, vals.count, "similarity_columns")
+        guard ptr.last == cols.count, cols.allSatisfy({ $0 >= 0 && Int($0) < n }) else { throw ModelError("the similarity arrays are inconsistent") }
+        var baselines: Baselines? = nil
+        if let bu = try? state.doubles("row_bias"), let bi = try? state.doubles("column_bias") {
+            baselines = Baselines(globalMean: TrainingProfile(train).globalMean, userBias: bu, itemBias: bi)
+        }
+        self.init(train: train, configuration: configuration, similarities: SimilarityMatrix(rowPointers: ptr, columns: cols, values: vals), baselines: baselines)
+    }
+
+    public func state() -> ModelState {
+        var arrays: [String: StateArray] = [
+            "similarity_row_pointers": .int64(similarities.rowPointers.map { Int64($0) }),
+            "similarity_columns": .int32(similarities.columns),
+            "similarity_values": .float(similarities.values),
+        ]
+        if let b = baselines {
+            arrays["row_bias"] = .double(b.userBias)
+            arrays["column_bias"] = .double(b.itemBias)
+        }
+        return ModelState(arrays: arrays)
+    }
+
+    public func neighbours(of index: Int, k: Int) -> [Neighbour] {
+        guard index >= 0, index < similarities.count else { return [] }
+        return similarities.top(index, k: k)
+    }
+
+    public func predict(user: Int, item: Int) -> Prediction {
+        predict(user: user, item: item, similarity: { similarities.similarity($0, $1) })
+    }
+
+    /// Predictions for many pairs: pairs are grouped by the compared entity, whose similarity row
+    /// is expanded once into a dense buffer, and groups run in parallel. Same results as predict.
+    public func predictAll(_ pairs: [(user: Int, item: Int)]) -> [Prediction] {
+        let n = similarities.count
+        var order = Array(pairs.indices)
+        let key: (Int) -> Int = { configuration.userBased ? pairs[$0].user : pairs[$0].item }
+        order.sort { key($0) != key($1) ? key($0) < key($1) : $0 < $1 }
+        var results = [Prediction](repeating: Prediction(value: 0), count: pairs.count)
+        // Group boundaries, split into chunks at group starts.
+        var starts: [Int] = []
+        for (p, idx) in order.enumerated() where p == 0 || key(order[p - 1]) != key(idx) { starts.append(p) }
+        starts.append(order.count)
+        let groups = starts.count - 1
+        let parts = ParallelLoop.mapChunks(count: groups, chunks: ParallelLoop.defaultWorkers * 4) { range -> [(Int, Prediction)] in
+            var dense = [Float](repeating: 0, count: n)
+            var out: [(Int, Prediction)] = []
+            for g in range {
+                let x = key(order[starts[g]])
+                let valid = x >= 0 && x < n
+                if valid { for q in similarities.rowPointers[x]..<similarities.rowPointers[x + 1] { dense[Int(similarities.columns[q])] = similarities.values[q] } }
+                for p in starts[g]..<starts[g + 1] {
+                    let idx = order[p]
+                    let pred = predict(user: pairs[idx].user, item: pairs[idx].item, similarity: { a, b in a == b ? 1 : Double(dense[b]) })
+                    out.append((idx, pred))
+                }
+                if valid { for q in similarities.rowPointers[x]..<similarities.rowPointers[x + 1] { dense[Int(similarities.columns[q])] = 0 } }
+            }
+            return out
+        }
+        for part in parts { for (idx, pred) in part { results[idx] = pred } }
+        return results
+    }
+
+    func predict(user u: Int, item i: Int, similarity: (Int, Int) -> Double) -> Prediction {
+        let known = profile.knows(user: u) && profile.knows(item: i)
+        let variant = configuration.variant
+        guard known else {
+            if variant == "baseline", let b = baselines {
+                let (x, y) = configuration.userBased ? (u, i) : (i, u)
+                var e = b.globalMean
+                if x >= 0 && x < b.userBias.count && (configuration.userBased ? profile.knows(user: u) : profile.knows(item: i)) { e += b.userBias[x] }
+                if y >= 0 && y < b.itemBias.count && (configuration.userBased ? profile.knows(item: i) : profile.knows(user: u)) { e += b.itemBias[y] }
+                return Prediction(value: profile.clip(e))
+            }
+            let which = !profile.knows(user: u) && !profile.knows(item: i) ? "user and item are" : (!profile.knows(user: u) ? "user is" : "item is")
+            return Prediction(value: profile.globalMean, impossible: true, reason: "\(which) unknown")
+        }
+        let (x, y) = configuration.userBased ? (u, i) : (i, u)
+        // Candidates: entities that rated y, with their value; in ascending index order.
+        var candidates: [(index: Int, similarity: Double, value: Double)] = []
+        for q in columnsOfRows.columnPointers[y]..<columnsOfRows.columnPointers[y + 1] {
+            let x2 = Int(columnsOfRows.rowIndices[q])
+            let s = similarity(x, x2)
+            if s > 0 { candidates.append((x2, s, Double(columnsOfRows.values[q]))) }
+        }
+        candidates.sort { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.index < $1.index }
+        if candidates.count > configuration.k { candidates.removeLast(candidates.count - configuration.k) }
+        var sumSim = 0.0, sumValues = 0.0
+        for c in candidates {
+            sumSim += c.similarity
+            switch variant {
+            case "means": sumValues += c.similarity * (c.value - means[c.index])
+            case "zscore": sumValues += c.similarity * (c.value - means[c.index]) / sigmas[c.index]
+            case "baseline":
+                let b = baselines!
+                sumValues += c.similarity * (c.value - (b.globalMean + b.userBias[c.index] + b.itemBias[y]))
+            default: sumValues += c.similarity * c.value
+            }
+        }
+        let enough = candidates.count >= configuration.minK
+        switch variant {
+        case "basic":
+            guard enough, sumSim > 0 else {
+                return Prediction(value: profile.globalMean, impossible: true, reason: "not enough neighbours (\(candidates.count) < \(max(configuration.minK, 1)))", contributors: candidates)
+            }
+            return Prediction(value: profile.clip(sumValues / sumSim), contributors: candidates)
+        case "means", "zscore":
+            var e = means[x]
+            if enough && sumSim > 0 { e += (variant == "zscore" ? sigmas[x] : 1) * sumValues / sumSim }
+            return Prediction(value: profile.clip(e), contributors: candidates)
+        default:
+            let b = baselines!
+            var e = b.globalMean + b.userBias[x] + b.itemBias[y]
+            if enough && sumSim > 0 { e += sumValues / sumSim }
+            return Prediction(value: profile.clip(e), contributors: candidates)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+// The protocols every Encore model implements, and the value types they exchange. Users and
+// items are dense indices of the training InteractionMatrix; a user or item with no training
+// entries is "unknown" to a collaborative model.
+import EncoreData
+
+/// An item with its score, and why it was chosen when the model can say.
+public struct ScoredItem: Sendable, Equatable, Codable {
+    public var item: Int
+    public var score: Double
+    public var reason: String?
+
+    public init(item: Int, score: Double, reason: String? = nil) {
+        self.item = item
+        self.score = score
+        self.reason = reason
+    }
+}
+
+/// A neighbour (user or item) with its similarity.
+public struct Neighbour: Sendable, Equatable, Codable {
+    public var index: Int
+    public var similarity: Double
+    public init(index: Int, similarity: Double) {
+        self.index = index
+        self.similarity = similarity
+    }
+}
+
+/// A predicted value. `impossible` marks a fallback estimate (Surprise's PredictionImpossible).
+public struct Prediction: Sendable, Equatable {
+    public var value: Double
+    public var impossible: Bool
+    /// Why the prediction was impossible ("user is unknown", "not enough neighbours").
+    public var reason: String?
+    /// The neighbours that produced a KNN estimate: index, similarity, their value.
+    public var contributors: [(index: Int, similarity: Double, value: Double)]
+
+    public init(value: Double, impossible: Bool = false, reason: String? = nil, contributors: [(index: Int, similarity: Double, value: Double)] = []) {
+        self.value = value
+        self.impossible = impossible
+        self.reason = reason
+        self.contributors = contributors
+    }
+
+    public static func == (a: Prediction, b: Prediction) -> Bool {
+        a.value == b.value && a.impossible == b.impossible && a.reason == b.reason && a.contributors.count == b.contributors.count
+    }
+}
+
+/// Errors of model fitting, loading and use.
+public struct ModelError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A trained model that ranks items for a user.
+public protocol Recommender: Sendable {
+    /// The command-line name (`svd`, `knn-user`, …).
+    var name: String { get }
+    /// The configuration as JSON-compatible data, for artifacts and tables.
+    var configurationJSON: String { get }
+    /// The matrix the model was trained on.
+    var train: InteractionMatrix { get }
+    /// Scores for the given items (higher is better).
+    func score(user: Int, items: [Int]) -> [Double]
+    /// The model's arrays, for the artifact file.
+    func state() -> ModelState
+}
+
+extension Recommender {
+    /// The top-k items by score, excluding the user's training items and `excluding`.
+    public func recommend(user: Int, k: Int, excluding: Set<Int> = []) -> [ScoredItem] {
+        guard k > 0, user >= 0, user < train.userCount else { return [] }
+        var seen = excluding
+        for c in train.row(user).items { seen.insert(Int(c)) }
+        let candidates = (0..<train.itemCount).filter { !seen.contains($0) }
+        let scores = score(user: user, items: candidates)
+        var order = Array(candidates.indices)
+        order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : candidates[$0] < candidates[$1] }
+        return order.prefix(k).filter { !scores[$0].isNaN }.map { ScoredItem(item: candidates[$0], score: scores[$0]) }
+    }
+}
+
+/// A model that estimates a value (play count on the model's scale) for a (user, item) pair.
+public protocol RatingPredictor: Recommender {
+    func predict(user: Int, item: Int) -> Prediction
+}
+
+extension RatingPredictor {
+    public func score(user: Int, items: [Int]) -> [Double] {
+        items.map { predict(user: user, item: $0).value }
+    }
+}
+
+/// A model that can list the nearest neighbours of a user or an item.
+public protocol NeighbourModel: Recommender {
+    /// Whether neighbours are users (user-based) or items.
+    var userBased: Bool { get }
+    func neighbours(of index: Int, k: Int) -> [Neighbour]
+}
+
+/// Which entries of the training matrix are known, and the value range used for clipping.
+public struct TrainingProfile: Sendable {
+    public let globalMean: Double
+    public let minimum: Double
+    public let maximum: Double
+    public let userKnown: [Bool]
+    public let itemKnown: [Bool]
+
+    public init(_ m: InteractionMatrix) {
+        var sum = 0.0
+        var lo = Double.infinity, hi = -Double.infinity
+        for v in m.values {
+            sum += Double(v)
+            lo = min(lo, Double(v))
+            hi = max(hi, Double(v))
+        }
+        globalMean = m.nnz > 0 ? sum / Double(m.nnz) : 0
+        minimum = m.nnz > 0 ? lo : 0
+        maximum = m.nnz > 0 ? hi : 0
+        userKnown = m.userDegrees().map { $0 > 0 }
+        itemKnown = m.itemDegrees().map { $0 > 0 }
+    }
+
+    @inline(__always) public func knows(user u: Int) -> Bool { u >= 0 && u < userKnown.count && userKnown[u] }
+    @inline(__always) public func knows(item i: Int) -> Bool { i >= 0 && i < itemKnown.count && itemKnown[i] }
+
+    /// Clips an estimate to the training value range, as Surprise clips to the rating scale.
+    @inline(__always) public func clip(_ v: Double) -> Double { min(maximum, max(minimum, v)) }
+}

@@ -1,0 +1,78 @@
+// Where train and test data come from for the model commands: ready-made --train/--test files,
+// or a dataset (snapshot or any path) split with a seed; and the value scale (log1p by default,
+// as the report).
+import ArgumentParser
+import EncoreData
+
+struct TrainingDataOptions: ParsableArguments {
+    @Option(help: "Dataset (snapshot or any path) to split; or use --train/--test.") var data: String?
+    @Option(help: "Ready-made train file (any format; `user item plays` TSV with header as in the shared splits).") var train: String?
+    @Option(help: "Ready-made test file.") var test: String?
+    @Option(help: "Split method when a dataset is given: ratio (the report's 80/20) or per-user.") var split: String = "ratio"
+    @Option(name: .customLong("test-fraction"), help: "Held-out share for the split.") var testFraction: Double = 0.2
+    @Option(help: "Seed of the split.") var seed: UInt64 = 42
+    @Option(help: "Value scale: log1p (the report's), none, or cap:N.") var value: String = "log1p"
+    @Flag(help: "Skip bad lines when reading files.") var lenient = false
+
+    /// Train and test on one id space, values transformed.
+    func load(requireTest: Bool) throws -> (train: InteractionMatrix, test: InteractionMatrix?, transform: ValueTransform) {
+        guard let transform = ValueTransform(argument: value) else { throw UsageError("unknown --value '\(value)'; use log1p, none or cap:N") }
+        let options = LoadOptions(lenient: lenient)
+        if let train {
+            if let test {
+                let files = try SplitFiles.load(train: train, test: test, options: options)
+                return (files.train.mapValues(transform), files.test.mapValues(transform), transform)
+            }
+            guard !requireTest else { throw UsageError("--train needs --test here") }
+            let d = try DatasetImporter.load(path: train, format: (try? DatasetImporter.detect(path: train)).flatMap { $0 == .triplets ? nil : $0 } ?? .delimited,
+                                             delimited: DelimitedLoadOptions(format: .tab, hasHeader: true), options: options)
+            return (d.interactions.mapValues(transform), nil, transform)
+        }
+        guard let data else { throw UsageError("give --data DATASET, or --train FILE and --test FILE") }
+        guard test == nil else { throw UsageError("--test goes with --train, not with --data") }
+        let dataset = try DatasetImporter.load(path: data, options: options)
+        guard requireTest else { return (dataset.interactions.mapValues(transform), nil, transform) }
+        let method: SplitMethod
+        switch split.lowercased() {
+        case "ratio": method = .ratio(testFraction: testFraction)
+        case "per-user": method = .perUser(testFraction: testFraction)
+        default: throw UsageError("unknown --split '\(split)'; use ratio or per-user")
+        }
+        guard let s = try DatasetSplitter.split(dataset.interactions, method: method, seed: seed).first else {
+            throw UsageError("the split produced nothing")
+        }
+        return (s.train.mapValues(transform), s.test.mapValues(transform), transform)
+    }
+}
+
+/// `svd`, `svd{"n_epochs": 30}` or `svd={"n_epochs": 30}`, comma separated (commas inside braces are kept).
+struct ModelSpec {
+    var name: String
+    var overrides: String?
+    var label: String
+
+    static func parse(_ text: String, sharedConfig: String?) throws -> [ModelSpec] {
+        var specs: [String] = []
+        var depth = 0
+        var current = ""
+        for ch in text {
+            if ch == "{" { depth += 1 }
+            if ch == "}" { depth -= 1 }
+            if ch == "," && depth == 0 { specs.append(current); current = "" } else { current.append(ch) }
+        }
+        specs.append(current)
+        return try specs.map { raw in
+            let s = raw.trimmingCharacters(in: .whitespaces)
+            guard !s.isEmpty else { throw UsageError("empty model name in --model '\(text)'") }
+            if let brace = s.firstIndex(of: "{") {
+                var name = String(s[..<brace]).trimmingCharacters(in: .whitespaces)
+                while name.hasSuffix("=") || name.hasSuffix(":") { name.removeLast() }
+                let json = String(s[brace...])
+                return ModelSpec(name: name, overrides: json, label: "\(name) \(json)")
+            }
+            return ModelSpec(name: s, overrides: sharedConfig, label: sharedConfig.map { "\(s) \($0)" } ?? s)
+        }
+    }
+}
+
+import Foundation
