@@ -41,7 +41,8 @@ public struct KNNConfiguration: Codable, Sendable, Equatable {
             throw ModelError("KNN variant must be basic, means, zscore or baseline; got '\(variant)'")
         }
         guard k > 0 else { throw ModelError("k must be positive, got \(k)") }
-        guard minK >= 0, minK <= k else { throw ModelError("min_k must be between 0 and k, got \(minK)") }
+        // min_k > k is allowed, as in Surprise: every basic estimate is then impossible.
+        guard minK >= 0 else { throw ModelError("min_k must be ≥ 0, got \(minK)") }
         guard neighbourListSize >= k else { throw ModelError("neighbour_list_size must be at least k") }
         try baseline.validate()
     }
@@ -195,6 +196,8 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
         var candidates: [(index: Int, similarity: Double, value: Double)] = []
         for q in columnsOfRows.columnPointers[y]..<columnsOfRows.columnPointers[y + 1] {
             let x2 = Int(columnsOfRows.rowIndices[q])
+            // A training pair's own entry is not its neighbour (test pairs never meet this).
+            if x2 == x { continue }
             let s = similarity(x, x2)
             if s > 0 { candidates.append((x2, s, Double(columnsOfRows.values[q]))) }
         }

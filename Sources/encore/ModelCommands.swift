@@ -1,0 +1,221 @@
+import ArgumentParser
+import EncoreCharts
+import EncoreData
+import EncoreEval
+import EncoreModels
+import EncoreStore
+import Foundation
+
+extension Encore {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Fit a model and save it as a checksummed artifact file.")
+
+        @Option(help: "Model name (see `encore models`).") var model: String
+        @Option(help: "Configuration overrides: a JSON object or a JSON file.") var config: String?
+        @OptionGroup var data: TrainingDataOptions
+        @Option(help: "Artifact file to write.") var output: String
+        @Option(help: "Output: table or json.") var format: OutputFormat = .table
+
+        struct Summary: Encodable {
+            var model: String
+            var configuration: String
+            var users: Int
+            var items: Int
+            var interactions: Int
+            var fitSeconds: Double
+            var artifact: String
+            var fingerprint: String
+            enum CodingKeys: String, CodingKey {
+                case model, configuration, users, items, interactions
+                case fitSeconds = "fit_seconds"
+                case artifact, fingerprint
+            }
+        }
+
+        func run() throws {
+            let entry = try ModelRegistry.entry(named: model)
+            let (train, _, transform) = try data.load(requireTest: false)
+            let start = MonotonicClock.now()
+            let fitted = try entry.fit(train, overrides: config)
+            let seconds = MonotonicClock.now() - start
+            let artifact = Artifact(model: fitted, transform: transform, metrics: ["fit_seconds": seconds])
+            try artifact.write(to: output)
+            let s = Summary(model: entry.name, configuration: fitted.configurationJSON, users: train.userCount, items: train.itemCount,
+                            interactions: train.nnz, fitSeconds: seconds, artifact: output, fingerprint: artifact.header.dataFingerprint)
+            if format == .json { print(try jsonString(s)); return }
+            print(TextTable(header: ["train", "value"], rows: [
+                ["model", s.model], ["configuration", s.configuration], ["users", Format.grouped(s.users)], ["items", Format.grouped(s.items)],
+                ["interactions", Format.grouped(s.interactions)], ["fit seconds", Format.number(seconds, digits: 3)], ["artifact", output],
+            ]).text(), terminator: "")
+        }
+    }
+
+    struct Recommend: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load a model artifact and print a user's top-k songs (played songs excluded).")
+
+        @Option(help: "Artifact file written by `encore train`.") var model: String
+        @Option(help: "External user id.") var user: String
+        @Option(name: .shortAndLong, help: "How many songs.") var k: Int = 30
+        @Option(help: "A dataset whose catalogue names the songs.") var catalog: String?
+        @Option(help: "Refuse the artifact unless it was trained on exactly this dataset (snapshot or path), with its value scale.") var data: String?
+        @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
+
+        struct Row: Encodable {
+            var rank: Int
+            var item: String
+            var title: String
+            var score: Double
+        }
+
+        func run() throws {
+            guard k > 0 else { throw UsageError("-k must be positive, got \(k)") }
+            var expected: String? = nil
+            var artifact = try Artifact.read(path: model)
+            if let data {
+                let d = try DatasetImporter.load(path: data, options: LoadOptions())
+                expected = Snapshot.fingerprint(d.interactions.mapValues(artifact.transform))
+                artifact = try Artifact.read(path: model, expectedFingerprint: expected)
+            }
+            let recommender = try artifact.model()
+            guard let u = recommender.train.users.index(of: user) else {
+                throw UsageError("unknown user '\(user)': the model was trained on \(recommender.train.userCount) users and this is not one of them")
+            }
+            var names: Catalog? = nil
+            var nameIndex: IDMap? = nil
+            if let catalog {
+                let d = try DatasetImporter.load(path: catalog, options: LoadOptions())
+                names = d.catalog
+                nameIndex = d.interactions.items
+            }
+            let list = recommender.recommend(user: u, k: k)
+            let rows = list.enumerated().map { n, s -> Row in
+                let id = recommender.train.items[s.item]
+                var title = ""
+                if let names, let j = nameIndex?.index(of: id) { title = names.displayName(j, fallback: id) }
+                return Row(rank: n + 1, item: id, title: title, score: s.score)
+            }
+            if format == .json { print(try jsonString(rows)); return }
+            print(TextTable(header: ["rank", "item", "title", "score"],
+                            rows: rows.map { [String($0.rank), $0.item, $0.title, String(format: "%.4f", $0.score)] }).render(format), terminator: "")
+        }
+    }
+
+    struct Models: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every model with its configuration fields and defaults.")
+        @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
+
+        struct Row: Encodable {
+            var model: String
+            var summary: String
+            var configuration: String
+        }
+
+        func run() throws {
+            let rows = ModelRegistry.all.map { Row(model: $0.name, summary: $0.summary, configuration: $0.defaults) }
+            if format == .json { print(try jsonString(rows)); return }
+            print(TextTable(header: ["model", "what it is", "configuration (defaults)"],
+                            rows: rows.map { [$0.model, $0.summary, $0.configuration] }).render(format), terminator: "")
+        }
+    }
+
+    struct Explain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "For one user and song: each model's prediction, the actual value when known, and the KNN neighbours behind it.")
+
+        @Option(help: "External user id.") var user: String
+        @Option(help: "External item (song) id.") var item: String
+        @Option(help: "Models, comma separated (JSON overrides allowed as in evaluate).") var model: String = "baseline,knn-user,knn-item,svd"
+        @OptionGroup var data: TrainingDataOptions
+        @Option(help: "How many KNN neighbours to list.") var neighbours: Int = 10
+
+        func run() throws {
+            let specs = try ModelSpec.parse(model, sharedConfig: nil)
+            let (train, test, transform) = try data.load(requireTest: data.train != nil ? data.test != nil : true)
+            guard let u = train.users.index(of: user) else { throw UsageError("unknown user '\(user)'") }
+            guard let i = train.items.index(of: item) else { throw UsageError("unknown item '\(item)'") }
+            var actual = "unknown"
+            if let v = test?.value(user: u, item: i) { actual = describe(Double(v), transform) + " (test)" } else if let v = train.value(user: u, item: i) {
+                actual = describe(Double(v), transform) + " (train)"
+            }
+            print("user \(user), item \(item): actual \(actual)")
+            var rows: [[String]] = []
+            var details: [String] = []
+            for spec in specs {
+                let fitted = try ModelRegistry.entry(named: spec.name).fit(train, overrides: spec.overrides)
+                guard let p = fitted as? any RatingPredictor else { continue }
+                let pred = p.predict(user: u, item: i)
+                rows.append([spec.label, describe(pred.value, transform), pred.impossible ? "yes: \(pred.reason ?? "")" : "no"])
+                if let knn = fitted as? NeighbourhoodModel, !pred.contributors.isEmpty {
+                    let ids = knn.userBased ? train.users : train.items
+                    details.append("\n\(spec.label): \(pred.contributors.count) neighbours with positive similarity (top \(min(neighbours, pred.contributors.count)))")
+                    details.append(TextTable(header: [knn.userBased ? "neighbour user" : "neighbour item", "similarity", "their value"],
+                                             rows: pred.contributors.prefix(neighbours).map { [ids[$0.index], String(format: "%.4f", $0.similarity), describe($0.value, transform)] }).text())
+                }
+            }
+            print(TextTable(header: ["model", "prediction", "impossible"], rows: rows).text(), terminator: "")
+            for d in details { print(d, terminator: d.hasSuffix("\n") ? "" : "\n") }
+        }
+
+        func describe(_ v: Double, _ t: ValueTransform) -> String {
+            t == .log1p ? String(format: "%.4f (≈ %.1f plays)", v, Foundation.expm1(v)) : String(format: "%.4f", v)
+        }
+    }
+
+    struct Neighbours: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The report's neighbour network: a user (or item), its top neighbours and theirs, as SVG/HTML and a table.")
+
+        @Option(help: "External user id (user-based network).") var user: String?
+        @Option(help: "External item id (item-based network).") var item: String?
+        @OptionGroup var data: TrainingDataOptions
+        @Option(help: "Similarity: cosine, msd, pearson, pearson_baseline.") var similarity: String = "pearson_baseline"
+        @Option(help: "First-ring neighbours.") var first: Int = 10
+        @Option(help: "Neighbours of each neighbour.") var second: Int = 5
+        @Option(help: "Write the figure as SVG here.") var svg: String?
+        @Option(help: "Write an HTML report with the figure here.") var report: String?
+        @Option(help: "A dataset whose catalogue names items.") var catalog: String?
+
+        func run() throws {
+            guard (user == nil) != (item == nil) else { throw UsageError("give exactly one of --user and --item") }
+            guard let measure = SimilarityMeasure(rawValue: similarity) else {
+                throw UsageError("unknown --similarity '\(similarity)'; use \(SimilarityMeasure.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard first > 0, second >= 0 else { throw UsageError("--first must be positive and --second ≥ 0") }
+            let (train, _, _) = try data.load(requireTest: false)
+            var c = KNNConfiguration(userBased: user != nil)
+            c.similarity = measure
+            let knn = try NeighbourhoodModel(train: train, configuration: c)
+            let ids = knn.userBased ? train.users : train.items
+            let focusID = user ?? item!
+            guard let focus = ids.index(of: focusID) else { throw UsageError("unknown \(user != nil ? "user" : "item") '\(focusID)'") }
+            var names: (Catalog, IDMap)? = nil
+            if let catalog, item != nil {
+                let d = try DatasetImporter.load(path: catalog, options: LoadOptions())
+                names = (d.catalog, d.interactions.items)
+            }
+            func node(_ index: Int) -> NetworkNode {
+                let id = ids[index]
+                if let (cat, map) = names, let j = map.index(of: id) { return NetworkNode(id: id, label: cat.displayName(j, fallback: id)) }
+                return NetworkNode(id: id, label: id)
+            }
+            let ring = knn.neighbours(of: focus, k: first)
+            let graph = NetworkGraph(
+                title: "Neighbours of \(user != nil ? "user" : "item") \(focusID) (\(measure.rawValue))", focus: node(focus),
+                neighbours: ring.map { n in (node(n.index), n.similarity, knn.neighbours(of: n.index, k: second + 1).filter { $0.index != focus }.prefix(second).map { (node($0.index), $0.similarity) }) })
+            var rows: [[String]] = []
+            for n in graph.neighbours {
+                rows.append([n.node.label, String(format: "%.4f", n.similarity), n.children.map(\.node.label).joined(separator: ", ")])
+            }
+            print(TextTable(header: ["neighbour", "similarity", "its neighbours"], rows: rows).text(), terminator: "")
+            if ring.isEmpty { note("\(focusID) has no neighbour with a positive similarity") }
+            let shared = graph.sharedIDs
+            if !shared.isEmpty { print("shared neighbours (grey in the figure): \(shared.sorted().joined(separator: ", "))") }
+            if let svg { try writeText(graph.svg(), to: svg); note("wrote \(svg)") }
+            if let report {
+                try writeText(HTMLReport(title: graph.title, sections: [ReportSection(title: "Neighbour network", blocks: [.svg(graph.svg()),
+                    .table(header: ["neighbour", "similarity", "its neighbours"], rows: rows)])]).html(), to: report)
+                note("wrote \(report)")
+            }
+        }
+    }
+}
