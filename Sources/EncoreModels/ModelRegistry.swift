@@ -10,6 +10,10 @@ public struct ModelEntry: Sendable {
     public let defaults: String
     let fitter: @Sendable (InteractionMatrix, String?) throws -> any Recommender
     let loader: @Sendable (InteractionMatrix, String, ModelState) throws -> any Recommender
+    let checker: @Sendable (String?) throws -> Void
+
+    /// Checks that `overrides` name real fields with the right types, without fitting anything.
+    public func check(overrides: String?) throws { try checker(overrides) }
 
     /// Fits the model on `train` with `overrides` (JSON object text or a file path) over the defaults.
     public func fit(_ train: InteractionMatrix, overrides: String? = nil) throws -> any Recommender {
@@ -33,7 +37,8 @@ public enum ModelRegistry {
         ModelEntry(
             name: name, summary: summary, defaults: ConfigurationOverrides.json(defaults),
             fitter: { train, overrides in try fit(train, try ConfigurationOverrides.apply(overrides, to: defaults, model: name)) },
-            loader: { train, json, state in try load(train, try ConfigurationOverrides.apply(json, to: defaults, model: name), state) })
+            loader: { train, json, state in try load(train, try ConfigurationOverrides.apply(json, to: defaults, model: name), state) },
+            checker: { overrides in _ = try ConfigurationOverrides.apply(overrides, to: defaults, model: name) })
     }
 
     public static let all: [ModelEntry] = [

@@ -26,6 +26,7 @@ extension Encore {
             guard k > 0 else { throw UsageError("-k must be positive") }
             let specs = try ModelSpec.parse(model, sharedConfig: config)
             let entries = try specs.map { try ModelRegistry.entry(named: $0.name) }
+            for (spec, entry) in zip(specs, entries) { try entry.check(overrides: spec.overrides) }
             let (train, test, transform) = try data.load(requireTest: true)
             guard let test else { throw UsageError("no test data") }
             var results: [RatingEvaluation] = []

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+@Suite(.serialized) struct ModelCLITests {
+    var split: String { CLI.shared + "/lastfm-2k/splits" }
+
+    @Test func evaluateSeedProtocolPrintsTheComparisonTable() throws {
+        let r = try CLI.run(["evaluate", "--protocol", "seed", "--train", split + "/train.tsv", "--test", split + "/test.tsv",
+                             "--model", #"baseline,knn-user,svd{"n_epochs":30,"lr_all":0.01,"reg_all":0.2}"#, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect(rows.map { $0["model"] as? String } == ["baseline", "knn-user", "svd"])
+        #expect(rows[1]["impossible"] as? Int == 4_079)
+        for key in ["rmse", "mae", "within_test_precision_at_30", "within_test_recall_at_30", "within_test_f1_at_30", "users_evaluated", "fit_seconds", "configuration"] {
+            #expect(rows[0][key] != nil, "missing \(key)")
+        }
+        let md = try CLI.run(["evaluate", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "baseline", "--format", "markdown"])
+        #expect(md.stdout.hasPrefix("| metric | baseline |"))
+    }
+
+    @Test func evaluateOnADatasetWithARandomSplit() throws {
+        let s = Scratch()
+        let r = try CLI.run(["evaluate", "--data", CLI.shared + "/lastfm-2k", "--split", "ratio", "--test-fraction", "0.2", "--seed", "1",
+                             "--model", "baseline", "--format", "json", "--report", s.path + "/eval.html"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"test_pairs\" : 18567"))
+        #expect(FileManager.default.fileExists(atPath: s.path + "/eval.html"))
+    }
+
+    @Test func trainRecommendAndRefuseBadArtifacts() throws {
+        let s = Scratch()
+        var r = try CLI.run(["train", "--model", "knn-item", "--config", #"{"similarity":"msd"}"#, "--train", split + "/train.tsv", "--output", s.path + "/m.model"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(["recommend", "--model", s.path + "/m.model", "--user", "2", "-k", "5", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 5)
+        // Played artists are excluded: user 2 played 51 in train.
+        #expect(!list.contains { $0["item"] as? String == "51" })
+        r = try CLI.run(["recommend", "--model", s.path + "/m.model", "--user", "no-such-user"])
+        #expect(r.status == 1 && r.stderr.contains("unknown user 'no-such-user'"))
+        r = try CLI.run(["recommend", "--model", s.path + "/m.model", "--user", "2", "--data", CLI.shared + "/lastfm-2k"])
+        #expect(r.status == 1 && r.stderr.contains("trained on other data"), "\(r.stderr)")
+        // Truncated and damaged artifacts.
+        let good = try Data(contentsOf: URL(fileURLWithPath: s.path + "/m.model"))
+        _ = FileManager.default.createFile(atPath: s.path + "/cut.model", contents: good.prefix(good.count / 2))
+        r = try CLI.run(["recommend", "--model", s.path + "/cut.model", "--user", "2"])
+        #expect(r.status == 1 && r.stderr.hasPrefix("error: ") && r.stderr.contains("not a valid Encore model artifact"))
+        r = try CLI.run(["recommend", "--model", split + "/train.tsv", "--user", "2"])
+        #expect(r.status == 1 && r.stderr.contains("wrong magic"))
+    }
+
+    @Test func explainAndNeighbours() throws {
+        let s = Scratch()
+        var r = try CLI.run(["explain", "--user", "2", "--item", "89", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "knn-user,svd"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("knn-user") && r.stdout.contains("neighbour user"))
+        r = try CLI.run(["neighbours", "--user", "2", "--train", split + "/train.tsv", "--svg", s.path + "/n.svg"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let svg = try String(contentsOfFile: s.path + "/n.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.components(separatedBy: "<circle").count >= 12)
+        r = try CLI.run(["neighbours", "--user", "nobody", "--train", split + "/train.tsv"])
+        #expect(r.status == 1 && r.stderr.contains("unknown user"))
+        r = try CLI.run(["models", "--format", "json"])
+        #expect(r.status == 0 && r.stdout.contains("knn-item") && r.stdout.contains("nFactors"))
+    }
+
+    @Test(arguments: [
+        ["evaluate", "--model", "svd"],
+        ["evaluate", "--model", "no-such-model", "--train", "SPLIT/train.tsv", "--test", "SPLIT/test.tsv"],
+        ["evaluate", "--model", #"svd{"n_factorz":3}"#, "--train", "SPLIT/train.tsv", "--test", "SPLIT/test.tsv"],
+        ["evaluate", "--model", "svd", "--protocol", "magic", "--train", "SPLIT/train.tsv", "--test", "SPLIT/test.tsv"],
+        ["evaluate", "--model", "svd", "--train", "SPLIT/train.tsv"],
+        ["evaluate", "--model", "svd", "--train", "/nonexistent/t.tsv", "--test", "SPLIT/test.tsv"],
+        ["evaluate", "--model", "svd", "--train", "SPLIT/train.tsv", "--test", "SPLIT/test.tsv", "--value", "sqrt"],
+        ["train", "--model", "svd", "--output", "/tmp/x.model"],
+        ["train", "--model", "knn-user", "--config", #"{"k": 0}"#, "--train", "SPLIT/train.tsv", "--output", "/tmp/x.model"],
+        ["recommend", "--model", "/nonexistent.model", "--user", "2"],
+        ["explain", "--user", "2", "--item", "nope", "--train", "SPLIT/train.tsv", "--test", "SPLIT/test.tsv"],
+        ["neighbours", "--train", "SPLIT/train.tsv"],
+        ["neighbours", "--user", "2", "--train", "SPLIT/train.tsv", "--similarity", "jaccard"],
+    ])
+    func badModelCommandInput(_ arguments: [String]) throws {
+        let r = try CLI.run(arguments.map { $0.replacingOccurrences(of: "SPLIT", with: split) })
+        #expect(r.status == 1, "\(arguments): status \(r.status), stderr \(r.stderr)")
+        #expect(r.stderr.hasPrefix("error: "), "\(arguments): \(r.stderr)")
+    }
+}
