@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "EncoreMath", dependencies: ["CBLAS"]),
         .target(name: "EncoreData", dependencies: ["EncoreMath"]),
         .target(name: "EncoreCharts"),
-        .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData"]),
+        .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData", "CBLAS"]),
         .target(name: "EncoreEval", dependencies: ["EncoreData", "EncoreModels", "EncoreMath"]),
         .target(name: "EncoreStore", dependencies: ["EncoreData", "EncoreModels"]),
         .executableTarget(

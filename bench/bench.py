@@ -1,5 +1,10 @@
 """Side-by-side benchmarks of Encore against its Python peers (run through bench/run.sh).
 
+rating:    the rating models of the report on the shared lastfm-2k split, Surprise (the report's
+           library) against `encore evaluate --protocol seed`, configuration by configuration: RMSE,
+           MAE, impossible predictions, fit + predict seconds and their ratio.
+knn-memory: item-based KNN on a generated catalogue of 100,000 songs: time and peak memory.
+
 loader:    parse a 2,000,000-row file in count_data.csv format. Peer: pandas.read_csv (plain and
            index_col=0). Encore: `encore import --format course`, its parse_seconds (read, parse,
            intern ids and build the CSR matrix) and the whole process wall time. Median of 3.
@@ -98,6 +103,66 @@ def generator():
         os.remove(f)
 
 
+SPLIT = os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k", "splits")
+RATING_CONFIGS = [
+    ("KNNBasic user, pearson_baseline, k=30, min_k=1", "KNNBasic",
+     {"k": 30, "min_k": 1, "sim_options": {"name": "pearson_baseline", "user_based": True}}, "knn-user", None),
+    ("KNNBasic item, pearson_baseline, k=30, min_k=1", "KNNBasic",
+     {"k": 30, "min_k": 1, "sim_options": {"name": "pearson_baseline", "user_based": False}}, "knn-item", None),
+    ("KNNBasic user, msd, k=40", "KNNBasic", {"k": 40, "sim_options": {"name": "msd", "user_based": True}},
+     "knn-user", {"similarity": "msd", "k": 40}),
+    ("KNNWithMeans user, msd, k=40", "KNNWithMeans", {"k": 40, "sim_options": {"name": "msd", "user_based": True}},
+     "knn-user", {"similarity": "msd", "k": 40, "variant": "means"}),
+    ("KNNBaseline user, msd, k=40, ALS baselines", "KNNBaseline", {"k": 40, "sim_options": {"name": "msd", "user_based": True}},
+     "knn-user", {"similarity": "msd", "k": 40, "variant": "baseline"}),
+    ("SVD default", "SVD", {"random_state": 42}, "svd", None),
+    ("SVD report-optimised (30 epochs, lr 0.01, reg 0.2)", "SVD",
+     {"n_epochs": 30, "lr_all": 0.01, "reg_all": 0.2, "random_state": 42}, "svd", {"n_epochs": 30, "lr_all": 0.01, "reg_all": 0.2}),
+    ("BaselineOnly (ALS)", "BaselineOnly", {}, "baseline", None),
+]
+
+
+def rating():
+    print("## rating models: Surprise vs encore evaluate --protocol seed, lastfm-2k split, value log1p(plays)")
+    print()
+    print("| configuration | Surprise RMSE | Encore RMSE | Surprise MAE | Encore MAE | impossible S / E "
+          "| Surprise fit+test s | Encore fit+predict s | speed-up | Surprise peak MiB | Encore peak MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, algo, options, model, config in RATING_CONFIGS:
+        s_wall, s_rss, out = peak_rss_mib([sys.executable, os.path.join(ROOT, "bench", "surprise_peer.py"), SPLIT, algo, json.dumps(options)])
+        s = json.loads(out.strip().splitlines()[-1])
+        spec = model + (json.dumps(config) if config else "")
+        e_wall, e_rss, out = peak_rss_mib([ENCORE, "evaluate", "--protocol", "seed", "--train", SPLIT + "/train.tsv",
+                                           "--test", SPLIT + "/test.tsv", "--model", spec, "--format", "json"])
+        e = json.loads(out)[0]
+        s_time = s["fit_seconds"] + s["test_seconds"]
+        e_time = e["fit_seconds"] + e["predict_seconds"]
+        print(f"| {label} | {s['rmse']:.4f} | {e['rmse']:.4f} | {s['mae']:.4f} | {e['mae']:.4f} | "
+              f"{s['impossible']:,} / {e['impossible']:,} | {s_time:.3f} | {e_time:.3f} | {s_time / e_time:.0f}x | "
+              f"{s_rss:.0f} | {e_rss:.0f} |")
+    print()
+    print("Peak memory is the whole process (Python + pandas + Surprise; encore incl. loading the split).")
+    print()
+
+
+def knn_memory():
+    data = os.path.join(OUT, "knn100k")
+    if not os.path.exists(os.path.join(data, "count_data.csv")):
+        run([ENCORE, "generate", "--users", "60000", "--songs", "100000", "--plays", "3000000", "--seed", "5",
+             "--files", "course", "--output", data])
+    print("## item-based KNN at 100,000 songs (generated: 60,000 users, 3,000,000 plays)")
+    print()
+    print("| model | items | seconds (load + fit + save) | peak RSS MiB | dense n×n float64 would need |")
+    print("|---|---:|---:|---:|---:|")
+    for sim in ["pearson_baseline", "cosine"]:
+        wall, rss, out = peak_rss_mib([ENCORE, "train", "--model", "knn-item", "--config", json.dumps({"similarity": sim}),
+                                       "--data", data, "--output", os.path.join(OUT, "knn100k.model"), "--format", "json"])
+        summary = json.loads(out)
+        n = summary["items"]
+        print(f"| knn-item {sim} | {n:,} | {wall:.2f} | {rss:.0f} | {n * n * 8 / 2**30:.0f} GiB |")
+    print()
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M')}")
@@ -106,3 +171,7 @@ if __name__ == "__main__":
         loader()
     if which in ("generator", "all"):
         generator()
+    if which in ("rating", "all"):
+        rating()
+    if which in ("knn-memory", "all"):
+        knn_memory()

@@ -69,6 +69,44 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return (-2 * _log(u)).squareRoot() * _cos(2 * Double.pi * v)
     }
 
+    /// Two independent standard normal deviates (Marsaglia's polar method: no sin or cos).
+    @inline(__always)
+    public mutating func nextGaussianPair() -> (Double, Double) {
+        while true {
+            let x = 2 * nextDouble() - 1
+            let y = 2 * nextDouble() - 1
+            let s = x * x + y * y
+            if s > 0 && s < 1 {
+                let m = (-2 * _log(s) / s).squareRoot()
+                return (x * m, y * m)
+            }
+        }
+    }
+
+    /// Fills `rows` × `width` values with N(mean, std), each row from its own stream of `seed`, in
+    /// parallel; the result depends on the seed only, not on the number of threads.
+    public static func gaussianMatrix(rows: Int, width: Int, mean: Double, std: Double, seed: UInt64, skipRow: ((Int) -> Bool)? = nil) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * width)
+        out.withUnsafeMutableBufferPointer { buf in
+            nonisolated(unsafe) let base = buf.baseAddress
+            ParallelLoop.forEachChunk(count: rows) { _, range in
+                guard let base else { return }
+                for r in range {
+                    if let skipRow, skipRow(r) { continue }
+                    var g = SeededGenerator(seed: seed, stream: UInt64(r))
+                    var j = 0
+                    while j < width {
+                        let (a, b) = g.nextGaussianPair()
+                        base[r * width + j] = Float(mean + std * a)
+                        if j + 1 < width { base[r * width + j + 1] = Float(mean + std * b) }
+                        j += 2
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// Pareto (power-law) deviate with minimum `scale` and tail index `alpha`.
     public mutating func nextPareto(alpha: Double, scale: Double = 1) -> Double {
         var u = nextDouble()
@@ -90,10 +128,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 import Glibc
 @inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
 @inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
+@inline(__always) func _sin(_ x: Double) -> Double { Glibc.sin(x) }
 @inline(__always) func _pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
 #else
 import Foundation
 @inline(__always) func _log(_ x: Double) -> Double { Foundation.log(x) }
 @inline(__always) func _cos(_ x: Double) -> Double { Foundation.cos(x) }
+@inline(__always) func _sin(_ x: Double) -> Double { Foundation.sin(x) }
 @inline(__always) func _pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
 #endif

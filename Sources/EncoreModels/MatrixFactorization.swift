@@ -4,7 +4,12 @@
 // order), e = r − r̂, then b_u += lr_bu (e − reg_bu b_u), b_i += lr_bi (e − reg_bi b_i),
 // p_u += lr_pu (e q_i − reg_pu p_u), q_i += lr_qi (e p_u − reg_qi q_i). Factors start from
 // N(init_mean, init_std) with the seed. Unknown users or items keep only the known terms.
+// With `blocks` = B > 1 each epoch is stratified (Gemulla et al. 2011, DSGD): users and items
+// fall into B groups, and in each of B sub-epochs the B diagonal blocks touch disjoint factor
+// rows, so they run in parallel; the order inside a block is Surprise's, and the result depends
+// only on the seed and B, never on the number of threads. blocks = 1 is Surprise's exact order.
 // fit: O(epochs · nnz · factors); predict: O(factors).
+import CBLAS
 import EncoreData
 import EncoreMath
 
@@ -27,6 +32,8 @@ public struct SVDConfiguration: Codable, Sendable, Equatable {
     public var regPu: Double? = nil
     public var regQi: Double? = nil
     public var seed: UInt64 = 42
+    /// Stratified parallel SGD blocks (1: Surprise's sequential order).
+    public var blocks: Int = 2
 
     public init() {}
 
@@ -41,6 +48,7 @@ public struct SVDConfiguration: Codable, Sendable, Equatable {
 
     func validate() throws {
         guard nFactors > 0 else { throw ModelError("n_factors must be positive, got \(nFactors)") }
+        guard blocks >= 1, blocks <= 64 else { throw ModelError("blocks must be between 1 and 64, got \(blocks)") }
         guard nEpochs >= 0 else { throw ModelError("n_epochs must be ≥ 0") }
         guard initStd >= 0, lrAll > 0, regAll >= 0 else { throw ModelError("init_std and reg_all must be ≥ 0, lr_all > 0") }
     }
@@ -69,46 +77,79 @@ public struct SVD: RatingPredictor {
         let profile = TrainingProfile(train)
         self.profile = profile
         let f = c.nFactors
-        var rng = SeededGenerator(seed: c.seed)
-        var pu = [Float](repeating: 0, count: train.userCount * f)
-        var qi = [Float](repeating: 0, count: train.itemCount * f)
-        for k in pu.indices { pu[k] = Float(c.initMean + c.initStd * rng.nextGaussian()) }
-        for k in qi.indices { qi[k] = Float(c.initMean + c.initStd * rng.nextGaussian()) }
+        // Unknown users and items never get an update or a factor term: their rows stay zero.
+        var pu = SeededGenerator.gaussianMatrix(rows: train.userCount, width: f, mean: c.initMean, std: c.initStd,
+                                                seed: c.seed, skipRow: { !profile.userKnown[$0] })
+        var qi = SeededGenerator.gaussianMatrix(rows: train.itemCount, width: f, mean: c.initMean, std: c.initStd,
+                                                seed: c.seed ^ 0x5157_4954_454D_5321, skipRow: { !profile.itemKnown[$0] })
         var bu = [Float](repeating: 0, count: train.userCount)
         var bi = [Float](repeating: 0, count: train.itemCount)
         let mu = Float(profile.globalMean)
         let lrBu = Float(c.lrBu ?? c.lrAll), lrBi = Float(c.lrBi ?? c.lrAll), lrPu = Float(c.lrPu ?? c.lrAll), lrQi = Float(c.lrQi ?? c.lrAll)
         let regBu = Float(c.regBu ?? c.regAll), regBi = Float(c.regBi ?? c.regAll), regPu = Float(c.regPu ?? c.regAll), regQi = Float(c.regQi ?? c.regAll)
+        // Entries grouped by (user block, item block), each list in Surprise's order (by user, then item).
+        let nb = c.blocks
+        let userBlock: (Int) -> Int = { u in u % nb }
+        let itemBlock: (Int) -> Int = { i in Int((UInt64(i) &* 0x9E37_79B9_7F4A_7C15) >> 32) % nb }
+        var lists = [[Int32]](repeating: [], count: nb * nb)
+        var rowOf = [Int32](repeating: 0, count: train.nnz)
+        for u in 0..<train.userCount {
+            for k in train.rowRange(u) {
+                lists[userBlock(u) * nb + itemBlock(Int(train.columnIndices[k]))].append(Int32(k))
+                rowOf[k] = Int32(u)
+            }
+        }
         var history: [Double] = []
+        let biased = c.biased
         pu.withUnsafeMutableBufferPointer { P in
             qi.withUnsafeMutableBufferPointer { Q in
-                train.columnIndices.withUnsafeBufferPointer { cols in
-                    train.values.withUnsafeBufferPointer { vals in
-                        for _ in 0..<c.nEpochs {
-                            var squared = 0.0
-                            for u in 0..<train.userCount {
-                                let p = P.baseAddress! + u * f
-                                for k in train.rowPointers[u]..<train.rowPointers[u + 1] {
-                                    let i = Int(cols[k])
-                                    let q = Q.baseAddress! + i * f
-                                    var dot: Float = 0
-                                    for j in 0..<f { dot += p[j] * q[j] }
-                                    var estimate = mu + dot
-                                    if c.biased { estimate += bu[u] + bi[i] }
-                                    let err = vals[k] - estimate
-                                    squared += Double(err * err)
-                                    if c.biased {
-                                        bu[u] += lrBu * (err - regBu * bu[u])
-                                        bi[i] += lrBi * (err - regBi * bi[i])
+                bu.withUnsafeMutableBufferPointer { BU in
+                    bi.withUnsafeMutableBufferPointer { BI in
+                        train.columnIndices.withUnsafeBufferPointer { cols in
+                            train.values.withUnsafeBufferPointer { vals in
+                                // Raw pointers: no bounds or exclusivity checks in the SGD loop.
+                                nonisolated(unsafe) let p0 = P.baseAddress!, q0 = Q.baseAddress!, bu0 = BU.baseAddress!, bi0 = BI.baseAddress!
+                                nonisolated(unsafe) let col = cols.baseAddress!, val = vals.baseAddress!
+                                let block = { (list: [Int32]) -> Double in
+                                    var squared = 0.0
+                                    list.withUnsafeBufferPointer { entries in
+                                        for n in 0..<entries.count {
+                                            let k = Int(entries[n])
+                                            let u = Int(rowOf[k])
+                                            let i = Int(col[k])
+                                            let p = p0 + u * f
+                                            let q = q0 + i * f
+                                            if n + 1 < entries.count {
+                                                // The next item's factors are a random row: fetch them early.
+                                                let next = UnsafeRawPointer(q0 + Int(col[Int(entries[n + 1])]) * f)
+                                                var line = 0
+                                                while line < f * 4 { encore_prefetch(next + line); line += 64 }
+                                            }
+                                            var estimate = mu + Self.dot(p, q, f)
+                                            if biased { estimate += bu0[u] + bi0[i] }
+                                            let err = val[k] - estimate
+                                            squared += Double(err * err)
+                                            if biased {
+                                                bu0[u] += lrBu * (err - regBu * bu0[u])
+                                                bi0[i] += lrBi * (err - regBi * bi0[i])
+                                            }
+                                            Self.step(p, q, f, err: err, lrP: lrPu, regP: regPu, lrQ: lrQi, regQ: regQi)
+                                        }
                                     }
-                                    for j in 0..<f {
-                                        let pj = p[j], qj = q[j]
-                                        p[j] = pj + lrPu * (err * qj - regPu * pj)
-                                        q[j] = qj + lrQi * (err * pj - regQi * qj)
+                                    return squared
+                                }
+                                for _ in 0..<c.nEpochs {
+                                    var squared = 0.0
+                                    for shift in 0..<nb {
+                                        // Blocks (b, b + shift) share no user and no item: they run in parallel.
+                                        let parts = ParallelLoop.mapChunks(count: nb, chunks: nb) { range in
+                                            range.reduce(0.0) { $0 + block(lists[$1 * nb + ($1 + shift) % nb]) }
+                                        }
+                                        squared += parts.reduce(0, +)
                                     }
+                                    history.append(train.nnz > 0 ? (squared / Double(train.nnz)).squareRoot() : 0)
                                 }
                             }
-                            history.append(train.nnz > 0 ? (squared / Double(train.nnz)).squareRoot() : 0)
                         }
                     }
                 }
@@ -119,6 +160,58 @@ public struct SVD: RatingPredictor {
         userBias = bu
         itemBias = bi
         epochRMSE = history
+    }
+
+    /// pᵀq with two 8-wide SIMD accumulators, a 4-wide step and a scalar tail.
+    @inline(__always)
+    static func dot(_ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>, _ f: Int) -> Float {
+        var a = SIMD8<Float>(), b = SIMD8<Float>()
+        var j = 0
+        let rp = UnsafeRawPointer(p), rq = UnsafeRawPointer(q)
+        while j + 16 <= f {
+            a += rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * rq.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            b += rp.loadUnaligned(fromByteOffset: j * 4 + 32, as: SIMD8<Float>.self) * rq.loadUnaligned(fromByteOffset: j * 4 + 32, as: SIMD8<Float>.self)
+            j += 16
+        }
+        if j + 8 <= f {
+            a += rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * rq.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            j += 8
+        }
+        var s = (a + b).sum()
+        if j + 4 <= f {
+            s += (rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD4<Float>.self) * rq.loadUnaligned(fromByteOffset: j * 4, as: SIMD4<Float>.self)).sum()
+            j += 4
+        }
+        while j < f { s += p[j] * q[j]; j += 1 }
+        return s
+    }
+
+    /// p += lrP (e q − regP p) and q += lrQ (e p − regQ q), both from the old values.
+    @inline(__always)
+    static func step(_ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>, _ f: Int,
+                     err: Float, lrP: Float, regP: Float, lrQ: Float, regQ: Float) {
+        var j = 0
+        let rp = UnsafeMutableRawPointer(p), rq = UnsafeMutableRawPointer(q)
+        while j + 8 <= f {
+            let pj = rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            let qj = rq.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            rp.storeBytes(of: pj + lrP * (err * qj - regP * pj), toByteOffset: j * 4, as: SIMD8<Float>.self)
+            rq.storeBytes(of: qj + lrQ * (err * pj - regQ * qj), toByteOffset: j * 4, as: SIMD8<Float>.self)
+            j += 8
+        }
+        if j + 4 <= f {
+            let pj = rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD4<Float>.self)
+            let qj = rq.loadUnaligned(fromByteOffset: j * 4, as: SIMD4<Float>.self)
+            rp.storeBytes(of: pj + lrP * (err * qj - regP * pj), toByteOffset: j * 4, as: SIMD4<Float>.self)
+            rq.storeBytes(of: qj + lrQ * (err * pj - regQ * qj), toByteOffset: j * 4, as: SIMD4<Float>.self)
+            j += 4
+        }
+        while j < f {
+            let pj = p[j], qj = q[j]
+            p[j] = pj + lrP * (err * qj - regP * pj)
+            q[j] = qj + lrQ * (err * pj - regQ * qj)
+            j += 1
+        }
     }
 
     public init(train: InteractionMatrix, configuration c: SVDConfiguration, state: ModelState) throws {

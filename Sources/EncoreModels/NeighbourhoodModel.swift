@@ -177,6 +177,37 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
         return results
     }
 
+    /// Keeps the k most similar candidates, best first; equal similarities keep the lower index
+    /// (Surprise's heapq.nlargest over raters in index order). O(n log k) with a bounded heap.
+    static func keepBest(_ c: inout [(index: Int, similarity: Double, value: Double)], k: Int) {
+        @inline(__always) func better(_ a: (index: Int, similarity: Double, value: Double), _ b: (index: Int, similarity: Double, value: Double)) -> Bool {
+            a.similarity != b.similarity ? a.similarity > b.similarity : a.index < b.index
+        }
+        if c.count > k {
+            // Min-heap of the best k seen so far (root = the worst of them).
+            var heap = Array(c.prefix(k))
+            func siftDown(_ start: Int) {
+                var i = start
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < heap.count && better(heap[m], heap[l]) { m = l }
+                    if r < heap.count && better(heap[m], heap[r]) { m = r }
+                    if m == i { return }
+                    heap.swapAt(i, m)
+                    i = m
+                }
+            }
+            for i in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(i) }
+            for e in c.dropFirst(k) where better(e, heap[0]) {
+                heap[0] = e
+                siftDown(0)
+            }
+            c = heap
+        }
+        c.sort(by: better)
+    }
+
     func predict(user u: Int, item i: Int, similarity: (Int, Int) -> Double) -> Prediction {
         let known = profile.knows(user: u) && profile.knows(item: i)
         let variant = configuration.variant
@@ -201,8 +232,7 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
             let s = similarity(x, x2)
             if s > 0 { candidates.append((x2, s, Double(columnsOfRows.values[q]))) }
         }
-        candidates.sort { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.index < $1.index }
-        if candidates.count > configuration.k { candidates.removeLast(candidates.count - configuration.k) }
+        Self.keepBest(&candidates, k: configuration.k)
         var sumSim = 0.0, sumValues = 0.0
         for c in candidates {
             sumSim += c.similarity

@@ -108,7 +108,14 @@ public struct SimilarityMatrix: Sendable {
                         }
                     }
                 }
-                touched.sort()
+                // Rows are stored in column order: sort the touched list, or scan every column
+                // when that is cheaper (many neighbours among few rows).
+                if touched.count * 8 > n {
+                    touched.removeAll(keepingCapacity: true)
+                    for x2 in 0..<n where freq[x2] > 0 { touched.append(x2) }
+                } else {
+                    touched.sort()
+                }
                 row.removeAll(keepingCapacity: true)
                 for x2 in touched {
                     let f = Double(freq[x2])

@@ -15,6 +15,7 @@ struct Encore: ParsableCommand {
     )
 
     static func main() {
+        singleThreadedBLAS()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -33,6 +34,20 @@ struct Encore: ParsableCommand {
             Foundation.exit(1)
         }
     }
+}
+
+/// OpenBLAS starts its thread pool when the library loads, and idle pool threads spin on
+/// sched_yield, taking cores from Encore's own parallel loops (which call BLAS single-threaded,
+/// as DESIGN.md asks). The pool size is read from the environment at load time, so when the user
+/// has not chosen one, the process sets OPENBLAS_NUM_THREADS=1 and re-executes itself once.
+func singleThreadedBLAS() {
+    guard getenv("OPENBLAS_NUM_THREADS") == nil, getenv("ENCORE_NO_REEXEC") == nil else { return }
+    setenv("OPENBLAS_NUM_THREADS", "1", 1)
+    setenv("ENCORE_NO_REEXEC", "1", 1)
+    var argv = CommandLine.arguments.map { strdup($0) }
+    argv.append(nil)
+    execv("/proc/self/exe", &argv)
+    // exec failed (no /proc): carry on with the pool as it is.
 }
 
 /// How a command prints its results.
