@@ -148,9 +148,9 @@ def rating():
 def knn_memory():
     data = os.path.join(OUT, "knn100k")
     if not os.path.exists(os.path.join(data, "count_data.csv")):
-        run([ENCORE, "generate", "--users", "60000", "--songs", "100000", "--plays", "3000000", "--seed", "5",
+        run([ENCORE, "generate", "--users", "200000", "--songs", "100000", "--plays", "3000000", "--seed", "5",
              "--files", "course", "--output", data])
-    print("## item-based KNN at 100,000 songs (generated: 60,000 users, 3,000,000 plays)")
+    print("## item-based KNN at 100,000 songs (generated: 200,000 users, 3,000,000 plays)")
     print()
     print("| model | items | seconds (load + fit + save) | peak RSS MiB | dense n×n float64 would need |")
     print("|---|---:|---:|---:|---:|")

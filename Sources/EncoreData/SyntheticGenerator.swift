@@ -21,6 +21,8 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
     /// Share of a user's songs drawn from the primary genre, the secondary genre, and anywhere.
     public var primaryShare: Double = 0.65
     public var secondaryShare: Double = 0.2
+    /// The most songs one user plays (the Taste Profile's heaviest users have about 4,400).
+    public var maxSongsPerUser: Int = 5_000
     /// Share of users who just signed up: 1–4 songs each (the report's cold-start segment).
     public var newUserShare: Double = 0.03
     /// Write `count_data.csv` + `song_data.csv`, and `train_triplets.txt`.
@@ -62,9 +64,9 @@ public enum SyntheticGenerator {
         guard c.songs > 0 else { throw UsageError("--songs must be positive, got \(c.songs)") }
         guard c.plays >= c.users else { throw UsageError("--plays (\(c.plays)) must be at least --users (\(c.users)): every user plays at least one song") }
         guard c.users < Int(Int32.max), c.songs < Int(Int32.max) else { throw UsageError("at most 2^31 users and songs") }
-        let maxPerUser = max(1, c.songs / 2)
+        let maxPerUser = max(1, min(c.songs / 2, c.maxSongsPerUser))
         guard c.plays <= c.users * maxPerUser else {
-            throw UsageError("--plays (\(c.plays)) is more than users × songs/2 (\(c.users * maxPerUser)); add songs or users")
+            throw UsageError("--plays (\(c.plays)) is more than users × min(songs/2, \(c.maxSongsPerUser)) (\(c.users * maxPerUser)); add songs or users")
         }
         guard c.primaryShare >= 0, c.secondaryShare >= 0, c.primaryShare + c.secondaryShare <= 1 else {
             throw UsageError("genre shares must be non-negative and sum to at most 1")
