@@ -8,17 +8,20 @@ public struct ModelEntry: Sendable {
     public let summary: String
     /// The default configuration as JSON (sorted keys).
     public let defaults: String
-    let fitter: @Sendable (InteractionMatrix, String?) throws -> any Recommender
+    /// Whether the model predicts values (the seed protocol's models), rather than only ranking.
+    public let predictsValues: Bool
+    let fitter: @Sendable (InteractionMatrix, String?, Catalog?) throws -> any Recommender
     let loader: @Sendable (InteractionMatrix, String, ModelState) throws -> any Recommender
     let checker: @Sendable (String?) throws -> Void
 
     /// Checks that `overrides` name real fields with the right types, without fitting anything.
     public func check(overrides: String?) throws { try checker(overrides) }
 
-    /// Fits the model on `train` with `overrides` (JSON object text or a file path) over the defaults.
-    public func fit(_ train: InteractionMatrix, overrides: String? = nil) throws -> any Recommender {
+    /// Fits the model on `train` with `overrides` (JSON object text or a file path) over the defaults;
+    /// `catalog` (same item index) serves models that read metadata.
+    public func fit(_ train: InteractionMatrix, overrides: String? = nil, catalog: Catalog? = nil) throws -> any Recommender {
         guard train.nnz > 0 else { throw ModelError("\(name): the training data is empty") }
-        return try fitter(train, overrides)
+        return try fitter(train, overrides, catalog)
     }
 
     /// Restores a saved model from its configuration JSON and state.
@@ -31,27 +34,43 @@ public struct ModelEntry: Sendable {
 public enum ModelRegistry {
     static func entry<C: Codable & Sendable>(
         _ name: String, _ summary: String, _ defaults: C,
-        fit: @escaping @Sendable (InteractionMatrix, C) throws -> any Recommender,
+        fit: @escaping @Sendable (InteractionMatrix, C, Catalog?) throws -> any Recommender,
         load: @escaping @Sendable (InteractionMatrix, C, ModelState) throws -> any Recommender
     ) -> ModelEntry {
         ModelEntry(
             name: name, summary: summary, defaults: ConfigurationOverrides.json(defaults),
-            fitter: { train, overrides in try fit(train, try ConfigurationOverrides.apply(overrides, to: defaults, model: name)) },
+            predictsValues: ["baseline", "knn-user", "knn-item", "svd"].contains(name),
+            fitter: { train, overrides, catalog in try fit(train, try ConfigurationOverrides.apply(overrides, to: defaults, model: name), catalog) },
             loader: { train, json, state in try load(train, try ConfigurationOverrides.apply(json, to: defaults, model: name), state) },
             checker: { overrides in _ = try ConfigurationOverrides.apply(overrides, to: defaults, model: name) })
     }
 
     public static let all: [ModelEntry] = [
         entry("baseline", "BaselineOnly: μ + b_u + b_i fitted by ALS (or SGD), as Surprise", BaselineConfiguration(),
-              fit: { try BaselineOnly(train: $0, configuration: $1) }, load: { try BaselineOnly(train: $0, configuration: $1, state: $2) }),
+              fit: { m, c, _ in try BaselineOnly(train: m, configuration: c) }, load: { try BaselineOnly(train: $0, configuration: $1, state: $2) }),
         entry("knn-user", "user-based KNN (KNNBasic, pearson_baseline, k 30, min_k 1: the report's default)", KNNConfiguration(userBased: true),
-              fit: { try NeighbourhoodModel(train: $0, configuration: userBased($1, true)) },
+              fit: { m, c, _ in try NeighbourhoodModel(train: m, configuration: userBased(c, true)) },
               load: { try NeighbourhoodModel(train: $0, configuration: userBased($1, true), state: $2) }),
         entry("knn-item", "item-based KNN (KNNBasic, pearson_baseline, k 30, min_k 1: the report's default)", KNNConfiguration(userBased: false),
-              fit: { try NeighbourhoodModel(train: $0, configuration: userBased($1, false)) },
+              fit: { m, c, _ in try NeighbourhoodModel(train: m, configuration: userBased(c, false)) },
               load: { try NeighbourhoodModel(train: $0, configuration: userBased($1, false), state: $2) }),
         entry("svd", "biased matrix factorisation by SGD (Surprise's SVD)", SVDConfiguration(),
-              fit: { try SVD(train: $0, configuration: $1) }, load: { try SVD(train: $0, configuration: $1, state: $2) }),
+              fit: { m, c, _ in try SVD(train: m, configuration: c) }, load: { try SVD(train: $0, configuration: $1, state: $2) }),
+        entry("most-popular", "songs with the most training listeners", MostPopularConfiguration(),
+              fit: { m, c, _ in MostPopular(train: m, configuration: c) }, load: { try MostPopular(train: $0, configuration: $1, state: $2) }),
+        entry("popularity", "the report's rule-based ranker: 10 of the 20 most popular + 20 discovery songs by percentile bucket", PopularityRankerConfiguration(),
+              fit: { m, c, catalog in try PopularityRanker(train: m, configuration: c, catalog: catalog) },
+              load: { try PopularityRanker(train: $0, configuration: $1, state: $2) }),
+        entry("item-knn", "implicit item-item KNN: cosine, BM25 or TF-IDF weighting, K = 100", ItemKNNConfiguration(),
+              fit: { m, c, _ in try ItemKNN(train: m, configuration: c) }, load: { try ItemKNN(train: $0, configuration: $1, state: $2) }),
+        entry("als", "implicit ALS (Hu, Koren, Volinsky) with conjugate gradient, confidence 1 + α log1p(plays)", ALSConfiguration(),
+              fit: { m, c, _ in try AlternatingLeastSquares(train: m, configuration: c) },
+              load: { try AlternatingLeastSquares(train: $0, configuration: $1, state: $2) }),
+        entry("bpr", "Bayesian Personalised Ranking by stratified SGD with item biases", BPRConfiguration(),
+              fit: { m, c, _ in try BayesianPersonalizedRanking(train: m, configuration: c) },
+              load: { try BayesianPersonalizedRanking(train: $0, configuration: $1, state: $2) }),
+        entry("ease", "EASE (Steck 2019), closed form, primal or dual (Woodbury) chosen by size", EASEConfiguration(),
+              fit: { m, c, _ in try EASE(train: m, configuration: c) }, load: { try EASE(train: $0, configuration: $1, state: $2) }),
     ]
 
     /// knn-user and knn-item fix the orientation whatever the configuration says.

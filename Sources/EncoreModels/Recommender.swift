@@ -64,21 +64,66 @@ public protocol Recommender: Sendable {
     var train: InteractionMatrix { get }
     /// Scores for the given items (higher is better).
     func score(user: Int, items: [Int]) -> [Double]
+    /// Scores of every item for a user (higher is better); NaN or -infinity means "cannot rank".
+    func scoreAll(user: Int) -> [Float]
     /// The model's arrays, for the artifact file.
     func state() -> ModelState
 }
 
 extension Recommender {
+    public func scoreAll(user: Int) -> [Float] {
+        score(user: user, items: Array(0..<train.itemCount)).map { Float($0) }
+    }
+
     /// The top-k items by score, excluding the user's training items and `excluding`.
     public func recommend(user: Int, k: Int, excluding: Set<Int> = []) -> [ScoredItem] {
         guard k > 0, user >= 0, user < train.userCount else { return [] }
-        var seen = excluding
-        for c in train.row(user).items { seen.insert(Int(c)) }
-        let candidates = (0..<train.itemCount).filter { !seen.contains($0) }
-        let scores = score(user: user, items: candidates)
-        var order = Array(candidates.indices)
-        order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : candidates[$0] < candidates[$1] }
-        return order.prefix(k).filter { !scores[$0].isNaN }.map { ScoredItem(item: candidates[$0], score: scores[$0]) }
+        var scores = scoreAll(user: user)
+        for c in train.row(user).items { scores[Int(c)] = -.infinity }
+        for e in excluding where e >= 0 && e < scores.count { scores[e] = -.infinity }
+        return TopScores.select(scores, k: k).map { ScoredItem(item: $0.index, score: Double($0.score)) }
+    }
+}
+
+/// Top-k over Float scores, best first, ties to the lower index; NaN and -infinity never selected.
+public enum TopScores {
+    public static func select(_ scores: [Float], k: Int) -> [(index: Int, score: Float)] {
+        guard k > 0 else { return [] }
+        var heap: [(index: Int, score: Float)] = []
+        heap.reserveCapacity(k)
+        @inline(__always) func worse(_ a: (index: Int, score: Float), _ b: (index: Int, score: Float)) -> Bool {
+            a.score < b.score || (a.score == b.score && a.index > b.index)
+        }
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count && worse(heap[l], heap[m]) { m = l }
+                if r < heap.count && worse(heap[r], heap[m]) { m = r }
+                if m == i { return }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        scores.withUnsafeBufferPointer { s in
+            for i in 0..<s.count {
+                let v = s[i]
+                if v.isNaN || v == -.infinity { continue }
+                if heap.count < k {
+                    heap.append((i, v))
+                    var c = heap.count - 1
+                    while c > 0 {
+                        let p = (c - 1) / 2
+                        if worse(heap[c], heap[p]) { heap.swapAt(c, p); c = p } else { break }
+                    }
+                } else if worse(heap[0], (i, v)) {
+                    heap[0] = (i, v)
+                    siftDown(0)
+                }
+            }
+        }
+        return heap.sorted { worse($1, $0) }
     }
 }
 

@@ -8,9 +8,9 @@ import Foundation
 extension Encore {
     struct Evaluate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Fit models and compare them in one table (--protocol seed: the report's MAE/RMSE and within-test precision/recall).")
+            abstract: "Fit models and compare them in one table: --protocol seed (the report's MAE/RMSE and within-test precision/recall), ranking (full catalogue), or both.")
 
-        @Option(help: "seed (the report's rating protocol).") var `protocol`: String = "seed"
+        @Option(help: "seed, ranking or both.") var `protocol`: String = "ranking"
         @Option(help: "Models, comma separated; a JSON object after a name overrides its configuration: svd{\"n_epochs\":30}.") var model: String
         @Option(help: "Configuration overrides (JSON object or file) for models given without their own.") var config: String?
         @OptionGroup var data: TrainingDataOptions
@@ -20,30 +20,53 @@ extension Encore {
         @Option(help: "Also write the table as an HTML report here.") var report: String?
 
         func run() throws {
-            guard `protocol` == "seed" else {
-                throw UsageError("unknown --protocol '\(`protocol`)'; this build has: seed")
+            guard ["seed", "ranking", "both"].contains(`protocol`) else {
+                throw UsageError("unknown --protocol '\(`protocol`)'; use seed, ranking or both")
             }
             guard k > 0 else { throw UsageError("-k must be positive") }
             let specs = try ModelSpec.parse(model, sharedConfig: config)
             let entries = try specs.map { try ModelRegistry.entry(named: $0.name) }
             for (spec, entry) in zip(specs, entries) { try entry.check(overrides: spec.overrides) }
-            let (train, test, transform) = try data.load(requireTest: true)
-            guard let test else { throw UsageError("no test data") }
-            var results: [RatingEvaluation] = []
-            for (spec, entry) in zip(specs, entries) {
-                if format != .json { note("fitting \(spec.label) …") }
-                results.append(try SeedProtocol.evaluate(model: entry, overrides: spec.overrides, label: spec.label,
-                                                         train: train, test: test, k: k, threshold: threshold))
+            if `protocol` == "seed", let bad = entries.first(where: { !$0.predictsValues }) {
+                throw UsageError("\(bad.name) ranks songs but does not predict play counts; use --protocol ranking or both")
             }
-            let table = ComparisonTable.seed(results)
+            let raw = try data.loadRaw(requireTest: true)
+            guard let rawTest = raw.test else { throw UsageError("no test data") }
+            var seedResults: [RatingEvaluation] = []
+            var rankingResults: [RankingEvaluation] = []
+            for (spec, entry) in zip(specs, entries) {
+                let t = try data.transform(forRatingModel: entry.predictsValues)
+                let train = raw.train.mapValues(t), test = rawTest.mapValues(t)
+                if format != .json { note("fitting \(spec.label) …") }
+                if `protocol` != "ranking" && entry.predictsValues {
+                    seedResults.append(try SeedProtocol.evaluate(model: entry, overrides: spec.overrides, label: spec.label,
+                                                                 train: train, test: test, k: k, threshold: threshold))
+                }
+                if `protocol` != "seed" {
+                    rankingResults.append(try RankingProtocol.evaluate(model: entry, overrides: spec.overrides, label: spec.label,
+                                                                       train: train, test: test, catalog: raw.catalog))
+                }
+            }
+            var tables: [ComparisonTable] = []
+            if !seedResults.isEmpty { tables.append(ComparisonTable.seed(seedResults)) }
+            if !rankingResults.isEmpty { tables.append(ComparisonTable.ranking(rankingResults)) }
             switch format {
-            case .json: print(try jsonString(results))
-            case .markdown: print(table.markdown(), terminator: "")
-            case .table: print(table.text(), terminator: "")
+            case .json:
+                struct Both: Encodable {
+                    var seed: [RatingEvaluation]?
+                    var ranking: [RankingEvaluation]?
+                }
+                if `protocol` == "seed" { print(try jsonString(seedResults)) } else if `protocol` == "ranking" { print(try jsonString(rankingResults)) } else {
+                    print(try jsonString(Both(seed: seedResults, ranking: rankingResults)))
+                }
+            case .markdown:
+                for t in tables { print("### \(t.title)\n\n" + t.markdown()) }
+            case .table:
+                for t in tables { print(t.title + "\n" + t.text()) }
             }
             if let report {
-                let html = HTMLReport(title: "Encore evaluation", subtitle: "\(train.nnz) training and \(test.nnz) test pairs; value scale \(transform)",
-                                      sections: [ReportSection(title: table.title, blocks: [.table(header: ["metric"] + table.columns, rows: table.rows.map { [$0.metric] + $0.values })])]).html()
+                let html = HTMLReport(title: "Encore evaluation", subtitle: "\(raw.train.nnz) training and \(rawTest.nnz) test pairs",
+                                      sections: tables.map { t in ReportSection(title: t.title, blocks: [.table(header: ["metric"] + t.columns, rows: t.rows.map { [$0.metric] + $0.values })]) }).html()
                 try writeText(html, to: report)
                 note("wrote \(report)")
             }

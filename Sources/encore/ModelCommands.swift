@@ -34,9 +34,11 @@ extension Encore {
 
         func run() throws {
             let entry = try ModelRegistry.entry(named: model)
-            let (train, _, transform) = try data.load(requireTest: false)
+            let raw = try data.loadRaw(requireTest: false)
+            let transform = try data.transform(forRatingModel: entry.predictsValues)
+            let train = raw.train.mapValues(transform)
             let start = MonotonicClock.now()
-            let fitted = try entry.fit(train, overrides: config)
+            let fitted = try entry.fit(train, overrides: config, catalog: raw.catalog)
             let seconds = MonotonicClock.now() - start
             let artifact = Artifact(model: fitted, transform: transform, metrics: ["fit_seconds": seconds])
             try artifact.write(to: output)

@@ -11,27 +11,34 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(help: "Split method when a dataset is given: ratio (the report's 80/20) or per-user.") var split: String = "ratio"
     @Option(name: .customLong("test-fraction"), help: "Held-out share for the split.") var testFraction: Double = 0.2
     @Option(help: "Seed of the split.") var seed: UInt64 = 42
-    @Option(help: "Value scale: log1p (the report's), none, or cap:N.") var value: String = "log1p"
+    @Option(help: "Value scale: log1p, none or cap:N. Default: log1p for rating models (the report's), raw plays for ranking models.") var value: String?
     @Flag(help: "Skip bad lines when reading files.") var lenient = false
 
-    /// Train and test on one id space, values transformed.
-    func load(requireTest: Bool) throws -> (train: InteractionMatrix, test: InteractionMatrix?, transform: ValueTransform) {
-        guard let transform = ValueTransform(argument: value) else { throw UsageError("unknown --value '\(value)'; use log1p, none or cap:N") }
+    /// The value scale a model of this kind trains on: --value when given, else log1p for rating models.
+    func transform(forRatingModel rating: Bool) throws -> ValueTransform {
+        guard let value else { return rating ? .log1p : .none }
+        guard let t = ValueTransform(argument: value) else { throw UsageError("unknown --value '\(value)'; use log1p, none or cap:N") }
+        return t
+    }
+
+    /// Train and test on one id space, raw values, and the catalogue when the data has one.
+    func loadRaw(requireTest: Bool) throws -> (train: InteractionMatrix, test: InteractionMatrix?, catalog: Catalog?) {
+        if let value, ValueTransform(argument: value) == nil { throw UsageError("unknown --value '\(value)'; use log1p, none or cap:N") }
         let options = LoadOptions(lenient: lenient)
         if let train {
             if let test {
                 let files = try SplitFiles.load(train: train, test: test, options: options)
-                return (files.train.mapValues(transform), files.test.mapValues(transform), transform)
+                return (files.train, files.test, nil)
             }
             guard !requireTest else { throw UsageError("--train needs --test here") }
             let d = try DatasetImporter.load(path: train, format: (try? DatasetImporter.detect(path: train)).flatMap { $0 == .triplets ? nil : $0 } ?? .delimited,
                                              delimited: DelimitedLoadOptions(format: .tab, hasHeader: true), options: options)
-            return (d.interactions.mapValues(transform), nil, transform)
+            return (d.interactions, nil, nil)
         }
         guard let data else { throw UsageError("give --data DATASET, or --train FILE and --test FILE") }
         guard test == nil else { throw UsageError("--test goes with --train, not with --data") }
         let dataset = try DatasetImporter.load(path: data, options: options)
-        guard requireTest else { return (dataset.interactions.mapValues(transform), nil, transform) }
+        guard requireTest else { return (dataset.interactions, nil, dataset.catalog) }
         let method: SplitMethod
         switch split.lowercased() {
         case "ratio": method = .ratio(testFraction: testFraction)
@@ -41,7 +48,14 @@ struct TrainingDataOptions: ParsableArguments {
         guard let s = try DatasetSplitter.split(dataset.interactions, method: method, seed: seed).first else {
             throw UsageError("the split produced nothing")
         }
-        return (s.train.mapValues(transform), s.test.mapValues(transform), transform)
+        return (s.train, s.test, dataset.catalog)
+    }
+
+    /// Train and test with the value scale of one kind of model.
+    func load(requireTest: Bool, ratingModel: Bool = true) throws -> (train: InteractionMatrix, test: InteractionMatrix?, transform: ValueTransform) {
+        let raw = try loadRaw(requireTest: requireTest)
+        let t = try transform(forRatingModel: ratingModel)
+        return (raw.train.mapValues(t), raw.test?.mapValues(t), t)
     }
 }
 

@@ -1,0 +1,160 @@
+// Item-based nearest neighbours for implicit feedback, as the `implicit` library's
+// ItemItemRecommender family: the item × user matrix (binarised by default) is weighted by
+// cosine normalisation, BM25 (Robertson; K1 = 100, B = 0.8, items as documents) or TF-IDF
+// (√count · idf, then normalised); similarity = dot products of weighted item rows; each item
+// keeps its K most similar items (itself included); a user's score for item j is
+// Σ_{i played} x_ui · S[i, j]. fit: O(Σ_u d_u²); recommend: O(d_u · K + items).
+import EncoreData
+import EncoreMath
+import Foundation
+
+/// Configuration of the implicit item-KNN.
+public struct ItemKNNConfiguration: Codable, Sendable, Equatable {
+    /// "cosine", "bm25" or "tfidf".
+    public var weighting: String = "cosine"
+    /// Neighbours kept per item.
+    public var k: Int = 100
+    /// Treat every play count as 1.
+    public var binarize: Bool = true
+    public var bm25K1: Double = 100
+    public var bm25B: Double = 0.8
+
+    public init() {}
+
+    func validate() throws {
+        guard ["cosine", "bm25", "tfidf"].contains(weighting) else { throw ModelError("item-knn weighting must be cosine, bm25 or tfidf; got '\(weighting)'") }
+        guard k > 0 else { throw ModelError("k must be positive, got \(k)") }
+        guard bm25K1 >= 0, bm25B >= 0, bm25B <= 1 else { throw ModelError("bm25 needs K1 ≥ 0 and 0 ≤ B ≤ 1") }
+    }
+}
+
+/// Item-item KNN for implicit data.
+public struct ItemKNN: Recommender {
+    public let name = "item-knn"
+    public let configuration: ItemKNNConfiguration
+    public let train: InteractionMatrix
+    public let neighbours: SimilarityMatrix
+
+    public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
+
+    public init(train: InteractionMatrix, configuration c: ItemKNNConfiguration = ItemKNNConfiguration()) throws {
+        try c.validate()
+        self.configuration = c
+        self.train = train
+        // Weighted item × user rows.
+        let items = train.transposed
+        let nItems = items.userCount, nUsers = items.itemCount
+        var w = items.values.map { c.binarize ? Float(1) : $0 }
+        let userDegree = train.userDegrees()
+        switch c.weighting {
+        case "bm25":
+            let idf = userDegree.map { Float(log(Double(nItems)) - log1p(Double($0))) }
+            var lengths = [Double](repeating: 0, count: nItems)
+            for i in 0..<nItems { for k in items.rowRange(i) { lengths[i] += Double(w[k]) } }
+            let average = max(lengths.reduce(0, +) / Double(max(nItems, 1)), 1e-12)
+            for i in 0..<nItems {
+                let norm = (1 - c.bm25B) + c.bm25B * lengths[i] / average
+                for k in items.rowRange(i) {
+                    let x = Double(w[k])
+                    w[k] = Float(x * (c.bm25K1 + 1) / (c.bm25K1 * norm + x)) * idf[Int(items.columnIndices[k])]
+                }
+            }
+        case "tfidf":
+            let idf = userDegree.map { Float(log(Double(nItems)) - log1p(Double($0))) }
+            for k in 0..<w.count { w[k] = w[k].squareRoot() * idf[Int(items.columnIndices[k])] }
+            Self.normaliseRows(items, &w)
+        default:
+            Self.normaliseRows(items, &w)
+        }
+        let weights = w
+        let userRows = InteractionMatrix(users: items.users, items: items.items, rowPointers: items.rowPointers,
+                                         columnIndices: items.columnIndices, values: weights).transposed  // users × items, weighted
+        let k = c.k
+        let parts = ParallelLoop.mapChunks(count: nItems, chunks: ParallelLoop.defaultWorkers * 8) { range -> (counts: [Int], cols: [Int32], vals: [Float]) in
+            var acc = [Float](repeating: 0, count: nItems)
+            var touched: [Int] = []
+            var counts: [Int] = [], cols: [Int32] = [], vals: [Float] = []
+            for i in range {
+                touched.removeAll(keepingCapacity: true)
+                for q in items.rowRange(i) {
+                    let u = Int(items.columnIndices[q])
+                    let wi = weights[q]
+                    for r in userRows.rowRange(u) {
+                        let j = Int(userRows.columnIndices[r])
+                        if acc[j] == 0 { touched.append(j) }
+                        acc[j] += wi * userRows.values[r]
+                    }
+                }
+                var row = touched.map { (index: $0, score: acc[$0]) }
+                for j in touched { acc[j] = 0 }
+                row = row.filter { $0.score > 0 }
+                if row.count > k {
+                    row.sort { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
+                    row.removeLast(row.count - k)
+                }
+                row.sort { $0.index < $1.index }
+                counts.append(row.count)
+                for e in row { cols.append(Int32(e.index)); vals.append(e.score) }
+            }
+            return (counts, cols, vals)
+        }
+        var ptr = [0]
+        var cols: [Int32] = [], vals: [Float] = []
+        for p in parts {
+            for n in p.counts { ptr.append(ptr[ptr.count - 1] + n) }
+            cols += p.cols
+            vals += p.vals
+        }
+        _ = nUsers
+        neighbours = SimilarityMatrix(rowPointers: ptr, columns: cols, values: vals)
+    }
+
+    public init(train: InteractionMatrix, configuration c: ItemKNNConfiguration, state: ModelState) throws {
+        try c.validate()
+        configuration = c
+        self.train = train
+        let ptr = try state.int64s("neighbour_row_pointers").map { Int($0) }
+        let cols = try state.int32s("neighbour_columns")
+        let vals = try state.floats("neighbour_values")
+        try ModelState.require(ptr.count, train.itemCount + 1, "neighbour_row_pointers")
+        try ModelState.require(cols.count, vals.count, "neighbour_columns")
+        guard ptr.last == cols.count, cols.allSatisfy({ $0 >= 0 && Int($0) < train.itemCount }) else { throw ModelError("item-knn arrays are inconsistent") }
+        neighbours = SimilarityMatrix(rowPointers: ptr, columns: cols, values: vals)
+    }
+
+    static func normaliseRows(_ m: InteractionMatrix, _ w: inout [Float]) {
+        for i in 0..<m.userCount {
+            var s: Float = 0
+            for k in m.rowRange(i) { s += w[k] * w[k] }
+            let n = s.squareRoot()
+            if n > 0 { for k in m.rowRange(i) { w[k] /= n } }
+        }
+    }
+
+    public func state() -> ModelState {
+        ModelState(arrays: ["neighbour_row_pointers": .int64(neighbours.rowPointers.map { Int64($0) }),
+                            "neighbour_columns": .int32(neighbours.columns), "neighbour_values": .float(neighbours.values)])
+    }
+
+    /// The items most similar to `item`, best first.
+    public func similarItems(to item: Int, k: Int) -> [Neighbour] {
+        guard item >= 0, item < neighbours.count else { return [] }
+        return neighbours.top(item, k: k + 1).filter { $0.index != item }.prefix(k).map { $0 }
+    }
+
+    public func scoreAll(user: Int) -> [Float] {
+        var s = [Float](repeating: 0, count: train.itemCount)
+        guard user >= 0, user < train.userCount else { return s }
+        for q in train.rowRange(user) {
+            let i = Int(train.columnIndices[q])
+            let x: Float = configuration.binarize ? 1 : train.values[q]
+            for r in neighbours.rowPointers[i]..<neighbours.rowPointers[i + 1] { s[Int(neighbours.columns[r])] += x * neighbours.values[r] }
+        }
+        return s
+    }
+
+    public func score(user: Int, items: [Int]) -> [Double] {
+        let all = scoreAll(user: user)
+        return items.map { Double(all[$0]) }
+    }
+}

@@ -1,0 +1,155 @@
+// The report's rule-based ranker for cold-start and low-engagement users. Each list holds
+// `popularCount` (10) songs drawn from the `popularPool` (20) songs with the highest Song
+// Popularity Score, then `discoveryCount` (20) "discovery" songs: the `perBucket` (2) songs with
+// the most plays per listener inside each popularity-percentile bucket, buckets of `bucketWidth`
+// (5) points between `lowestPercentile` (5) and `highestPercentile` (90), visited from the most
+// popular bucket down. Played songs are skipped; preferred artists or tags restrict every pick
+// (onboarding). Each song carries its reason. fit: O(items log items); recommend: O(items).
+import EncoreData
+
+/// The popular + discovery mix.
+public struct PopularityRankerConfiguration: Codable, Sendable, Equatable {
+    public var popularCount: Int = 10
+    public var popularPool: Int = 20
+    public var discoveryCount: Int = 20
+    public var perBucket: Int = 2
+    public var bucketWidth: Double = 5
+    public var lowestPercentile: Double = 5
+    public var highestPercentile: Double = 90
+    /// Onboarding: only songs by these artists (case-insensitive), when not empty.
+    public var artists: [String] = []
+    /// Onboarding: only songs with one of these tags, when not empty.
+    public var tags: [String] = []
+
+    public init() {}
+
+    func validate() throws {
+        guard popularCount >= 0, discoveryCount >= 0, perBucket > 0, popularPool >= popularCount else {
+            throw ModelError("popularity ranker: counts must be ≥ 0, per_bucket > 0 and popular_pool ≥ popular_count")
+        }
+        guard bucketWidth > 0, lowestPercentile >= 0, highestPercentile <= 100, lowestPercentile < highestPercentile else {
+            throw ModelError("popularity ranker: buckets need 0 ≤ lowest < highest ≤ 100 and a positive width")
+        }
+    }
+}
+
+/// The report's popular + discovery ranker.
+public struct PopularityRanker: Recommender {
+    public let name = "popularity"
+    public let configuration: PopularityRankerConfiguration
+    public let train: InteractionMatrix
+    /// Song Popularity Score (0–1) and plays per listener, per item.
+    public let score: [Double]
+    public let averagePlays: [Double]
+    let allowed: [Bool]
+    /// Allowed items by popularity score, best first; and each discovery bucket's items by plays per listener.
+    let popularOrder: [Int]
+    let buckets: [(low: Double, high: Double, items: [Int])]
+
+    public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
+
+    public init(train: InteractionMatrix, configuration: PopularityRankerConfiguration = PopularityRankerConfiguration(), catalog: Catalog? = nil) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.train = train
+        let p = PopularityScore(train)
+        score = p.scores
+        averagePlays = p.averagePlays
+        allowed = try Self.allowedItems(train: train, configuration: configuration, catalog: catalog)
+        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, configuration: configuration)
+    }
+
+    static func orders(score: [Double], averagePlays: [Double], allowed: [Bool], configuration c: PopularityRankerConfiguration)
+        -> ([Int], [(low: Double, high: Double, items: [Int])]) {
+        let candidates = allowed.indices.filter { allowed[$0] }
+        let popular = candidates.sorted { score[$0] != score[$1] ? score[$0] > score[$1] : $0 < $1 }
+        var buckets: [(low: Double, high: Double, items: [Int])] = []
+        var hi = c.highestPercentile
+        while hi - c.bucketWidth >= c.lowestPercentile - 1e-9 {
+            let lo = hi - c.bucketWidth
+            let top = hi
+            let members = candidates.filter {
+                let pct = score[$0] * 100
+                return pct >= lo && (pct < top || (top >= c.highestPercentile && pct <= top))
+            }.sorted { averagePlays[$0] != averagePlays[$1] ? averagePlays[$0] > averagePlays[$1] : $0 < $1 }
+            buckets.append((lo, top, members))
+            hi = lo
+        }
+        return (popular, buckets)
+    }
+
+    public init(train: InteractionMatrix, configuration: PopularityRankerConfiguration, state: ModelState) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.train = train
+        score = try state.doubles("popularity_score")
+        averagePlays = try state.doubles("average_plays")
+        let a = try state.int32s("allowed")
+        try ModelState.require(score.count, train.itemCount, "popularity_score")
+        try ModelState.require(averagePlays.count, train.itemCount, "average_plays")
+        try ModelState.require(a.count, train.itemCount, "allowed")
+        allowed = a.map { $0 != 0 }
+        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, configuration: configuration)
+    }
+
+    static func allowedItems(train: InteractionMatrix, configuration c: PopularityRankerConfiguration, catalog: Catalog?) throws -> [Bool] {
+        let degrees = train.itemDegrees()
+        guard !c.artists.isEmpty || !c.tags.isEmpty else { return degrees.map { $0 > 0 } }
+        guard let catalog, catalog.count == train.itemCount else {
+            throw ModelError("restricting the popularity ranker to artists or tags needs the catalogue (give --data with a catalogue)")
+        }
+        let artists = Set(c.artists.map { $0.lowercased() })
+        let tags = Set(c.tags.map { $0.lowercased() })
+        return (0..<train.itemCount).map { i in
+            let e = catalog[i]
+            let artistOK = artists.isEmpty || artists.contains(e.artist.lowercased())
+            let tagOK = tags.isEmpty || e.tags.contains { tags.contains($0.lowercased()) }
+            return degrees[i] > 0 && artistOK && tagOK
+        }
+    }
+
+    public func state() -> ModelState {
+        ModelState(arrays: ["popularity_score": .double(score), "average_plays": .double(averagePlays), "allowed": .int32(allowed.map { $0 ? 1 : 0 })])
+    }
+
+    /// The list for a user (or a new user with no history), with reasons.
+    public func rankedList(user: Int?, excluding: Set<Int> = []) -> [ScoredItem] {
+        var skip = excluding
+        if let user, user >= 0, user < train.userCount { for c in train.row(user).items { skip.insert(Int(c)) } }
+        let c = configuration
+        var out: [ScoredItem] = []
+        var taken = Set<Int>()
+        // Popular: the best `popularCount` of the `popularPool` most popular songs the user has not played.
+        for i in popularOrder.prefix(c.popularPool) where !skip.contains(i) && out.count < c.popularCount {
+            out.append(ScoredItem(item: i, score: score[i], reason: "popular"))
+            taken.insert(i)
+        }
+        // Discovery: buckets of popularity percentile, most popular bucket first.
+        var discovery: [ScoredItem] = []
+        for bucket in buckets where discovery.count < c.discoveryCount {
+            var fromBucket = 0
+            for i in bucket.items where fromBucket < c.perBucket && discovery.count < c.discoveryCount {
+                if skip.contains(i) || taken.contains(i) { continue }
+                discovery.append(ScoredItem(item: i, score: score[i], reason: "discovery: \(Self.format(bucket.low))–\(Self.format(bucket.high))th percentile"))
+                taken.insert(i)
+                fromBucket += 1
+            }
+        }
+        return out + discovery
+    }
+
+    static func format(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+
+    public func scoreAll(user: Int) -> [Float] {
+        // Rank order of the list as a score: first item highest; everything else cannot be ranked.
+        var s = [Float](repeating: -.infinity, count: train.itemCount)
+        let list = rankedList(user: user)
+        for (n, e) in list.enumerated() { s[e.item] = Float(list.count - n) }
+        return s
+    }
+
+    public func score(user: Int, items: [Int]) -> [Double] {
+        let all = scoreAll(user: user)
+        return items.map { Double(all[$0]) }
+    }
+}
