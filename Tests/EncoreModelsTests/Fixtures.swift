@@ -27,9 +27,9 @@ enum SharedSplit {
             .deletingLastPathComponent().appendingPathComponent("shared/data/lastfm-2k/splits").path
     }
 
-    /// The shared lastfm split on the log1p scale.
-    static func load() throws -> (train: InteractionMatrix, test: InteractionMatrix) {
+    /// The shared lastfm split, on the log1p scale unless told otherwise.
+    static func load(transform: ValueTransform = .log1p) throws -> (train: InteractionMatrix, test: InteractionMatrix) {
         let f = try SplitFiles.load(train: directory + "/train.tsv", test: directory + "/test.tsv", options: LoadOptions(lenient: false, progress: false))
-        return (f.train.mapValues(.log1p), f.test.mapValues(.log1p))
+        return (f.train.mapValues(transform), f.test.mapValues(transform))
     }
 }

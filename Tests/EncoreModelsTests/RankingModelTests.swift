@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+@testable import EncoreData
+@testable import EncoreModels
+
+/// Songs 0…59 with popularity falling with the index; every user played a few; user 0 played 0 and 1.
+func popularityFixture() -> (InteractionMatrix, Catalog) {
+    var rows: [(Int, Int, Float)] = []
+    for i in 0..<60 {
+        let listeners = max(1, 60 - i)
+        for u in 0..<listeners { rows.append((u, i, Float(1 + (i * 7 + u) % 11))) }
+    }
+    let m = matrix(rows, users: 60, items: 60)
+    let catalog = Catalog(entries: (0..<60).map { CatalogEntry(title: "S\($0)", artist: $0 % 3 == 0 ? "Alpha" : "Beta", tags: [$0 % 2 == 0 ? "rock" : "jazz"]) })
+    return (m, catalog)
+}
+
+@Suite struct PopularityRankerTests {
+    @Test func tenPopularAndTwentyDiscoveryWithReasons() throws {
+        let (m, _) = popularityFixture()
+        let ranker = try PopularityRanker(train: m)
+        let list = ranker.rankedList(user: 59)  // user 59 played only song 0
+        #expect(list.count == 30)
+        let popular = list.prefix(10), discovery = list.dropFirst(10)
+        #expect(popular.allSatisfy { $0.reason == "popular" })
+        #expect(discovery.allSatisfy { $0.reason?.hasPrefix("discovery: ") == true && $0.reason?.hasSuffix("th percentile") == true })
+        // Popular picks come from the 20 highest Song Popularity Scores.
+        let top20 = Set((0..<60).sorted { ranker.score[$0] > ranker.score[$1] }.prefix(20))
+        #expect(popular.allSatisfy { top20.contains($0.item) })
+        // Played songs are excluded; no song twice.
+        #expect(!list.contains { $0.item == 0 })
+        #expect(Set(list.map(\.item)).count == 30)
+        // At most 2 per bucket, buckets from 85–90 downward.
+        let byBucket = Dictionary(grouping: discovery, by: { $0.reason! })
+        #expect(byBucket.values.allSatisfy { $0.count <= 2 })
+        // Buckets are visited from the most popular down: bucket lower bounds never increase.
+        let lows = discovery.compactMap { r -> Int? in
+            guard let reason = r.reason, let range = reason.split(separator: " ").dropFirst().first else { return nil }
+            return Int(range.split(separator: "–").first ?? "")
+        }
+        #expect(lows.count == 20)
+        #expect(zip(lows, lows.dropFirst()).allSatisfy { $0 >= $1 })
+        #expect(lows.first! >= 80)
+        // Inside a bucket, more plays per listener first.
+        for group in byBucket.values where group.count == 2 {
+            #expect(ranker.averagePlays[group[0].item] >= ranker.averagePlays[group[1].item])
+        }
+    }
+
+    @Test func mixIsConfigurableAndRestrictable() throws {
+        let (m, catalog) = popularityFixture()
+        var c = PopularityRankerConfiguration()
+        c.popularCount = 3
+        c.discoveryCount = 4
+        c.perBucket = 1
+        let small = try PopularityRanker(train: m, configuration: c)
+        #expect(small.rankedList(user: nil).count == 7)
+        c.artists = ["alpha"]
+        #expect(throws: ModelError.self) { try PopularityRanker(train: m, configuration: c) }
+        let alpha = try PopularityRanker(train: m, configuration: c, catalog: catalog)
+        #expect(alpha.rankedList(user: nil).allSatisfy { catalog[$0.item].artist == "Alpha" })
+        c.artists = []
+        c.tags = ["jazz"]
+        let jazz = try PopularityRanker(train: m, configuration: c, catalog: catalog)
+        #expect(jazz.rankedList(user: nil).allSatisfy { catalog[$0.item].tags == ["jazz"] })
+        c.perBucket = 0
+        #expect(throws: ModelError.self) { try PopularityRanker(train: m, configuration: c, catalog: catalog) }
+    }
+}
+
+@Suite struct FactorModelTests {
+    @Test func alsImprovesItsObjectiveAndIsDeterministic() throws {
+        let (train, _) = try SharedSplit.load(transform: .none)
+        var c = ALSConfiguration()
+        c.iterations = 6
+        let a = try AlternatingLeastSquares(train: train, configuration: c)
+        #expect(a.lossHistory.count == 6)
+        #expect(a.lossHistory.last! < a.lossHistory.first!)
+        for (x, y) in zip(a.lossHistory.dropFirst(), a.lossHistory.dropFirst(2)) { #expect(y <= x * 1.001) }
+        let b = try AlternatingLeastSquares(train: train, configuration: c)
+        #expect(a.userFactors == b.userFactors && a.itemFactors == b.itemFactors)
+    }
+
+    @Test func recalculateUserMatchesTrainingFactors() throws {
+        let (train, _) = try SharedSplit.load(transform: .none)
+        var c = ALSConfiguration()
+        c.iterations = 15
+        c.cgSteps = 10
+        let als = try AlternatingLeastSquares(train: train, configuration: c)
+        let f = c.factors
+        var worst = 1.0
+        for u in stride(from: 0, to: train.userCount, by: 97) {
+            let history = train.rowRange(u).map { (item: Int(train.columnIndices[$0]), plays: train.values[$0]) }
+            let x = als.recalculateUser(history: history)
+            let t = Array(als.userFactors[(u * f)..<((u + 1) * f)])
+            let dot = zip(x, t).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+            let nx = x.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot(), nt = t.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
+            worst = min(worst, dot / (nx * nt))
+        }
+        #expect(worst > 0.98, "cosine between folded-in and trained factors: \(worst)")
+        #expect(als.recalculateUser(history: []).allSatisfy { $0 == 0 })
+    }
+
+    @Test func bprLearnsToRankAndIsDeterministic() throws {
+        let (train, _) = try SharedSplit.load(transform: .none)
+        var c = BPRConfiguration()
+        c.epochs = 8
+        let a = try BayesianPersonalizedRanking(train: train, configuration: c)
+        #expect(a.accuracyHistory.last! > a.accuracyHistory.first!)
+        #expect(a.accuracyHistory.last! > 0.5)
+        let b = try BayesianPersonalizedRanking(train: train, configuration: c)
+        #expect(a.itemFactors == b.itemFactors)
+        c.negativeSampling = "sideways"
+        #expect(throws: ModelError.self) { try BayesianPersonalizedRanking(train: train, configuration: c) }
+    }
+}
+
+@Suite struct EASETests {
+    /// B from a direct Gauss–Jordan inverse in Double.
+    func directB(_ m: InteractionMatrix, lambda: Double) -> [[Double]] {
+        let n = m.itemCount
+        var g = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        for u in 0..<m.userCount { for a in m.rowRange(u) { for b in m.rowRange(u) { g[Int(m.columnIndices[a])][Int(m.columnIndices[b])] += 1 } } }
+        for i in 0..<n { g[i][i] += lambda }
+        var inv = (0..<n).map { i in (0..<n).map { $0 == i ? 1.0 : 0.0 } }
+        for col in 0..<n {
+            let pivot = g[col][col]
+            for j in 0..<n { g[col][j] /= pivot; inv[col][j] /= pivot }
+            for r in 0..<n where r != col {
+                let factor = g[r][col]
+                for j in 0..<n { g[r][j] -= factor * g[col][j]; inv[r][j] -= factor * inv[col][j] }
+            }
+        }
+        return (0..<n).map { i in (0..<n).map { j in i == j ? 0 : -inv[i][j] / inv[j][j] } }
+    }
+
+    @Test(arguments: ["primal", "dual"])
+    func matchesTheDirectInverse(_ form: String) throws {
+        let m = matrix([(0, 0, 3), (0, 1, 1), (1, 1, 2), (1, 2, 5), (2, 0, 1), (2, 2, 1), (2, 3, 4), (3, 3, 2), (3, 1, 1), (4, 0, 2), (4, 3, 1)])
+        let b = directB(m, lambda: 2)
+        var c = EASEConfiguration()
+        c.lambda = 2
+        c.form = form
+        let ease = try EASE(train: m, configuration: c)
+        #expect(ease.form == form)
+        for u in 0..<m.userCount {
+            let s = ease.scoreAll(user: u)
+            for j in 0..<m.itemCount {
+                let expected = m.rowRange(u).reduce(0.0) { $0 + b[Int(m.columnIndices[$1])][j] }
+                #expect(abs(Double(s[j]) - expected) < 1e-4, "user \(u) item \(j): \(s[j]) vs \(expected)")
+            }
+        }
+    }
+
+    @Test func refusesWhatDoesNotFit() throws {
+        var c = EASEConfiguration()
+        c.maxDimension = 2
+        #expect(throws: ModelError.self) { try EASE(train: handMatrix, configuration: c) }
+        c.maxDimension = 100
+        c.lambda = 0
+        #expect(throws: ModelError.self) { try EASE(train: handMatrix, configuration: c) }
+    }
+}
+
+@Suite struct RankingModelBasicsTests {
+    @Test func itemKNNCosineByHand() throws {
+        // Binary cosine of items 0 and 3 in handMatrix: raters {u0, u1, u3} and {u0, u1}: 2 / √(3·2).
+        let knn = try ItemKNN(train: handMatrix)
+        #expect(abs(knn.neighbours.similarity(0, 3) - 2 / 6.0.squareRoot()) < 1e-6)
+        // u2 played i1, i2, i4: the score of i0 is Σ sim(i, i0) over them.
+        let s = knn.scoreAll(user: 2)
+        let expected = [1, 2, 4].reduce(0.0) { $0 + knn.neighbours.similarity($1, 0) }
+        #expect(abs(Double(s[0]) - expected) < 1e-6)
+        for w in ["bm25", "tfidf"] {
+            var c = ItemKNNConfiguration()
+            c.weighting = w
+            #expect(try ItemKNN(train: handMatrix, configuration: c).recommend(user: 0, k: 2).count == 2)
+        }
+    }
+
+    @Test func recommendExcludesPlayedAndHandlesBadK() throws {
+        let mp = MostPopular(train: handMatrix)
+        let list = mp.recommend(user: 0, k: 10)
+        #expect(Set(list.map(\.item)).isDisjoint(with: [0, 1, 3]))
+        #expect(list.map(\.item) == [4, 2])  // i4 and i2 have 3 and 2 listeners
+        #expect(mp.recommend(user: 0, k: 0).isEmpty)
+        #expect(mp.recommend(user: 99, k: 3).isEmpty)
+        #expect(throws: ModelError.self) { try ModelRegistry.entry(named: "als").fit(matrix([], users: 3, items: 3)) }
+    }
+}
