@@ -3,6 +3,8 @@
 rating:    the rating models of the report on the shared lastfm-2k split, Surprise (the report's
            library) against `encore evaluate --protocol seed`, configuration by configuration: RMSE,
            MAE, impossible predictions, fit + predict seconds and their ratio.
+ranking:   the ranking models on the shared split against implicit 0.7 (ALS, BPR, ItemItem cosine), a
+           numpy EASE and most-popular, with the same metric code; ALS seconds per iteration on 1M plays.
 knn-memory: item-based KNN on a generated catalogue of 100,000 songs: time and peak memory.
 
 loader:    parse a 2,000,000-row file in count_data.csv format. Peer: pandas.read_csv (plain and
@@ -145,6 +147,62 @@ def rating():
     print()
 
 
+RANKING = [
+    ("most popular", "most-popular", "most-popular"),
+    ("ItemItem cosine, binary, K=100", "item-knn", "item-knn"),
+    ("ALS 64 f, reg 0.05, 15 it, conf 1+log1p", "als", "als"),
+    ("ALS same, conf 1+plays", "als-linear", 'als{"confidence":"linear"}'),
+    ("BPR 64 f, lr 0.01, reg 0.01, 100 it", "bpr", "bpr"),
+    ("EASE λ=100 (dual)", "ease", "ease"),
+]
+
+
+def peer_env():
+    """numpy/implicit run with OpenBLAS' own kernel choice (see the env notes)."""
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    return env
+
+
+def run_peer(args):
+    start = time.perf_counter()
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "implicit_peer.py")] + args, capture_output=True, text=True, env=peer_env())
+    if p.returncode != 0:
+        sys.exit(f"peer failed: {args}\n{p.stderr}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def ranking():
+    print("## ranking models: implicit / numpy peers vs encore evaluate --protocol ranking, lastfm-2k split, 2 threads")
+    print()
+    print("| model | peer NDCG@10 | Encore NDCG@10 | Encore / peer | peer R@30 | Encore R@30 | peer fit s | Encore fit s | peer recommend s | Encore recommend s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, peer_name, spec in RANKING:
+        p = run_peer([SPLIT, peer_name])
+        out, _ = run([ENCORE, "evaluate", "--protocol", "ranking", "--train", SPLIT + "/train.tsv", "--test", SPLIT + "/test.tsv",
+                      "--model", spec, "--format", "json"])
+        e = json.loads(out)[0]
+        print(f"| {label} | {p['ndcg_at_10']:.4f} | {e['ndcg_at_10']:.4f} | {e['ndcg_at_10'] / p['ndcg_at_10']:.3f} | "
+              f"{p['recall_at_30']:.4f} | {e['recall_at_30']:.4f} | {p['fit_seconds']:.3f} | {e['fit_seconds']:.3f} | "
+              f"{p['recommend_seconds']:.3f} | {e['recommend_seconds']:.3f} |")
+    print()
+    data = os.path.join(OUT, "als1m")
+    if not os.path.exists(os.path.join(data, "count_data.csv")):
+        run([ENCORE, "generate", "--users", "20000", "--songs", "20000", "--plays", "1000000", "--seed", "3", "--files", "course", "--output", data])
+    p = run_peer(["als-speed", data, "10"])
+    out, _ = run([ENCORE, "train", "--model", "als", "--config", '{"iterations": 10}', "--data", data,
+                  "--value", "none", "--output", os.path.join(OUT, "als1m.model"), "--format", "json"])
+    e = json.loads(out)
+    print("## ALS seconds per iteration (64 factors, 2 threads)")
+    print()
+    print("| data | implicit s/it | Encore s/it | implicit / Encore |")
+    print("|---|---:|---:|---:|")
+    print(f"| generated, {p['nnz']:,} plays (20,000 users × 20,000 songs) | {p['seconds_per_iteration']:.4f} | {e['fit_seconds'] / 10:.4f} | "
+          f"{p['seconds_per_iteration'] / (e['fit_seconds'] / 10):.2f}x |")
+    print()
+
+
 def knn_memory():
     data = os.path.join(OUT, "knn100k")
     if not os.path.exists(os.path.join(data, "count_data.csv")):
@@ -173,5 +231,7 @@ if __name__ == "__main__":
         generator()
     if which in ("rating", "all"):
         rating()
+    if which in ("ranking", "all"):
+        ranking()
     if which in ("knn-memory", "all"):
         knn_memory()

@@ -21,6 +21,12 @@ public struct TuningTrial: Encodable, Sendable {
     public var metric: Double
     public var foldValues: [Double]
     public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case configuration, metric
+        case foldValues = "fold_values"
+        case seconds
+    }
 }
 
 /// The outcome of a search.

@@ -73,6 +73,7 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         let (train, _) = try SharedSplit.load(transform: .none)
         var c = ALSConfiguration()
         c.iterations = 6
+        c.trackLoss = true
         let a = try AlternatingLeastSquares(train: train, configuration: c)
         #expect(a.lossHistory.count == 6)
         #expect(a.lossHistory.last! < a.lossHistory.first!)
