@@ -26,7 +26,7 @@ public struct ALSConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    func validate() throws {
+    public func validate() throws {
         guard factors > 0 else { throw ModelError("factors must be positive, got \(factors)") }
         guard regularization >= 0, alpha >= 0 else { throw ModelError("regularization and alpha must be ≥ 0") }
         guard iterations >= 0, cgSteps > 0 else { throw ModelError("iterations must be ≥ 0 and cg_steps > 0") }

@@ -21,7 +21,7 @@ public struct BaselineConfiguration: Codable, Sendable, Equatable {
 
     var epochs: Int { nEpochs ?? (method == "sgd" ? 20 : 10) }
 
-    func validate() throws {
+    public func validate() throws {
         guard method == "als" || method == "sgd" else { throw ModelError("baseline method must be 'als' or 'sgd', got '\(method)'") }
         guard epochs >= 0 else { throw ModelError("n_epochs must be ≥ 0") }
         guard regU >= 0, regI >= 0, reg >= 0, learningRate > 0 else { throw ModelError("regularisation must be ≥ 0 and the learning rate > 0") }

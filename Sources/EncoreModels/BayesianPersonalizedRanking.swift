@@ -26,7 +26,7 @@ public struct BPRConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    func validate() throws {
+    public func validate() throws {
         guard factors > 0, epochs >= 0, learningRate > 0, regularization >= 0 else {
             throw ModelError("BPR needs factors > 0, epochs ≥ 0, learning_rate > 0, regularization ≥ 0")
         }

@@ -19,7 +19,7 @@ public struct EASEConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    func validate() throws {
+    public func validate() throws {
         guard lambda > 0 else { throw ModelError("EASE lambda must be positive, got \(lambda)") }
         guard ["auto", "primal", "dual"].contains(form) else { throw ModelError("EASE form must be auto, primal or dual; got '\(form)'") }
         guard maxDimension > 0 else { throw ModelError("max_dimension must be positive") }

@@ -21,7 +21,7 @@ public struct ItemKNNConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    func validate() throws {
+    public func validate() throws {
         guard ["cosine", "bm25", "tfidf"].contains(weighting) else { throw ModelError("item-knn weighting must be cosine, bm25 or tfidf; got '\(weighting)'") }
         guard k > 0 else { throw ModelError("k must be positive, got \(k)") }
         guard bm25K1 >= 0, bm25B >= 0, bm25B <= 1 else { throw ModelError("bm25 needs K1 ≥ 0 and 0 ≤ B ≤ 1") }

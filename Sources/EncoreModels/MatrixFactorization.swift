@@ -46,7 +46,7 @@ public struct SVDConfiguration: Codable, Sendable, Equatable {
         return c
     }
 
-    func validate() throws {
+    public func validate() throws {
         guard nFactors > 0 else { throw ModelError("n_factors must be positive, got \(nFactors)") }
         guard blocks >= 1, blocks <= 64 else { throw ModelError("blocks must be between 1 and 64, got \(blocks)") }
         guard nEpochs >= 0 else { throw ModelError("n_epochs must be ≥ 0") }

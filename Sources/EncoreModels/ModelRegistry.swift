@@ -30,9 +30,27 @@ public struct ModelEntry: Sendable {
     }
 }
 
+/// A model's configuration: Codable for the CLI and artifacts, and able to check its own values.
+public protocol ModelConfiguration: Codable, Sendable {
+    func validate() throws
+}
+
+extension MostPopularConfiguration: ModelConfiguration {
+    public func validate() throws {}
+}
+extension BaselineConfiguration: ModelConfiguration {}
+extension KNNConfiguration: ModelConfiguration {}
+extension SVDConfiguration: ModelConfiguration {}
+extension PopularityRankerConfiguration: ModelConfiguration {}
+extension ItemKNNConfiguration: ModelConfiguration {}
+extension ALSConfiguration: ModelConfiguration {}
+extension BPRConfiguration: ModelConfiguration {}
+extension EASEConfiguration: ModelConfiguration {}
+extension BlendConfiguration: ModelConfiguration {}
+
 /// Every model Encore can train, by command-line name.
 public enum ModelRegistry {
-    static func entry<C: Codable & Sendable>(
+    static func entry<C: ModelConfiguration>(
         _ name: String, _ summary: String, _ defaults: C,
         fit: @escaping @Sendable (InteractionMatrix, C, Catalog?) throws -> any Recommender,
         load: @escaping @Sendable (InteractionMatrix, C, ModelState) throws -> any Recommender
@@ -42,7 +60,7 @@ public enum ModelRegistry {
             predictsValues: ["baseline", "knn-user", "knn-item", "svd"].contains(name),
             fitter: { train, overrides, catalog in try fit(train, try ConfigurationOverrides.apply(overrides, to: defaults, model: name), catalog) },
             loader: { train, json, state in try load(train, try ConfigurationOverrides.apply(json, to: defaults, model: name), state) },
-            checker: { overrides in _ = try ConfigurationOverrides.apply(overrides, to: defaults, model: name) })
+            checker: { overrides in try ConfigurationOverrides.apply(overrides, to: defaults, model: name).validate() })
     }
 
     public static let all: [ModelEntry] = [
@@ -71,6 +89,9 @@ public enum ModelRegistry {
               load: { try BayesianPersonalizedRanking(train: $0, configuration: $1, state: $2) }),
         entry("ease", "EASE (Steck 2019), closed form, primal or dual (Woodbury) chosen by size", EASEConfiguration(),
               fit: { m, c, _ in try EASE(train: m, configuration: c) }, load: { try EASE(train: $0, configuration: $1, state: $2) }),
+        entry("blend", "weighted sum of per-user standardised scores of other ranking models (default: EASE + 0.5 ALS + 0.25 item-knn)", BlendConfiguration(),
+              fit: { m, c, catalog in try ScoreBlend(train: m, configuration: c, catalog: catalog) },
+              load: { try ScoreBlend(train: $0, configuration: $1, state: $2) }),
     ]
 
     /// knn-user and knn-item fix the orientation whatever the configuration says.

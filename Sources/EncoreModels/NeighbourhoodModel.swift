@@ -36,7 +36,7 @@ public struct KNNConfiguration: Codable, Sendable, Equatable {
 
     public init(userBased: Bool = true) { self.userBased = userBased }
 
-    func validate() throws {
+    public func validate() throws {
         guard ["basic", "means", "zscore", "baseline"].contains(variant) else {
             throw ModelError("KNN variant must be basic, means, zscore or baseline; got '\(variant)'")
         }

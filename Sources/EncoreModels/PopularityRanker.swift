@@ -23,7 +23,7 @@ public struct PopularityRankerConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    func validate() throws {
+    public func validate() throws {
         guard popularCount >= 0, discoveryCount >= 0, perBucket > 0, popularPool >= popularCount else {
             throw ModelError("popularity ranker: counts must be ≥ 0, per_bucket > 0 and popular_pool ≥ popular_count")
         }

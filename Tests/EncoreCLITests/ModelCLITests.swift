@@ -51,6 +51,39 @@ import Testing
         #expect(r.status == 1 && r.stderr.contains("wrong magic"))
     }
 
+    @Test func rankingProtocolBothProtocolsAndTune() throws {
+        let s = Scratch()
+        var r = try CLI.run(["evaluate", "--protocol", "ranking", "--train", split + "/train.tsv", "--test", split + "/test.tsv",
+                             "--model", "most-popular,ease", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        for key in ["precision_at_10", "recall_at_30", "ndcg_at_10", "map_at_10", "hit_rate_at_10", "coverage_at_30", "novelty_at_30",
+                    "f1_at_30", "users_evaluated", "fit_seconds", "recommend_seconds", "segments"] {
+            #expect(rows[1][key] != nil, "missing \(key)")
+        }
+        #expect(rows[1]["users_evaluated"] as? Int == 1_884)
+        r = try CLI.run(["evaluate", "--protocol", "both", "--train", split + "/train.tsv", "--test", split + "/test.tsv",
+                         "--model", "baseline,most-popular", "--format", "markdown", "--report", s.path + "/both.html"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Seed protocol") && r.stdout.contains("Ranking protocol"))
+        r = try CLI.run(["evaluate", "--protocol", "seed", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "ease"])
+        #expect(r.status == 1 && r.stderr.contains("does not predict play counts"))
+        r = try CLI.run(["tune", "--model", "ease", "--train", split + "/train.tsv", "--grid", #"{"lambda": [50, 100]}"#, "--output", s.path + "/best.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let best = try String(contentsOfFile: s.path + "/best.json", encoding: .utf8)
+        #expect(best.contains("\"lambda\":100"))
+        r = try CLI.run(["tune", "--model", "ease", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--grid", #"{"lambda": [50]}"#])
+        #expect(r.status == 1 && r.stderr.contains("never looks at the test split"))
+        r = try CLI.run(["tune", "--model", "knn-user", "--protocol", "seed", "--metric", "rmse", "--folds", "2", "--train", split + "/train.tsv",
+                         "--random", "2", "--space", #"{"k": {"min": 5, "max": 40, "integer": true}}"#, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"fold_values\""))
+        r = try CLI.run(["train", "--model", "popularity", "--data", CLI.shared + "/lastfm-2k", "--config", #"{"tags": ["metal"]}"#, "--output", s.path + "/p.model"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(["recommend", "--model", s.path + "/p.model", "--user", "2", "-k", "5", "--catalog", CLI.shared + "/lastfm-2k"])
+        #expect(r.status == 0 && r.stdout.split(separator: "\n").count == 7, "\(r.stdout)")
+    }
+
     @Test func explainAndNeighbours() throws {
         let s = Scratch()
         var r = try CLI.run(["explain", "--user", "2", "--item", "89", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "knn-user,svd"])
@@ -80,6 +113,12 @@ import Testing
         ["explain", "--user", "2", "--item", "nope", "--train", "SPLIT/train.tsv", "--test", "SPLIT/test.tsv"],
         ["neighbours", "--train", "SPLIT/train.tsv"],
         ["neighbours", "--user", "2", "--train", "SPLIT/train.tsv", "--similarity", "jaccard"],
+        ["evaluate", "--model", "ease", "--protocol", "ranking", "--train", "SPLIT/train.tsv", "--test", "SPLIT/test.tsv", "--config", #"{"lambda": -1}"#],
+        ["recommend", "--model", "SPLIT/train.tsv", "--user", "2", "-k", "0"],
+        ["tune", "--model", "als", "--train", "SPLIT/train.tsv"],
+        ["tune", "--model", "als", "--train", "SPLIT/train.tsv", "--grid", "[1, 2]"],
+        ["tune", "--model", "als", "--train", "SPLIT/train.tsv", "--grid", #"{"factors": [8]}"#, "--metric", "happiness"],
+        ["train", "--model", "popularity", "--train", "SPLIT/train.tsv", "--config", #"{"artists": ["Madonna"]}"#, "--output", "/tmp/x.model"],
     ])
     func badModelCommandInput(_ arguments: [String]) throws {
         let r = try CLI.run(arguments.map { $0.replacingOccurrences(of: "SPLIT", with: split) })

@@ -189,3 +189,24 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         #expect(throws: ModelError.self) { try ModelRegistry.entry(named: "als").fit(matrix([], users: 3, items: 3)) }
     }
 }
+
+@Suite struct BlendTests {
+    @Test func standardisedWeightedSum() throws {
+        var c = BlendConfiguration()
+        c.components = [BlendComponent(model: "most-popular", weight: 2)]
+        let blend = try ScoreBlend(train: handMatrix, configuration: c)
+        // One component: the blend is its z-score times the weight, so the order is the same.
+        let mp = MostPopular(train: handMatrix)
+        #expect(blend.recommend(user: 0, k: 2).map(\.item) == mp.recommend(user: 0, k: 2).map(\.item))
+        let pop = mp.scoreAll(user: 0).map(Double.init)
+        let mean = pop.reduce(0, +) / 5
+        let sd = (pop.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 5).squareRoot()
+        #expect(abs(Double(blend.scoreAll(user: 0)[4]) - 2 * (pop[4] - mean) / sd) < 1e-5)
+        c.components = []
+        #expect(throws: ModelError.self) { try ScoreBlend(train: handMatrix, configuration: c) }
+        c.components = [BlendComponent(model: "blend", weight: 1)]
+        #expect(throws: ModelError.self) { try ScoreBlend(train: handMatrix, configuration: c) }
+        c.components = [BlendComponent(model: "als", weight: 1, configuration: #"{"factorz": 3}"#)]
+        #expect(throws: ModelError.self) { try ScoreBlend(train: handMatrix, configuration: c) }
+    }
+}
