@@ -105,25 +105,27 @@ public enum RankingProtocol {
     public static let cutoffs = [10, 30]
 
     public static func evaluate(model entry: ModelEntry, overrides: String?, label: String? = nil,
-                                train: InteractionMatrix, test: InteractionMatrix, catalog: Catalog? = nil) throws -> RankingEvaluation {
+                                train: InteractionMatrix, test: InteractionMatrix, catalog: Catalog? = nil,
+                                segmentsFrom raw: InteractionMatrix? = nil) throws -> RankingEvaluation {
         guard test.nnz > 0 else { throw ModelError("the test set is empty") }
         let start = MonotonicClock.now()
         let model = try entry.fit(train, overrides: overrides, catalog: catalog)
         let fitted = MonotonicClock.now()
-        let result = try evaluate(fitted: model, train: train, test: test)
+        let result = try evaluate(fitted: model, train: train, test: test, segmentsFrom: raw)
         return RankingEvaluation(model: entry.name, label: label ?? entry.name, configuration: model.configurationJSON,
                                  metrics: result.metrics, usersEvaluated: result.users, fallbackUsers: result.fallbacks,
                                  fitSeconds: fitted - start, recommendSeconds: result.seconds, segments: result.segments)
     }
 
     /// Ranks for every test user with a fitted model.
-    public static func evaluate(fitted model: any Recommender, train: InteractionMatrix, test: InteractionMatrix)
+    /// `segmentsFrom` gives the raw plays when `train` holds transformed values, so segments do not move with the scale.
+    public static func evaluate(fitted model: any Recommender, train: InteractionMatrix, test: InteractionMatrix, segmentsFrom raw: InteractionMatrix? = nil)
         throws -> (metrics: [String: Double], users: Int, fallbacks: Int, seconds: Double, segments: [String: [String: Double]]) {
         let kMax = cutoffs.max()!
         let popularity = train.itemDegrees()
         let trainUsers = train.rowPointers.indices.dropLast().filter { train.rowRange($0).count > 0 }.count
         let fallback = try PopularityRanker(train: train)
-        let segments = UserSegment.assign(train)
+        let segments = UserSegment.assign(raw ?? train)
         let evaluated = (0..<test.userCount).filter { test.rowRange($0).count > 0 }
         let start = MonotonicClock.now()
         let lists: [[(user: Int, items: [Int], fallback: Bool)]] = ParallelLoop.mapChunks(count: evaluated.count, chunks: ParallelLoop.defaultWorkers * 4) { range in

@@ -57,7 +57,7 @@ public enum ModelRegistry {
     ) -> ModelEntry {
         ModelEntry(
             name: name, summary: summary, defaults: ConfigurationOverrides.json(defaults),
-            predictsValues: ["baseline", "knn-user", "knn-item", "svd"].contains(name),
+            predictsValues: ["baseline", "knn-user", "knn-item", "svd", "clustering"].contains(name),
             fitter: { train, overrides, catalog in try fit(train, try ConfigurationOverrides.apply(overrides, to: defaults, model: name), catalog) },
             loader: { train, json, state in try load(train, try ConfigurationOverrides.apply(json, to: defaults, model: name), state) },
             checker: { overrides in try ConfigurationOverrides.apply(overrides, to: defaults, model: name).validate() })
@@ -89,6 +89,8 @@ public enum ModelRegistry {
               load: { try BayesianPersonalizedRanking(train: $0, configuration: $1, state: $2) }),
         entry("ease", "EASE (Steck 2019), closed form, primal or dual (Woodbury) chosen by size", EASEConfiguration(),
               fit: { m, c, _ in try EASE(train: m, configuration: c) }, load: { try EASE(train: $0, configuration: $1, state: $2) }),
+        entry("clustering", "the report's hybrid: k-means user and song clusters, mean of the cluster's plays of the song and the user's plays of the song's cluster", ClusteringConfiguration(),
+              fit: { m, c, _ in try ClusteringHybrid(train: m, configuration: c) }, load: { try ClusteringHybrid(train: $0, configuration: $1, state: $2) }),
         entry("blend", "weighted sum of per-user standardised scores of other ranking models (default: EASE + 0.5 ALS + 0.25 item-knn)", BlendConfiguration(),
               fit: { m, c, catalog in try ScoreBlend(train: m, configuration: c, catalog: catalog) },
               load: { try ScoreBlend(train: $0, configuration: $1, state: $2) }),

@@ -44,7 +44,7 @@ extension Encore {
                 }
                 if `protocol` != "seed" {
                     rankingResults.append(try RankingProtocol.evaluate(model: entry, overrides: spec.overrides, label: spec.label,
-                                                                       train: train, test: test, catalog: raw.catalog))
+                                                                       train: train, test: test, catalog: raw.catalog, segmentsFrom: raw.train))
                 }
             }
             var tables: [ComparisonTable] = []

@@ -1,0 +1,262 @@
+// k-means clustering (Lloyd 1982) with k-means++ seeding (Arthur & Vassilvitskii 2007; greedy,
+// 2 + ⌊ln k⌋ candidates per step, as scikit-learn), `nInit` restarts keeping the lowest
+// inertia, and a mini-batch mode (Sculley 2010) for very large inputs. Squared distances come
+// from ‖x‖² − 2 x·c + ‖c‖² with one sgemm per chunk of points, chunks in parallel (BLAS
+// single-threaded inside). An emptied cluster is re-seeded with the point farthest from its
+// centre. Deterministic for a seed. Time O(nInit · iterations · n · k · d).
+import Foundation
+
+/// A dense row-major matrix of Float32 points.
+public struct DenseMatrix: Sendable, Equatable {
+    public var rows: Int
+    public var columns: Int
+    public var values: [Float]
+
+    public init(rows: Int, columns: Int, values: [Float]) {
+        precondition(values.count == rows * columns, "values must hold rows × columns entries")
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+    }
+
+    public subscript(r: Int, c: Int) -> Float { values[r * columns + c] }
+
+    /// The rows with the given indices.
+    public func rows(_ indices: [Int]) -> DenseMatrix {
+        var v = [Float]()
+        v.reserveCapacity(indices.count * columns)
+        for r in indices { v.append(contentsOf: values[(r * columns)..<((r + 1) * columns)]) }
+        return DenseMatrix(rows: indices.count, columns: columns, values: v)
+    }
+}
+
+/// Errors of the clustering and projection code.
+public struct ClusteringError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// k-means settings.
+public struct KMeansConfiguration: Codable, Sendable, Equatable {
+    public var k: Int
+    public var nInit: Int = 1
+    public var maxIterations: Int = 300
+    /// Stop when centres move less than this, relative to the data's mean variance (scikit-learn's rule).
+    public var tolerance: Double = 1e-4
+    public var seed: UInt64 = 42
+    /// Use mini-batches above this many points.
+    public var miniBatchAbove: Int = 1_000_000
+    public var batchSize: Int = 4_096
+
+    public init(k: Int, nInit: Int = 1, seed: UInt64 = 42) {
+        self.k = k
+        self.nInit = nInit
+        self.seed = seed
+    }
+}
+
+/// A fitted clustering.
+public struct KMeansResult: Sendable {
+    public var centres: DenseMatrix
+    public var labels: [Int32]
+    public var inertia: Double
+    public var iterations: Int
+    public var sizes: [Int] { var s = [Int](repeating: 0, count: centres.rows); for l in labels { s[Int(l)] += 1 }; return s }
+}
+
+/// k-means.
+public enum KMeans {
+    public static func fit(_ x: DenseMatrix, configuration c: KMeansConfiguration) throws -> KMeansResult {
+        guard x.rows > 0, x.columns > 0 else { throw ClusteringError("k-means needs data: got \(x.rows) points of \(x.columns) dimensions") }
+        guard c.k > 0 else { throw ClusteringError("k must be positive, got \(c.k)") }
+        guard c.k <= x.rows else { throw ClusteringError("k (\(c.k)) is larger than the number of points (\(x.rows))") }
+        guard c.nInit > 0, c.maxIterations > 0 else { throw ClusteringError("n_init and max_iterations must be positive") }
+        guard x.values.allSatisfy({ $0.isFinite }) else { throw ClusteringError("the data holds NaN or infinite values") }
+        BLAS.setThreads(1)
+        let norms = rowNorms(x)
+        // Tolerance relative to the mean per-feature variance, as scikit-learn.
+        var variance = 0.0
+        for j in 0..<x.columns {
+            var s = 0.0, s2 = 0.0
+            for i in 0..<x.rows { let v = Double(x.values[i * x.columns + j]); s += v; s2 += v * v }
+            variance += s2 / Double(x.rows) - (s / Double(x.rows)) * (s / Double(x.rows))
+        }
+        let tol = c.tolerance * variance / Double(x.columns)
+        var best: KMeansResult? = nil
+        for run in 0..<c.nInit {
+            var rng = SeededGenerator(seed: c.seed, stream: UInt64(run))
+            let initial = plusPlus(x, norms: norms, k: c.k, rng: &rng)
+            let result = x.rows > c.miniBatchAbove
+                ? miniBatch(x, norms: norms, centres: initial, configuration: c, rng: &rng)
+                : lloyd(x, norms: norms, centres: initial, maxIterations: c.maxIterations, tolerance: tol)
+            if best == nil || result.inertia < best!.inertia { best = result }
+        }
+        return best!
+    }
+
+    static func rowNorms(_ x: DenseMatrix) -> [Float] {
+        (0..<x.rows).map { r in
+            var s: Float = 0
+            for j in 0..<x.columns { let v = x.values[r * x.columns + j]; s += v * v }
+            return s
+        }
+    }
+
+    /// For each point: (nearest centre, its squared distance). Parallel over chunks of points.
+    public static func assign(_ x: DenseMatrix, norms: [Float], centres: DenseMatrix) -> (labels: [Int32], distances: [Float]) {
+        let k = centres.rows, d = x.columns
+        let cNorms = rowNorms(centres)
+        var labels = [Int32](repeating: 0, count: x.rows)
+        var dist = [Float](repeating: 0, count: x.rows)
+        labels.withUnsafeMutableBufferPointer { L in
+            dist.withUnsafeMutableBufferPointer { D in
+                nonisolated(unsafe) let l = L.baseAddress!, dd = D.baseAddress!
+                let chunkRows = 2_048
+                let chunks = (x.rows + chunkRows - 1) / chunkRows
+                ParallelLoop.forEachChunk(count: chunks, chunks: min(chunks, ParallelLoop.defaultWorkers * 4)) { _, range in
+                    var products = [Float](repeating: 0, count: chunkRows * k)
+                    for chunk in range {
+                        let lo = chunk * chunkRows, hi = min(x.rows, lo + chunkRows)
+                        x.values.withUnsafeBufferPointer { X in
+                            centres.values.withUnsafeBufferPointer { C in
+                                products.withUnsafeMutableBufferPointer { P in
+                                    BLAS.sgemm(transB: true, m: hi - lo, n: k, k: d, a: X.baseAddress! + lo * d, lda: d,
+                                               b: C.baseAddress!, ldb: d, c: P.baseAddress!, ldc: k)
+                                }
+                            }
+                        }
+                        for i in lo..<hi {
+                            var bestJ = 0
+                            var bestD = Float.infinity
+                            for j in 0..<k {
+                                let v = norms[i] - 2 * products[(i - lo) * k + j] + cNorms[j]
+                                if v < bestD { bestD = v; bestJ = j }
+                            }
+                            l[i] = Int32(bestJ)
+                            dd[i] = max(0, bestD)
+                        }
+                    }
+                }
+            }
+        }
+        return (labels, dist)
+    }
+
+    /// Greedy k-means++ seeding.
+    static func plusPlus(_ x: DenseMatrix, norms: [Float], k: Int, rng: inout SeededGenerator) -> DenseMatrix {
+        let d = x.columns
+        let trials = 2 + Int(log(Double(k)))
+        var chosen = [rng.nextInt(below: x.rows)]
+        var closest = squaredDistances(x, norms: norms, to: chosen[0])
+        var potential = closest.reduce(0.0) { $0 + Double($1) }
+        while chosen.count < k {
+            var bestCandidate = -1
+            var bestPotential = Double.infinity
+            var bestClosest: [Float] = []
+            for _ in 0..<trials {
+                // Sample proportionally to the current squared distance.
+                var target = rng.nextDouble() * potential
+                var candidate = x.rows - 1
+                for (i, v) in closest.enumerated() {
+                    target -= Double(v)
+                    if target <= 0 { candidate = i; break }
+                }
+                let dc = squaredDistances(x, norms: norms, to: candidate)
+                var newClosest = closest
+                var p = 0.0
+                for i in 0..<x.rows {
+                    if dc[i] < newClosest[i] { newClosest[i] = dc[i] }
+                    p += Double(newClosest[i])
+                }
+                if p < bestPotential { bestPotential = p; bestCandidate = candidate; bestClosest = newClosest }
+            }
+            chosen.append(bestCandidate)
+            closest = bestClosest
+            potential = bestPotential
+        }
+        var v = [Float]()
+        v.reserveCapacity(k * d)
+        for c in chosen { v.append(contentsOf: x.values[(c * d)..<((c + 1) * d)]) }
+        return DenseMatrix(rows: k, columns: d, values: v)
+    }
+
+    static func squaredDistances(_ x: DenseMatrix, norms: [Float], to row: Int) -> [Float] {
+        let d = x.columns
+        var out = [Float](repeating: 0, count: x.rows)
+        x.values.withUnsafeBufferPointer { X in
+            out.withUnsafeMutableBufferPointer { O in
+                BLAS.sgemv(m: x.rows, n: d, a: X.baseAddress!, lda: d, x: X.baseAddress! + row * d, y: O.baseAddress!)
+            }
+        }
+        for i in 0..<x.rows { out[i] = max(0, norms[i] - 2 * out[i] + norms[row]) }
+        return out
+    }
+
+    static func lloyd(_ x: DenseMatrix, norms: [Float], centres start: DenseMatrix, maxIterations: Int, tolerance: Double) -> KMeansResult {
+        var centres = start
+        let k = centres.rows, d = x.columns
+        var labels: [Int32] = []
+        var distances: [Float] = []
+        var iterations = 0
+        for it in 0..<maxIterations {
+            iterations = it + 1
+            (labels, distances) = assign(x, norms: norms, centres: centres)
+            var sums = [Double](repeating: 0, count: k * d)
+            var counts = [Int](repeating: 0, count: k)
+            for i in 0..<x.rows {
+                let l = Int(labels[i])
+                counts[l] += 1
+                for j in 0..<d { sums[l * d + j] += Double(x.values[i * d + j]) }
+            }
+            // Empty clusters take the points farthest from their centres.
+            let empty = (0..<k).filter { counts[$0] == 0 }
+            if !empty.isEmpty {
+                let far = distances.indices.sorted { distances[$0] != distances[$1] ? distances[$0] > distances[$1] : $0 < $1 }
+                for (n, j) in empty.enumerated() {
+                    let p = far[n]
+                    let old = Int(labels[p])
+                    counts[old] -= 1
+                    for q in 0..<d { sums[old * d + q] -= Double(x.values[p * d + q]); sums[j * d + q] = Double(x.values[p * d + q]) }
+                    counts[j] = 1
+                    labels[p] = Int32(j)
+                }
+            }
+            var shift = 0.0
+            var next = centres.values
+            for j in 0..<k where counts[j] > 0 {
+                for q in 0..<d {
+                    let v = Float(sums[j * d + q] / Double(counts[j]))
+                    shift += Double((v - next[j * d + q]) * (v - next[j * d + q]))
+                    next[j * d + q] = v
+                }
+            }
+            centres = DenseMatrix(rows: k, columns: d, values: next)
+            if shift <= tolerance { break }
+        }
+        (labels, distances) = assign(x, norms: norms, centres: centres)
+        return KMeansResult(centres: centres, labels: labels, inertia: distances.reduce(0.0) { $0 + Double($1) }, iterations: iterations)
+    }
+
+    static func miniBatch(_ x: DenseMatrix, norms: [Float], centres start: DenseMatrix, configuration c: KMeansConfiguration, rng: inout SeededGenerator) -> KMeansResult {
+        var centres = start
+        let k = centres.rows, d = x.columns
+        var counts = [Double](repeating: 0, count: k)
+        let steps = max(1, min(c.maxIterations, 100)) * max(1, x.rows / c.batchSize) / 10
+        for _ in 0..<steps {
+            let batch = (0..<c.batchSize).map { _ in rng.nextInt(below: x.rows) }
+            let sub = x.rows(batch)
+            let (labels, _) = assign(sub, norms: batch.map { norms[$0] }, centres: centres)
+            var v = centres.values
+            for (n, l) in labels.enumerated() {
+                let j = Int(l)
+                counts[j] += 1
+                let eta = Float(1 / counts[j])
+                for q in 0..<d { v[j * d + q] += eta * (sub.values[n * d + q] - v[j * d + q]) }
+            }
+            centres = DenseMatrix(rows: k, columns: d, values: v)
+        }
+        let (labels, distances) = assign(x, norms: norms, centres: centres)
+        return KMeansResult(centres: centres, labels: labels, inertia: distances.reduce(0.0) { $0 + Double($1) }, iterations: steps)
+    }
+}

@@ -1,0 +1,172 @@
+// The report's hybrid clustering model: users and songs are clustered separately with k-means
+// (users as rows of the log1p play matrix, songs as its columns, both first reduced by a
+// truncated SVD to `dimensions` (64) so that a million users still cluster quickly; 0 keeps the
+// raw rows). The prediction for (u, i) is the mean of two estimates: what u's cluster played of
+// i (the mean value over the cluster's listeners of i), and what u played of i's cluster (u's
+// mean value over the songs of that cluster). When one estimate is missing the other stands;
+// when both are, the user's mean, then the song's mean, then the global mean (and the
+// prediction counts as impossible only in that last case). fit: O(SVD + k-means); predict: O(1).
+import EncoreData
+import EncoreMath
+import Foundation
+
+/// Configuration of the hybrid; defaults are the report's (8 and 8 clusters, n_init 1); its
+/// optimised setting is 7 user clusters, 5 item clusters, n_init 10.
+public struct ClusteringConfiguration: Codable, Sendable, Equatable {
+    public var userClusters: Int = 8
+    public var itemClusters: Int = 8
+    public var nInit: Int = 1
+    public var maxIterations: Int = 300
+    /// Truncated-SVD dimensions before k-means (0: cluster the raw rows).
+    public var dimensions: Int = 64
+    public var seed: UInt64 = 42
+
+    public init() {}
+
+    public func validate() throws {
+        guard userClusters > 0, itemClusters > 0 else { throw ModelError("cluster counts must be positive") }
+        guard nInit > 0, maxIterations > 0, dimensions >= 0 else { throw ModelError("n_init and max_iterations must be positive, dimensions ≥ 0") }
+    }
+}
+
+/// Features of the rows of a sparse matrix: a truncated SVD projection, or the dense rows.
+public enum ClusterFeatures {
+    public static func rows(_ m: InteractionMatrix, dimensions: Int, seed: UInt64) throws -> DenseMatrix {
+        let n = m.userCount, d = m.itemCount
+        if dimensions == 0 || dimensions >= min(n, d) {
+            var v = [Float](repeating: 0, count: n * d)
+            for u in 0..<n { for k in m.rowRange(u) { v[u * d + Int(m.columnIndices[k])] = m.values[k] } }
+            return DenseMatrix(rows: n, columns: d, values: v)
+        }
+        let result = try RandomizedPCA.fit(rows: n, columns: d, components: dimensions, oversampling: 10, powerIterations: 4, seed: seed,
+            rowTimes: { i, b, width, out in
+                for k in m.rowRange(i) {
+                    let v = Double(m.values[k]), j = Int(m.columnIndices[k])
+                    for c in 0..<width { out[c] += v * b[j * width + c] }
+                }
+            },
+            transposeTimes: { q, width, out in
+                for i in 0..<n { for k in m.rowRange(i) {
+                    let v = Double(m.values[k]), j = Int(m.columnIndices[k])
+                    for c in 0..<width { out[j * width + c] += v * q[i * width + c] }
+                } }
+            })
+        return result.projection
+    }
+}
+
+/// The report's KMeans user/song clustering hybrid.
+public struct ClusteringHybrid: RatingPredictor {
+    public let name = "clustering"
+    public let configuration: ClusteringConfiguration
+    public let train: InteractionMatrix
+    public let userLabels: [Int32]
+    public let itemLabels: [Int32]
+    /// user cluster × item: mean value of the cluster's listeners of the item (NaN when none).
+    let clusterItemMean: [Float]
+    /// user × item cluster: the user's mean value over the cluster's songs (NaN when none).
+    let userClusterMean: [Float]
+    let userMean: [Float]
+    let itemMean: [Float]
+    let profile: TrainingProfile
+
+    public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
+
+    public init(train: InteractionMatrix, configuration c: ClusteringConfiguration = ClusteringConfiguration()) throws {
+        try c.validate()
+        let activeUsers = (0..<train.userCount).filter { !train.rowRange($0).isEmpty }
+        let itemDegrees = train.itemDegrees()
+        let activeItems = (0..<train.itemCount).filter { itemDegrees[$0] > 0 }
+        guard c.userClusters <= activeUsers.count else { throw ModelError("\(c.userClusters) user clusters but only \(activeUsers.count) users with plays") }
+        guard c.itemClusters <= activeItems.count else { throw ModelError("\(c.itemClusters) song clusters but only \(activeItems.count) songs with plays") }
+        let userFeatures = try ClusterFeatures.rows(train, dimensions: c.dimensions, seed: c.seed).rows(activeUsers)
+        let itemFeatures = try ClusterFeatures.rows(train.transposed, dimensions: c.dimensions, seed: c.seed).rows(activeItems)
+        var ku = KMeansConfiguration(k: c.userClusters, nInit: c.nInit, seed: c.seed)
+        ku.maxIterations = c.maxIterations
+        var ki = KMeansConfiguration(k: c.itemClusters, nInit: c.nInit, seed: c.seed ^ 0x1715)
+        ki.maxIterations = c.maxIterations
+        let ur = try KMeans.fit(userFeatures, configuration: ku)
+        let ir = try KMeans.fit(itemFeatures, configuration: ki)
+        var userLabels = [Int32](repeating: -1, count: train.userCount)
+        for (n, u) in activeUsers.enumerated() { userLabels[u] = ur.labels[n] }
+        var itemLabels = [Int32](repeating: -1, count: train.itemCount)
+        for (n, i) in activeItems.enumerated() { itemLabels[i] = ir.labels[n] }
+        try self.init(train: train, configuration: c, userLabels: userLabels, itemLabels: itemLabels)
+    }
+
+    init(train: InteractionMatrix, configuration c: ClusteringConfiguration, userLabels: [Int32], itemLabels: [Int32]) throws {
+        configuration = c
+        self.train = train
+        self.userLabels = userLabels
+        self.itemLabels = itemLabels
+        profile = TrainingProfile(train)
+        let ku = c.userClusters, ki = c.itemClusters, nI = train.itemCount, nU = train.userCount
+        var sumCI = [Double](repeating: 0, count: ku * nI), cntCI = [Int32](repeating: 0, count: ku * nI)
+        var sumUC = [Double](repeating: 0, count: nU * ki), cntUC = [Int32](repeating: 0, count: nU * ki)
+        var uSum = [Double](repeating: 0, count: nU), uCnt = [Int](repeating: 0, count: nU)
+        var iSum = [Double](repeating: 0, count: nI), iCnt = [Int](repeating: 0, count: nI)
+        for u in 0..<nU {
+            for k in train.rowRange(u) {
+                let i = Int(train.columnIndices[k]), v = Double(train.values[k])
+                let cu = Int(userLabels[u]), ci = Int(itemLabels[i])
+                guard cu >= 0, ci >= 0 else { continue }
+                sumCI[cu * nI + i] += v; cntCI[cu * nI + i] += 1
+                sumUC[u * ki + ci] += v; cntUC[u * ki + ci] += 1
+                uSum[u] += v; uCnt[u] += 1
+                iSum[i] += v; iCnt[i] += 1
+            }
+        }
+        clusterItemMean = (0..<(ku * nI)).map { cntCI[$0] > 0 ? Float(sumCI[$0] / Double(cntCI[$0])) : .nan }
+        userClusterMean = (0..<(nU * ki)).map { cntUC[$0] > 0 ? Float(sumUC[$0] / Double(cntUC[$0])) : .nan }
+        userMean = (0..<nU).map { uCnt[$0] > 0 ? Float(uSum[$0] / Double(uCnt[$0])) : .nan }
+        itemMean = (0..<nI).map { iCnt[$0] > 0 ? Float(iSum[$0] / Double(iCnt[$0])) : .nan }
+    }
+
+    public init(train: InteractionMatrix, configuration c: ClusteringConfiguration, state: ModelState) throws {
+        try c.validate()
+        let ul = try state.int32s("user_labels"), il = try state.int32s("item_labels")
+        try ModelState.require(ul.count, train.userCount, "user_labels")
+        try ModelState.require(il.count, train.itemCount, "item_labels")
+        guard ul.allSatisfy({ $0 >= -1 && $0 < c.userClusters }), il.allSatisfy({ $0 >= -1 && $0 < c.itemClusters }) else {
+            throw ModelError("cluster labels out of range")
+        }
+        try self.init(train: train, configuration: c, userLabels: ul, itemLabels: il)
+    }
+
+    public func state() -> ModelState { ModelState(arrays: ["user_labels": .int32(userLabels), "item_labels": .int32(itemLabels)]) }
+
+    public func predict(user u: Int, item i: Int) -> Prediction {
+        let ku = profile.knows(user: u), ki = profile.knows(item: i)
+        var estimates: [Double] = []
+        if ku && ki {
+            let a = clusterItemMean[Int(userLabels[u]) * train.itemCount + i]
+            let b = userClusterMean[u * configuration.itemClusters + Int(itemLabels[i])]
+            if a.isFinite { estimates.append(Double(a)) }
+            if b.isFinite { estimates.append(Double(b)) }
+        } else if ku && i >= 0 && i < train.itemCount {
+            // A song nobody played: the user's mean over nothing is unknown; use the user's mean.
+        }
+        if !estimates.isEmpty { return Prediction(value: profile.clip(estimates.reduce(0, +) / Double(estimates.count))) }
+        if ku, userMean[u].isFinite { return Prediction(value: profile.clip(Double(userMean[u])), reason: "no cluster estimate: the user's mean") }
+        if ki, itemMean[i].isFinite { return Prediction(value: profile.clip(Double(itemMean[i])), reason: "unknown user: the song's mean") }
+        return Prediction(value: profile.globalMean, impossible: true, reason: "user and song are unknown")
+    }
+
+    public func scoreAll(user: Int) -> [Float] {
+        guard profile.knows(user: user) else { return [Float](repeating: -.infinity, count: train.itemCount) }
+        return (0..<train.itemCount).map { profile.knows(item: $0) ? Float(predict(user: user, item: $0).value) : -.infinity }
+    }
+
+    /// "More from your cluster": the songs the user's cluster played most (by listeners), unplayed by the user.
+    public func moreFromCluster(user u: Int, k: Int) -> [ScoredItem] {
+        guard profile.knows(user: u), k > 0 else { return [] }
+        let cu = userLabels[u]
+        var listeners = [Float](repeating: 0, count: train.itemCount)
+        for v in 0..<train.userCount where userLabels[v] == cu { for q in train.rowRange(v) { listeners[Int(train.columnIndices[q])] += 1 } }
+        for q in train.rowRange(u) { listeners[Int(train.columnIndices[q])] = -.infinity }
+        for i in 0..<listeners.count where listeners[i] == 0 { listeners[i] = -.infinity }
+        return TopScores.select(listeners, k: k).map { ScoredItem(item: $0.index, score: Double($0.score), reason: "popular in your cluster") }
+    }
+}
+
+extension ClusteringConfiguration: ModelConfiguration {}
