@@ -84,6 +84,24 @@ import Testing
         #expect(r.status == 0 && r.stdout.split(separator: "\n").count == 7, "\(r.stdout)")
     }
 
+    @Test func clustersJSONAndReport() throws {
+        let s = Scratch()
+        var r = try CLI.run(["clusters", "--train", split + "/train.tsv", "--user-clusters", "4", "--item-clusters", "3", "--n-init", "2",
+                             "--sweep", "2..3", "--no-tsne", "--report", s.path + "/c.html", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for side in ["users", "items"] {
+            let o = try #require(json[side] as? [String: Any])
+            for key in ["silhouette", "davies_bouldin", "inertia", "sizes"] { #expect(o[key] != nil, "\(side) lacks \(key)") }
+        }
+        #expect((json["users"] as? [String: Any])?["sizes"] as? [Int] != nil)
+        let html = try String(contentsOfFile: s.path + "/c.html", encoding: .utf8)
+        #expect(html.contains("PCA of a 20% sample") && html.contains("Elbow"))
+        r = try CLI.run(["clusters", CLI.shared + "/lastfm-2k", "--user-clusters", "3", "--item-clusters", "3", "--n-init", "1", "--no-tsne"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("silhouette") && r.stdout.contains("rock"))
+    }
+
     @Test func explainAndNeighbours() throws {
         let s = Scratch()
         var r = try CLI.run(["explain", "--user", "2", "--item", "89", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "knn-user,svd"])
@@ -119,6 +137,11 @@ import Testing
         ["tune", "--model", "als", "--train", "SPLIT/train.tsv", "--grid", "[1, 2]"],
         ["tune", "--model", "als", "--train", "SPLIT/train.tsv", "--grid", #"{"factors": [8]}"#, "--metric", "happiness"],
         ["train", "--model", "popularity", "--train", "SPLIT/train.tsv", "--config", #"{"artists": ["Madonna"]}"#, "--output", "/tmp/x.model"],
+        ["clusters", "--train", "SPLIT/train.tsv", "--user-clusters", "0"],
+        ["clusters", "--train", "SPLIT/train.tsv", "--user-clusters", "5000"],
+        ["clusters", "--train", "SPLIT/train.tsv", "--sweep", "1..4"],
+        ["clusters", "--train", "SPLIT/train.tsv", "--sweep", "banana"],
+        ["clusters"],
     ])
     func badModelCommandInput(_ arguments: [String]) throws {
         let r = try CLI.run(arguments.map { $0.replacingOccurrences(of: "SPLIT", with: split) })

@@ -210,3 +210,48 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         #expect(throws: ModelError.self) { try ScoreBlend(train: handMatrix, configuration: c) }
     }
 }
+
+@Suite struct ClusteringHybridTests {
+    /// Users 0–1 like songs 0–1, users 2–3 like songs 2–3; user 4 only played song 4.
+    func model() throws -> ClusteringHybrid {
+        let m = matrix([(0, 0, 4), (0, 1, 2), (1, 0, 6), (1, 1, 4), (2, 2, 3), (2, 3, 5), (3, 2, 1), (3, 3, 3), (4, 4, 2)], users: 6, items: 6)
+        // Labels fixed by hand: user clusters {0, 1}, {2, 3, 4}; song clusters {0, 1}, {2, 3, 4}.
+        var c = ClusteringConfiguration()
+        c.userClusters = 2
+        c.itemClusters = 2
+        return try ClusteringHybrid(train: m, configuration: c, userLabels: [0, 0, 1, 1, 1, -1], itemLabels: [0, 0, 1, 1, 1, -1])
+    }
+
+    @Test func meanOfTheTwoClusterEstimates() throws {
+        let h = try model()
+        // (u0, i1): cluster 0's listeners of song 1: (2 + 4)/2 = 3; u0 over song cluster 0: (4 + 2)/2 = 3 → 3.
+        #expect(abs(h.predict(user: 0, item: 1).value - 3) < 1e-6)
+        // (u2, i4): cluster 1's listeners of song 4: u4's 2; u2 over song cluster 1: (3 + 5)/2 = 4 → 3.
+        #expect(abs(h.predict(user: 2, item: 4).value - 3) < 1e-6)
+    }
+
+    @Test func fallbacks() throws {
+        let h = try model()
+        // (u0, i2): cluster 0 never played song 2 and u0 never played song cluster 1: the user's mean 3.
+        let p = h.predict(user: 0, item: 2)
+        #expect(!p.impossible && abs(p.value - 3) < 1e-6 && p.reason?.contains("user's mean") == true)
+        // (u4, i0): cluster 1 never played song 0, but u4 played song cluster … 1 only: user mean 2.
+        #expect(abs(h.predict(user: 4, item: 0).value - 2) < 1e-6)
+        // Unknown user: the song's mean; unknown user and song: the global mean, impossible.
+        #expect(abs(h.predict(user: 5, item: 0).value - 5) < 1e-6)
+        #expect(h.predict(user: 5, item: 5).impossible)
+        #expect(h.moreFromCluster(user: 2, k: 3).map(\.item) == [4])
+    }
+
+    @Test func fitsOnRealDataAndRefusesTooManyClusters() throws {
+        let (train, _) = try SharedSplit.load()
+        var c = ClusteringConfiguration()
+        c.dimensions = 16
+        let h = try ClusteringHybrid(train: train, configuration: c)
+        #expect(Set(h.userLabels.filter { $0 >= 0 }).count == 8)
+        c.userClusters = 5_000
+        #expect(throws: ModelError.self) { try ClusteringHybrid(train: train, configuration: c) }
+        c.userClusters = 0
+        #expect(throws: ModelError.self) { try ClusteringHybrid(train: train, configuration: c) }
+    }
+}

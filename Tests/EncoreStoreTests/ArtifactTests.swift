@@ -66,3 +66,15 @@ let small: InteractionMatrix = {
         #expect(throws: DataError.self) { try Artifact.read(path: path + ".none") }
     }
 }
+
+@Suite struct ClusteringArtifactTests {
+    @Test func clusteringRoundTrip() throws {
+        let model = try ModelRegistry.entry(named: "clustering").fit(small, overrides: #"{"user_clusters": 2, "item_clusters": 2, "dimensions": 0}"#)
+        let path = tempPath("clustering.model")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Artifact(model: model, transform: .log1p).write(to: path)
+        let loaded = try Artifact.read(path: path).model()
+        let a = try #require(model as? any RatingPredictor), b = try #require(loaded as? any RatingPredictor)
+        for u in 0..<4 { for i in 0..<3 { #expect(a.predict(user: u, item: i) == b.predict(user: u, item: i)) } }
+    }
+}
