@@ -36,6 +36,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmark helper (bench/run.sh kmeans): k-means on a raw Float32 matrix.
+        .executableTarget(name: "encore-bench-kmeans", dependencies: ["EncoreMath"], path: "bench/kmeans"),
         .testTarget(name: "EncoreMathTests", dependencies: ["EncoreMath"]),
         .testTarget(name: "EncoreDataTests", dependencies: ["EncoreData", "EncoreMath"]),
         .testTarget(name: "EncoreChartsTests", dependencies: ["EncoreCharts"]),

@@ -5,6 +5,7 @@ rating:    the rating models of the report on the shared lastfm-2k split, Surpri
            MAE, impossible predictions, fit + predict seconds and their ratio.
 ranking:   the ranking models on the shared split against implicit 0.7 (ALS, BPR, ItemItem cosine), a
            numpy EASE and most-popular, with the same metric code; ALS seconds per iteration on 1M plays.
+kmeans:    scikit-learn's KMeans against Encore's on the lastfm user matrix and a generated 1M × 64 matrix.
 knn-memory: item-based KNN on a generated catalogue of 100,000 songs: time and peak memory.
 
 loader:    parse a 2,000,000-row file in count_data.csv format. Peer: pandas.read_csv (plain and
@@ -203,6 +204,22 @@ def ranking():
     print()
 
 
+def kmeans():
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "kmeans_peer.py"), os.path.join(ROOT, ".build", "release", "encore-bench-kmeans"),
+                        os.path.join(os.path.dirname(ROOT), "shared"), OUT], capture_output=True, text=True, env=peer_env())
+    if p.returncode != 0:
+        sys.exit(f"k-means peer failed:\n{p.stderr}")
+    rows = json.loads(p.stdout.strip().splitlines()[-1])
+    print("## k-means: scikit-learn (Lloyd, k-means++, 2 threads) vs Encore, same Float32 matrices")
+    print()
+    print("| data | k | n_init | sklearn s | Encore s | speed-up | sklearn inertia | Encore inertia | Encore / sklearn inertia |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['data']} ({r['rows']:,} × {r['columns']}) | {r['k']} | {r['n_init']} | {r['sklearn_seconds']:.2f} | {r['encore_seconds']:.2f} | "
+              f"{r['sklearn_seconds'] / r['encore_seconds']:.2f}x | {r['sklearn_inertia']:,.0f} | {r['encore_inertia']:,.0f} | {r['encore_inertia'] / r['sklearn_inertia']:.4f} |")
+    print()
+
+
 def knn_memory():
     data = os.path.join(OUT, "knn100k")
     if not os.path.exists(os.path.join(data, "count_data.csv")):
@@ -233,5 +250,7 @@ if __name__ == "__main__":
         rating()
     if which in ("ranking", "all"):
         ranking()
+    if which in ("kmeans", "all"):
+        kmeans()
     if which in ("knn-memory", "all"):
         knn_memory()

@@ -65,6 +65,33 @@ public struct KMeansResult: Sendable {
     public var sizes: [Int] { var s = [Int](repeating: 0, count: centres.rows); for l in labels { s[Int(l)] += 1 }; return s }
 }
 
+/// The non-zero entries of a mostly-zero dense matrix, row by row. k-means switches to it below
+/// 10% density: products and sums then cost O(nnz · k) instead of O(n · d · k).
+struct SparseRows {
+    var pointers: [Int]
+    var columns: [Int32]
+    var values: [Float]
+
+    init?(_ x: DenseMatrix, maxDensity: Double = 0.1) {
+        var nnz = 0
+        for v in x.values where v != 0 { nnz += 1 }
+        guard Double(nnz) < maxDensity * Double(x.values.count) else { return nil }
+        pointers = [0]
+        pointers.reserveCapacity(x.rows + 1)
+        columns = []
+        values = []
+        columns.reserveCapacity(nnz)
+        values.reserveCapacity(nnz)
+        for i in 0..<x.rows {
+            for j in 0..<x.columns where x.values[i * x.columns + j] != 0 {
+                columns.append(Int32(j))
+                values.append(x.values[i * x.columns + j])
+            }
+            pointers.append(columns.count)
+        }
+    }
+}
+
 /// k-means.
 public enum KMeans {
     public static func fit(_ x: DenseMatrix, configuration c: KMeansConfiguration) throws -> KMeansResult {
@@ -75,21 +102,25 @@ public enum KMeans {
         guard x.values.allSatisfy({ $0.isFinite }) else { throw ClusteringError("the data holds NaN or infinite values") }
         BLAS.setThreads(1)
         let norms = rowNorms(x)
+        let sparse = SparseRows(x)
         // Tolerance relative to the mean per-feature variance, as scikit-learn.
+        var columnSum = [Double](repeating: 0, count: x.columns), columnSquares = [Double](repeating: 0, count: x.columns)
+        for i in 0..<x.rows {
+            for j in 0..<x.columns { let v = Double(x.values[i * x.columns + j]); columnSum[j] += v; columnSquares[j] += v * v }
+        }
         var variance = 0.0
         for j in 0..<x.columns {
-            var s = 0.0, s2 = 0.0
-            for i in 0..<x.rows { let v = Double(x.values[i * x.columns + j]); s += v; s2 += v * v }
-            variance += s2 / Double(x.rows) - (s / Double(x.rows)) * (s / Double(x.rows))
+            let mean = columnSum[j] / Double(x.rows)
+            variance += columnSquares[j] / Double(x.rows) - mean * mean
         }
         let tol = c.tolerance * variance / Double(x.columns)
         var best: KMeansResult? = nil
         for run in 0..<c.nInit {
             var rng = SeededGenerator(seed: c.seed, stream: UInt64(run))
-            let initial = plusPlus(x, norms: norms, k: c.k, rng: &rng)
+            let initial = plusPlus(x, norms: norms, k: c.k, rng: &rng, sparse: sparse)
             let result = x.rows > c.miniBatchAbove
                 ? miniBatch(x, norms: norms, centres: initial, configuration: c, rng: &rng)
-                : lloyd(x, norms: norms, centres: initial, maxIterations: c.maxIterations, tolerance: tol)
+                : lloyd(x, norms: norms, centres: initial, maxIterations: c.maxIterations, tolerance: tol, sparse: sparse)
             if best == nil || result.inertia < best!.inertia { best = result }
         }
         return best!
@@ -105,17 +136,30 @@ public enum KMeans {
 
     /// For each point: (nearest centre, its squared distance). Parallel over chunks of points.
     public static func assign(_ x: DenseMatrix, norms: [Float], centres: DenseMatrix) -> (labels: [Int32], distances: [Float]) {
+        let r = assign(x, norms: norms, centres: centres, accumulate: false)
+        return (r.labels, r.distances)
+    }
+
+    /// Assignment, and (when `accumulate`) the per-cluster sums of the points, computed chunk by
+    /// chunk while the chunk is still in cache; partial sums are added in chunk order, so the
+    /// result does not depend on the thread count.
+    static func assign(_ x: DenseMatrix, norms: [Float], centres: DenseMatrix, accumulate: Bool, sparse: SparseRows? = nil)
+        -> (labels: [Int32], distances: [Float], sums: [Double], counts: [Int]) {
         let k = centres.rows, d = x.columns
         let cNorms = rowNorms(centres)
+        if let sparse { return assignSparse(sparse, rows: x.rows, d: d, norms: norms, centres: centres, cNorms: cNorms, accumulate: accumulate) }
         var labels = [Int32](repeating: 0, count: x.rows)
         var dist = [Float](repeating: 0, count: x.rows)
-        labels.withUnsafeMutableBufferPointer { L in
+        // Chunks of about a million input values, so a chunk stays in cache between the two passes.
+        let chunkRows = max(8, min(2_048, 1_000_000 / max(d, 1)))
+        let chunks = (x.rows + chunkRows - 1) / chunkRows
+        let partials: [(sums: [Float], counts: [Int])] = labels.withUnsafeMutableBufferPointer { L in
             dist.withUnsafeMutableBufferPointer { D in
                 nonisolated(unsafe) let l = L.baseAddress!, dd = D.baseAddress!
-                let chunkRows = 2_048
-                let chunks = (x.rows + chunkRows - 1) / chunkRows
-                ParallelLoop.forEachChunk(count: chunks, chunks: min(chunks, ParallelLoop.defaultWorkers * 4)) { _, range in
+                return ParallelLoop.mapChunks(count: chunks, chunks: chunks) { range -> (sums: [Float], counts: [Int]) in
                     var products = [Float](repeating: 0, count: chunkRows * k)
+                    var sums = [Float](repeating: 0, count: accumulate ? k * d : 0)
+                    var counts = [Int](repeating: 0, count: k)
                     for chunk in range {
                         let lo = chunk * chunkRows, hi = min(x.rows, lo + chunkRows)
                         x.values.withUnsafeBufferPointer { X in
@@ -125,30 +169,98 @@ public enum KMeans {
                                                b: C.baseAddress!, ldb: d, c: P.baseAddress!, ldc: k)
                                 }
                             }
-                        }
-                        for i in lo..<hi {
-                            var bestJ = 0
-                            var bestD = Float.infinity
-                            for j in 0..<k {
-                                let v = norms[i] - 2 * products[(i - lo) * k + j] + cNorms[j]
-                                if v < bestD { bestD = v; bestJ = j }
+                            for i in lo..<hi {
+                                var bestJ = 0
+                                var bestD = Float.infinity
+                                for j in 0..<k {
+                                    let v = norms[i] - 2 * products[(i - lo) * k + j] + cNorms[j]
+                                    if v < bestD { bestD = v; bestJ = j }
+                                }
+                                l[i] = Int32(bestJ)
+                                dd[i] = max(0, bestD)
+                                counts[bestJ] += 1
+                                if accumulate {
+                                    sums.withUnsafeMutableBufferPointer { S in
+                                        let row = X.baseAddress! + i * d, target = S.baseAddress! + bestJ * d
+                                        for q in 0..<d { target[q] += row[q] }
+                                    }
+                                }
                             }
-                            l[i] = Int32(bestJ)
-                            dd[i] = max(0, bestD)
                         }
                     }
+                    return (sums, counts)
                 }
             }
         }
-        return (labels, dist)
+        var sums = [Double](repeating: 0, count: accumulate ? k * d : 0)
+        var counts = [Int](repeating: 0, count: k)
+        for p in partials {
+            for j in 0..<k { counts[j] += p.counts[j] }
+            if accumulate { for q in 0..<(k * d) { sums[q] += Double(p.sums[q]) } }
+        }
+        return (labels, dist, sums, counts)
+    }
+
+    static func assignSparse(_ s: SparseRows, rows n: Int, d: Int, norms: [Float], centres: DenseMatrix, cNorms: [Float], accumulate: Bool)
+        -> (labels: [Int32], distances: [Float], sums: [Double], counts: [Int]) {
+        let k = centres.rows
+        // Centres transposed (d × k), so one non-zero meets all k centres in one cache line.
+        var ct = [Float](repeating: 0, count: d * k)
+        for j in 0..<k { for q in 0..<d { ct[q * k + j] = centres.values[j * d + q] } }
+        var labels = [Int32](repeating: 0, count: n)
+        var dist = [Float](repeating: 0, count: n)
+        let parts = ParallelLoop.mapChunks(count: n) { range -> (labels: [Int32], dist: [Float], sums: [Double], counts: [Int]) in
+            var l: [Int32] = [], dd: [Float] = []
+            var sums = [Double](repeating: 0, count: accumulate ? k * d : 0)
+            var counts = [Int](repeating: 0, count: k)
+            var p = [Float](repeating: 0, count: k)
+            for i in range {
+                for j in 0..<k { p[j] = 0 }
+                for e in s.pointers[i]..<s.pointers[i + 1] {
+                    let v = s.values[e], base = Int(s.columns[e]) * k
+                    for j in 0..<k { p[j] += v * ct[base + j] }
+                }
+                var bestJ = 0
+                var bestD = Float.infinity
+                for j in 0..<k {
+                    let v = norms[i] - 2 * p[j] + cNorms[j]
+                    if v < bestD { bestD = v; bestJ = j }
+                }
+                l.append(Int32(bestJ))
+                dd.append(max(0, bestD))
+                counts[bestJ] += 1
+                if accumulate { for e in s.pointers[i]..<s.pointers[i + 1] { sums[bestJ * d + Int(s.columns[e])] += Double(s.values[e]) } }
+            }
+            return (l, dd, sums, counts)
+        }
+        var sums = [Double](repeating: 0, count: accumulate ? k * d : 0)
+        var counts = [Int](repeating: 0, count: k)
+        var offset = 0
+        for part in parts {
+            for (n, v) in part.labels.enumerated() { labels[offset + n] = v; dist[offset + n] = part.dist[n] }
+            offset += part.labels.count
+            for j in 0..<k { counts[j] += part.counts[j] }
+            if accumulate { for q in 0..<(k * d) { sums[q] += part.sums[q] } }
+        }
+        return (labels, dist, sums, counts)
     }
 
     /// Greedy k-means++ seeding.
-    static func plusPlus(_ x: DenseMatrix, norms: [Float], k: Int, rng: inout SeededGenerator) -> DenseMatrix {
+    static func plusPlus(_ x: DenseMatrix, norms: [Float], k: Int, rng: inout SeededGenerator, sparse: SparseRows? = nil) -> DenseMatrix {
+        let squaredDistances: (DenseMatrix, [Float], Int) -> [Float] = { x, norms, row in
+            guard let s = sparse else { return Self.squaredDistances(x, norms: norms, to: row) }
+            let d = x.columns
+            let target = Array(x.values[(row * d)..<((row + 1) * d)])
+            return (0..<x.rows).map { i in
+                var dot: Float = 0
+                for e in s.pointers[i]..<s.pointers[i + 1] { dot += s.values[e] * target[Int(s.columns[e])] }
+                return max(0, norms[i] - 2 * dot + norms[row])
+            }
+        }
         let d = x.columns
         let trials = 2 + Int(log(Double(k)))
         var chosen = [rng.nextInt(below: x.rows)]
-        var closest = squaredDistances(x, norms: norms, to: chosen[0])
+        var closest = squaredDistances(x, norms, chosen[0])
         var potential = closest.reduce(0.0) { $0 + Double($1) }
         while chosen.count < k {
             var bestCandidate = -1
@@ -162,7 +274,7 @@ public enum KMeans {
                     target -= Double(v)
                     if target <= 0 { candidate = i; break }
                 }
-                let dc = squaredDistances(x, norms: norms, to: candidate)
+                let dc = squaredDistances(x, norms, candidate)
                 var newClosest = closest
                 var p = 0.0
                 for i in 0..<x.rows {
@@ -193,7 +305,7 @@ public enum KMeans {
         return out
     }
 
-    static func lloyd(_ x: DenseMatrix, norms: [Float], centres start: DenseMatrix, maxIterations: Int, tolerance: Double) -> KMeansResult {
+    static func lloyd(_ x: DenseMatrix, norms: [Float], centres start: DenseMatrix, maxIterations: Int, tolerance: Double, sparse: SparseRows? = nil) -> KMeansResult {
         var centres = start
         let k = centres.rows, d = x.columns
         var labels: [Int32] = []
@@ -201,14 +313,11 @@ public enum KMeans {
         var iterations = 0
         for it in 0..<maxIterations {
             iterations = it + 1
-            (labels, distances) = assign(x, norms: norms, centres: centres)
-            var sums = [Double](repeating: 0, count: k * d)
-            var counts = [Int](repeating: 0, count: k)
-            for i in 0..<x.rows {
-                let l = Int(labels[i])
-                counts[l] += 1
-                for j in 0..<d { sums[l * d + j] += Double(x.values[i * d + j]) }
-            }
+            let pass = assign(x, norms: norms, centres: centres, accumulate: true, sparse: sparse)
+            labels = pass.labels
+            distances = pass.distances
+            var sums = pass.sums
+            var counts = pass.counts
             // Empty clusters take the points farthest from their centres.
             let empty = (0..<k).filter { counts[$0] == 0 }
             if !empty.isEmpty {
@@ -234,7 +343,9 @@ public enum KMeans {
             centres = DenseMatrix(rows: k, columns: d, values: next)
             if shift <= tolerance { break }
         }
-        (labels, distances) = assign(x, norms: norms, centres: centres)
+        let last = assign(x, norms: norms, centres: centres, accumulate: false, sparse: sparse)
+        labels = last.labels
+        distances = last.distances
         return KMeansResult(centres: centres, labels: labels, inertia: distances.reduce(0.0) { $0 + Double($1) }, iterations: iterations)
     }
 
