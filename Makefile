@@ -36,8 +36,11 @@ demo: build
 	$(ENCORE) generate --users 5000 --songs 2000 --plays 250000 --seed 42 --output $(DEMO_DIR)/raw
 	$(ENCORE) import $(DEMO_DIR)/raw --output $(DEMO_DIR)/demo.snapshot
 	$(ENCORE) eda $(DEMO_DIR)/demo.snapshot --report $(DEMO_DIR)/eda.html
+	$(ENCORE) evaluate --protocol ranking --data $(DEMO_DIR)/demo.snapshot --split per-user --seed 42 \
+	  --model most-popular,popularity,item-knn,als,ease,blend --report $(DEMO_DIR)/models.html
 	@echo
 	@echo "EDA report: $(CURDIR)/$(DEMO_DIR)/eda.html"
+	@echo "Model comparison: $(CURDIR)/$(DEMO_DIR)/models.html"
 
 bench: build
 	bench/run.sh all
