@@ -1,6 +1,7 @@
 // The models known by name on the command line, each with its defaults, how to fit it with a
 // JSON configuration override, and how to restore it from an artifact's state.
 import EncoreData
+import EncoreText
 
 /// One named model: its description, default configuration and constructors.
 public struct ModelEntry: Sendable {
@@ -91,6 +92,12 @@ public enum ModelRegistry {
               fit: { m, c, _ in try EASE(train: m, configuration: c) }, load: { try EASE(train: $0, configuration: $1, state: $2) }),
         entry("clustering", "the report's hybrid: k-means user and song clusters, mean of the cluster's plays of the song and the user's plays of the song's cluster", ClusteringConfiguration(),
               fit: { m, c, _ in try ClusteringHybrid(train: m, configuration: c) }, load: { try ClusteringHybrid(train: $0, configuration: $1, state: $2) }),
+        entry("tfidf", "content: TF-IDF of title, release, artist and tags; the user's play-weighted profile; cosine", TFIDFConfiguration(),
+              fit: { m, c, catalog in try TFIDFRecommender(train: m, configuration: c, catalog: catalog) },
+              load: { try TFIDFRecommender(train: $0, configuration: $1, state: $2) }),
+        entry("transformer", "content: all-MiniLM-L6-v2 sentence embeddings computed in Swift; the user's play-weighted profile; cosine", TransformerConfiguration(),
+              fit: { m, c, catalog in try TransformerRecommender(train: m, configuration: c, catalog: catalog) },
+              load: { try TransformerRecommender(train: $0, configuration: $1, state: $2) }),
         entry("blend", "weighted sum of per-user standardised scores of other ranking models (default: EASE + 0.5 ALS + 0.25 item-knn)", BlendConfiguration(),
               fit: { m, c, catalog in try ScoreBlend(train: m, configuration: c, catalog: catalog) },
               load: { try ScoreBlend(train: $0, configuration: $1, state: $2) }),

@@ -1,0 +1,115 @@
+// Content-based recommendation from transformer sentence embeddings (all-MiniLM-L6-v2 by default,
+// computed in Swift by EncoreText.SentenceEncoder) of each song's text. A user's profile is the
+// play-weighted mean of the embeddings of the songs they played; songs rank by cosine, one
+// sgemv over the normalised embedding matrix (brute force is fine up to ~1M songs). Without the
+// model's weights it falls back to TF-IDF with a warning, never a crash. fit: encoding the
+// catalogue (cached); recommend: O(items · dim).
+import EncoreData
+import EncoreMath
+import EncoreText
+import Foundation
+
+/// Configuration of the transformer content model.
+public struct TransformerConfiguration: Codable, Sendable, Equatable, ModelConfiguration {
+    public var modelDirectory: String = ".models/all-MiniLM-L6-v2"
+    public var batchSize: Int = 64
+    /// Embedding cache file (empty: no cache).
+    public var cache: String = ""
+    public var fallbackToTFIDF: Bool = true
+    public init() {}
+
+    public func validate() throws {
+        guard batchSize > 0 else { throw ModelError("batch_size must be positive") }
+    }
+}
+
+/// Sentence-embedding content model.
+public struct TransformerRecommender: Recommender {
+    public let name = "transformer"
+    public let configuration: TransformerConfiguration
+    public let train: InteractionMatrix
+    /// items × dim, L2-normalised rows (empty when running as the TF-IDF fallback).
+    public let embeddings: [Float]
+    public let dimension: Int
+    /// Set when the weights were missing and TF-IDF stands in.
+    public let fallback: TFIDFRecommender?
+
+    public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
+
+    public init(train: InteractionMatrix, configuration c: TransformerConfiguration = TransformerConfiguration(), catalog: Catalog?) throws {
+        try c.validate()
+        guard let catalog, catalog.count == train.itemCount else {
+            throw ModelError("the transformer model reads song text: give a dataset with a catalogue (--data)")
+        }
+        configuration = c
+        self.train = train
+        let encoder: SentenceEncoder
+        do { encoder = try SentenceEncoder(directory: c.modelDirectory) } catch {
+            guard c.fallbackToTFIDF else { throw ModelError("\(error)") }
+            FileHandle.standardError.write(Data("warning: \(error); the transformer model falls back to TF-IDF\n".utf8))
+            fallback = try TFIDFRecommender(train: train, catalog: catalog)
+            embeddings = []
+            dimension = 0
+            return
+        }
+        let texts = catalog.entries.map(\.text)
+        let vectors: [[Float]]
+        if c.cache.isEmpty {
+            vectors = encoder.encode(texts, batchSize: c.batchSize, progress: ProgressReporter(label: "encoding songs", total: Double(texts.count)))
+        } else {
+            vectors = try EmbeddingCache(path: c.cache, identity: encoder.identity).embed(texts, with: encoder, batchSize: c.batchSize).vectors
+        }
+        dimension = encoder.shape.hidden
+        embeddings = vectors.flatMap { $0 }
+        fallback = nil
+    }
+
+    public init(train: InteractionMatrix, configuration c: TransformerConfiguration, state: ModelState) throws {
+        configuration = c
+        self.train = train
+        embeddings = try state.floats("embeddings")
+        guard train.itemCount > 0, embeddings.count % train.itemCount == 0 else { throw ModelError("the embedding matrix does not match the items") }
+        dimension = embeddings.count / train.itemCount
+        fallback = nil
+    }
+
+    public func state() -> ModelState { ModelState(arrays: ["embeddings": .float(embeddings)]) }
+
+    /// Cosine of every song with a unit vector.
+    func cosines(_ v: [Float]) -> [Float] {
+        var s = [Float](repeating: 0, count: train.itemCount)
+        guard dimension > 0 else { return s }
+        embeddings.withUnsafeBufferPointer { E in
+            v.withUnsafeBufferPointer { V in
+                s.withUnsafeMutableBufferPointer { S in BLAS.sgemv(m: train.itemCount, n: dimension, a: E.baseAddress!, lda: dimension, x: V.baseAddress!, y: S.baseAddress!) }
+            }
+        }
+        return s
+    }
+
+    public func scoreAll(user: Int) -> [Float] {
+        if let fallback { return fallback.scoreAll(user: user) }
+        var p = [Float](repeating: 0, count: dimension)
+        guard user >= 0, user < train.userCount else { return [Float](repeating: 0, count: train.itemCount) }
+        for k in train.rowRange(user) {
+            let i = Int(train.columnIndices[k]), w = train.values[k]
+            for q in 0..<dimension { p[q] += w * embeddings[i * dimension + q] }
+        }
+        let norm = p.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        if norm > 0 { p = p.map { $0 / norm } }
+        return cosines(p)
+    }
+
+    public func score(user: Int, items: [Int]) -> [Double] {
+        let all = scoreAll(user: user)
+        return items.map { Double(all[$0]) }
+    }
+
+    public func similarItems(to item: Int, k: Int) -> [ScoredItem] {
+        if let fallback { return fallback.similarItems(to: item, k: k) }
+        guard item >= 0, item < train.itemCount, k > 0 else { return [] }
+        var s = cosines(Array(embeddings[(item * dimension)..<((item + 1) * dimension)]))
+        s[item] = -.infinity
+        return TopScores.select(s, k: k).map { ScoredItem(item: $0.index, score: Double($0.score)) }
+    }
+}
