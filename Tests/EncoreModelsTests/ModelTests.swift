@@ -173,7 +173,7 @@ import Testing
     }
 
     @Test func registryKnowsEveryModel() throws {
-        #expect(ModelRegistry.all.map(\.name) == ["baseline", "knn-user", "knn-item", "svd", "most-popular", "popularity", "item-knn", "als", "bpr", "ease", "clustering", "blend"])
+        #expect(ModelRegistry.all.map(\.name) == ["baseline", "knn-user", "knn-item", "svd", "most-popular", "popularity", "item-knn", "als", "bpr", "ease", "clustering", "tfidf", "transformer", "blend"])
         #expect(throws: ModelError.self) { try ModelRegistry.entry(named: "deep-magic") }
         let knn = try ModelRegistry.entry(named: "knn-item").fit(handMatrix, overrides: #"{"user_based": true, "similarity": "msd"}"#)
         #expect((knn as? NeighbourhoodModel)?.userBased == false)

@@ -255,3 +255,33 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         #expect(throws: ModelError.self) { try ClusteringHybrid(train: train, configuration: c) }
     }
 }
+
+@Suite struct ContentModelTests {
+    let lastfm = try! HetRecLastFMLoader.load(directory: URL(fileURLWithPath: SharedSplit.directory).deletingLastPathComponent().path,
+                                             options: LoadOptions(lenient: false, progress: false))
+
+    @Test func artistsSharingTagsAreNearestByTFIDF() throws {
+        let model = try TFIDFRecommender(train: lastfm.interactions, catalog: lastfm.catalog)
+        let m = lastfm.interactions
+        let metallica = try #require(m.items.index(of: "707"))
+        #expect(lastfm.catalog[metallica].title == "Metallica")
+        let top = model.similarItems(to: metallica, k: 10)
+        #expect(top.count == 10)
+        let tags = Set(lastfm.catalog[metallica].tags)
+        // Most of the ten neighbours share at least three of Metallica's five top tags.
+        let sharing = top.filter { Set(lastfm.catalog[$0.item].tags).intersection(tags).count >= 3 }
+        #expect(sharing.count >= 7, "\(top.map { lastfm.catalog[$0.item].title })")
+        #expect(top.allSatisfy { $0.reason?.isEmpty == false })
+    }
+
+    @Test func contentModelsNeedACatalogueAndFallBackWithoutWeights() throws {
+        #expect(throws: ModelError.self) { try TFIDFRecommender(train: lastfm.interactions, catalog: nil) }
+        var c = TransformerConfiguration()
+        c.modelDirectory = "/nonexistent/model"
+        let fallback = try TransformerRecommender(train: lastfm.interactions, configuration: c, catalog: lastfm.catalog)
+        #expect(fallback.fallback != nil)
+        #expect(fallback.recommend(user: 0, k: 5).count == 5)
+        c.fallbackToTFIDF = false
+        #expect(throws: ModelError.self) { try TransformerRecommender(train: lastfm.interactions, configuration: c, catalog: lastfm.catalog) }
+    }
+}

@@ -78,3 +78,18 @@ let small: InteractionMatrix = {
         for u in 0..<4 { for i in 0..<3 { #expect(a.predict(user: u, item: i) == b.predict(user: u, item: i)) } }
     }
 }
+
+@Suite struct ContentArtifactTests {
+    @Test func tfidfRoundTripKeepsScoresAndTerms() throws {
+        let catalog = Catalog(entries: [CatalogEntry(title: "Rock Anthem", artist: "Alpha", tags: ["rock"]),
+                                        CatalogEntry(title: "Pop Song", artist: "Beta", tags: ["pop"]),
+                                        CatalogEntry(title: "Rock Ballad", artist: "Alpha", tags: ["rock", "ballad"])])
+        let model = try ModelRegistry.entry(named: "tfidf").fit(small, catalog: catalog)
+        let path = tempPath("tfidf.model")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Artifact(model: model, transform: .none).write(to: path)
+        let loaded = try #require(try Artifact.read(path: path).model() as? TFIDFRecommender)
+        for u in 0..<4 { #expect(model.scoreAll(user: u) == loaded.scoreAll(user: u)) }
+        #expect(loaded.similarItems(to: 0, k: 1).first?.reason == (model as? TFIDFRecommender)?.similarItems(to: 0, k: 1).first?.reason)
+    }
+}

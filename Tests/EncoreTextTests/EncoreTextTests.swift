@@ -183,3 +183,73 @@ struct EncoreMathRandom {
         #expect(worst >= 0.9999)
     }
 }
+
+@Suite struct TFIDFTests {
+    @Test func handComputedThreeDocumentCorpus() throws {
+        var c = TFIDFConfiguration()
+        c.ngrams = 1
+        c.stopWords = false
+        let index = try TFIDFIndex(documents: ["Rock metal", "rock, POP", "pop pop jazz"], configuration: c)
+        #expect(index.terms == ["jazz", "metal", "pop", "rock"])
+        let rare = log(4.0 / 2) + 1, common = log(4.0 / 3) + 1  // smooth idf, df 1 and df 2
+        #expect(abs(Double(index.idf[0]) - rare) < 1e-6 && abs(Double(index.idf[2]) - common) < 1e-6)
+        // Document 2: pop has tf 2 → (1 + ln 2) · idf; jazz tf 1 → idf; then L2 normalisation.
+        let pop = (1 + log(2.0)) * common, jazz = rare, norm = (pop * pop + jazz * jazz).squareRoot()
+        let row = Dictionary(uniqueKeysWithValues: index.row(2).map { (index.terms[Int($0.term)], Double($0.weight)) })
+        #expect(abs(row["pop"]! - pop / norm) < 1e-6 && abs(row["jazz"]! - jazz / norm) < 1e-6)
+        // Cosine of documents 0 and 1: only "rock" is shared.
+        let s = index.scores(query: index.row(0))
+        let r0 = common / (common * common + rare * rare).squareRoot(), r1 = common / (common * common + common * common).squareRoot()
+        #expect(abs(Double(s[1]) - r0 * r1) < 1e-6)
+        #expect(abs(Double(s[0]) - 1) < 1e-6)
+        #expect(index.sharedTerms(0, 1) == ["rock"])
+    }
+
+    @Test func foldingStopWordsAndBigrams() {
+        let t = TFIDFIndex.tokens("The Café—Tacvbo & Björk", configuration: TFIDFConfiguration())
+        #expect(t == ["cafe", "tacvbo", "bjork", "cafe tacvbo", "tacvbo bjork"])
+        var c = TFIDFConfiguration()
+        c.ngrams = 3
+        #expect(throws: TextModelError.self) { try TFIDFIndex(documents: ["a"], configuration: c) }
+    }
+}
+
+@Suite struct EmbeddingCacheTests {
+    @Test func hitOnARerunAndMissAfterATextChange() throws {
+        let encoder = try tinyEncoder()
+        let path = tempDir() + "/cache.emb"
+        let cache = EmbeddingCache(path: path, identity: encoder.identity)
+        let first = try cache.embed(["hello world", "world", "hello"], with: encoder)
+        #expect(first.hits == 0)
+        let second = try cache.embed(["hello world", "world", "hello"], with: encoder)
+        #expect(second.hits == 3)
+        #expect(second.vectors == first.vectors)
+        let third = try cache.embed(["hello world", "world hello", "hello"], with: encoder)
+        #expect(third.hits == 2)
+        // Another encoder identity never reads these vectors.
+        #expect(EmbeddingCache(path: path, identity: "other").load().vectors.isEmpty)
+    }
+}
+
+/// A tiny random DistilBERT on disk, for tests that need an encoder quickly.
+func tinyEncoder() throws -> SentenceEncoder {
+    let dir = tempDir()
+    let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]
+    try vocab.joined(separator: "\n").write(toFile: dir + "/vocab.txt", atomically: true, encoding: .utf8)
+    let config: [String: Any] = ["model_type": "distilbert", "dim": 8, "n_layers": 1, "n_heads": 2, "hidden_dim": 16,
+                                 "max_position_embeddings": 16, "vocab_size": vocab.count]
+    try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+    var g = EncoreMathRandom(seed: 2)
+    func r(_ n: Int) -> [Float] { (0..<n).map { _ in g.next() } }
+    var tensors: [(String, [Int], [Float])] = [
+        ("embeddings.word_embeddings.weight", [7, 8], r(56)), ("embeddings.position_embeddings.weight", [16, 8], r(128)),
+        ("embeddings.LayerNorm.weight", [8], r(8)), ("embeddings.LayerNorm.bias", [8], r(8)),
+    ]
+    let p = "transformer.layer.0."
+    for l in ["q_lin", "k_lin", "v_lin", "out_lin"] { tensors += [(p + "attention.\(l).weight", [8, 8], r(64)), (p + "attention.\(l).bias", [8], r(8))] }
+    tensors += [(p + "sa_layer_norm.weight", [8], r(8)), (p + "sa_layer_norm.bias", [8], r(8)), (p + "ffn.lin1.weight", [16, 8], r(128)),
+                (p + "ffn.lin1.bias", [16], r(16)), (p + "ffn.lin2.weight", [8, 16], r(128)), (p + "ffn.lin2.bias", [8], r(8)),
+                (p + "output_layer_norm.weight", [8], r(8)), (p + "output_layer_norm.bias", [8], r(8))]
+    try writeSafetensors(tensors, to: dir + "/model.safetensors")
+    return try SentenceEncoder(directory: dir)
+}
