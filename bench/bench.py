@@ -6,6 +6,8 @@ rating:    the rating models of the report on the shared lastfm-2k split, Surpri
 ranking:   the ranking models on the shared split against implicit 0.7 (ALS, BPR, ItemItem cosine), a
            numpy EASE and most-popular, with the same metric code; ALS seconds per iteration on 1M plays.
 kmeans:    scikit-learn's KMeans against Encore's on the lastfm user matrix and a generated 1M × 64 matrix.
+encoder:   sentences per second of the Swift transformer on lastfm artist names and song-style strings
+           (and sentence-transformers on PyTorch CPU when it is installed in the venv).
 knn-memory: item-based KNN on a generated catalogue of 100,000 songs: time and peak memory.
 
 loader:    parse a 2,000,000-row file in count_data.csv format. Peer: pandas.read_csv (plain and
@@ -220,6 +222,24 @@ def kmeans():
     print()
 
 
+def encoder():
+    model_dir = os.path.join(ROOT, ".models", "all-MiniLM-L6-v2")
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "encoder_bench.py"), ENCORE, model_dir,
+                        os.path.join(os.path.dirname(ROOT), "shared"), OUT], capture_output=True, text=True, env=peer_env())
+    if p.returncode != 0:
+        sys.exit(f"encoder benchmark failed:\n{p.stderr}")
+    rows = json.loads(p.stdout.strip().splitlines()[-1])
+    print("## transformer encoder: all-MiniLM-L6-v2 in Swift (`encore embed --texts`, whole process incl. loading)")
+    print()
+    print("| texts | count | word pieces each | Encore s | Encore sentences/s | Encore peak MiB | peer sentences/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        e, q = r["encore"], r["peer"]
+        print(f"| {r['data']} | {r['count']:,} | {e['pieces']:.1f} | {e['seconds']:.1f} | {e['per_second']:.0f} | {e['peak_mib']:.0f} | "
+              f"{'%.0f' % q['per_second'] if q else 'not installed'} |")
+    print()
+
+
 def knn_memory():
     data = os.path.join(OUT, "knn100k")
     if not os.path.exists(os.path.join(data, "count_data.csv")):
@@ -252,5 +272,7 @@ if __name__ == "__main__":
         ranking()
     if which in ("kmeans", "all"):
         kmeans()
+    if which in ("encoder", "all"):
+        encoder()
     if which in ("knn-memory", "all"):
         knn_memory()

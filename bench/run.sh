@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Encore's benchmarks, side by side with their Python peers in the same run.
-# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|knn-memory|all]   (default: all)
+# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|knn-memory|all]   (default: all)
 # Installs the peers (pandas, numpy, scikit-surprise, implicit) into the ignored .venv-bench, builds Encore in release mode,
 # runs both sides, and prints the figures and ratios. Results go to bench/out/ (ignored).
 set -euo pipefail
@@ -12,5 +12,6 @@ fi
 "$VENV/bin/python" -c "import pandas, numpy, surprise, implicit, threadpoolctl, sklearn" 2>/dev/null || "$VENV/bin/pip" install -q pandas numpy scipy scikit-surprise "implicit==0.7.2" threadpoolctl scikit-learn
 swift build -c release --product encore >/dev/null
 swift build -c release --product encore-bench-kmeans >/dev/null
+make -s models
 mkdir -p bench/out
 exec "$VENV/bin/python" bench/bench.py "${1:-all}"

@@ -102,6 +102,31 @@ import Testing
         #expect(r.stdout.contains("silhouette") && r.stdout.contains("rock"))
     }
 
+    @Test func embedTextsAndSimilar() throws {
+        let s = Scratch()
+        let texts = s.write("texts.json", #"["Metallica", "Café del Mar", ""]"#)
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".models/all-MiniLM-L6-v2").path
+        var r = try CLI.run(["embed", "--texts", texts, "--model-dir", model, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect((rows[0]["token_ids"] as? [Int])?.first == 101 && (rows[0]["token_ids"] as? [Int])?.last == 102)
+        #expect((rows[2]["token_ids"] as? [Int]) == [101, 102])
+        #expect((rows[1]["embedding"] as? [Double])?.count == 384)
+        r = try CLI.run(["embed", "--texts", texts, "--model-dir", s.path + "/none"])
+        #expect(r.status == 1 && r.stderr.contains("make models"))
+        r = try CLI.run(["embed", "--texts", s.write("bad.json", #"{"not": "a list"}"#), "--model-dir", model])
+        #expect(r.status == 1 && r.stderr.contains("JSON array of strings"))
+        r = try CLI.run(["similar", CLI.shared + "/lastfm-2k", "--song", "707", "--by", "tfidf", "-k", "5", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"reason\""))
+        r = try CLI.run(["similar", CLI.shared + "/lastfm-2k", "--song", "nope"])
+        #expect(r.status == 1 && r.stderr.contains("unknown song"))
+        r = try CLI.run(["similar", CLI.shared + "/lastfm-2k", "--song", "707", "--by", "vibes"])
+        #expect(r.status == 1)
+    }
+
     @Test func explainAndNeighbours() throws {
         let s = Scratch()
         var r = try CLI.run(["explain", "--user", "2", "--item", "89", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "knn-user,svd"])
