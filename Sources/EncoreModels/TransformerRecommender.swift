@@ -57,7 +57,7 @@ public struct TransformerRecommender: Recommender {
         if c.cache.isEmpty {
             vectors = encoder.encode(texts, batchSize: c.batchSize, progress: ProgressReporter(label: "encoding songs", total: Double(texts.count)))
         } else {
-            vectors = try EmbeddingCache(path: c.cache, identity: encoder.identity).embed(texts, with: encoder, batchSize: c.batchSize).vectors
+            vectors = try EmbeddingCache(path: c.cache, identity: encoder.identity).embed(texts, with: encoder, batchSize: c.batchSize, progress: true).vectors
         }
         dimension = encoder.shape.hidden
         embeddings = vectors.flatMap { $0 }

@@ -2,6 +2,7 @@
 // re-encoding a catalogue costs nothing for songs whose text did not change. Layout: magic
 // "ENCEMB1\0", identity length + identity, dimension, count, then (hash, Float32 × dimension)
 // records. A file for another encoder or a damaged one is ignored and rewritten.
+import EncoreMath
 import Foundation
 
 /// Cached sentence embeddings.
@@ -67,13 +68,14 @@ public struct EmbeddingCache: Sendable {
     }
 
     /// Embeddings of `texts`, encoding only those missing from the cache; returns them and the cache hits.
-    public func embed(_ texts: [String], with encoder: SentenceEncoder, batchSize: Int = 64) throws -> (vectors: [[Float]], hits: Int) {
+    public func embed(_ texts: [String], with encoder: SentenceEncoder, batchSize: Int = 64, progress: Bool = false) throws -> (vectors: [[Float]], hits: Int) {
         var (dimension, cached) = load()
         let hashes = texts.map(Self.hash)
         let missing = Array(Set(hashes.indices.filter { cached[hashes[$0]] == nil }.map { hashes[$0] }))
         let firstText = Dictionary(hashes.indices.map { (hashes[$0], texts[$0]) }, uniquingKeysWith: { a, _ in a })
         if !missing.isEmpty {
-            let encoded = encoder.encode(missing.map { firstText[$0]! }, batchSize: batchSize)
+            let bar = progress ? ProgressReporter(label: "encoding", total: Double(missing.count)) : nil
+            let encoded = encoder.encode(missing.map { firstText[$0]! }, batchSize: batchSize, progress: bar)
             for (h, v) in zip(missing, encoded) { cached[h] = v }
             dimension = encoded.first?.count ?? dimension
             try save(cached, dimension: dimension)

@@ -47,7 +47,7 @@ extension Encore {
             let dataset = try DatasetImporter.load(path: path!, options: LoadOptions())
             let store = EmbeddingCache(path: cache ?? (path! + ".embeddings"), identity: encoder.identity)
             let start = MonotonicClock.now()
-            let (vectors, hits) = try store.embed(dataset.catalog.entries.map(\.text), with: encoder, batchSize: batchSize)
+            let (vectors, hits) = try store.embed(dataset.catalog.entries.map(\.text), with: encoder, batchSize: batchSize, progress: true)
             let seconds = MonotonicClock.now() - start
             print(TextTable(header: ["embed", "value"], rows: [
                 ["songs", Format.grouped(vectors.count)], ["from cache", Format.grouped(hits)], ["encoded", Format.grouped(vectors.count - hits)],
