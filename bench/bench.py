@@ -229,14 +229,15 @@ def encoder():
     if p.returncode != 0:
         sys.exit(f"encoder benchmark failed:\n{p.stderr}")
     rows = json.loads(p.stdout.strip().splitlines()[-1])
-    print("## transformer encoder: all-MiniLM-L6-v2 in Swift (`encore embed --texts`, whole process incl. loading)")
+    print("## transformer encoder: all-MiniLM-L6-v2 in Swift (`encore embed --texts`, whole process incl. loading) vs sentence-transformers on PyTorch CPU (2 threads, batch 64)")
     print()
-    print("| texts | count | word pieces each | Encore s | Encore sentences/s | Encore peak MiB | peer sentences/s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| texts | count | word pieces each | Encore s | Encore sentences/s | Encore peak MiB | peer s (encode) | peer sentences/s | peer load s | peer peak MiB | Encore / peer |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         e, q = r["encore"], r["peer"]
-        print(f"| {r['data']} | {r['count']:,} | {e['pieces']:.1f} | {e['seconds']:.1f} | {e['per_second']:.0f} | {e['peak_mib']:.0f} | "
-              f"{'%.0f' % q['per_second'] if q else 'not installed'} |")
+        peer = (f"{q['seconds']:.1f} | {q['per_second']:.0f} | {q['load_seconds']:.1f} | {q['peak_mib']:.0f} | {e['per_second'] / q['per_second']:.2f}x"
+                if q else "not installed | | | |")
+        print(f"| {r['data']} | {r['count']:,} | {e['pieces']:.1f} | {e['seconds']:.1f} | {e['per_second']:.0f} | {e['peak_mib']:.0f} | {peer} |")
     print()
 
 

@@ -55,7 +55,9 @@ def peer(model_dir, items):
     start = time.perf_counter()
     model.encode(items, batch_size=64)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "per_second": len(items) / seconds, "load_seconds": load}
+    import resource
+    return {"seconds": seconds, "per_second": len(items) / seconds, "load_seconds": load,
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main(binary, model_dir, shared, out):

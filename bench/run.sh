@@ -13,5 +13,6 @@ fi
 swift build -c release --product encore >/dev/null
 swift build -c release --product encore-bench-kmeans >/dev/null
 make -s models
+# The transformer peer is large (PyTorch); install it with: .venv-bench/bin/pip install sentence-transformers
 mkdir -p bench/out
 exec "$VENV/bin/python" bench/bench.py "${1:-all}"
