@@ -30,7 +30,10 @@ extension Encore {
             if `protocol` == "seed", let bad = entries.first(where: { !$0.predictsValues }) {
                 throw UsageError("\(bad.name) ranks songs but does not predict play counts; use --protocol ranking or both")
             }
-            let raw = try data.loadRaw(requireTest: true)
+            // A dataset is held out per user for ranking (every user keeps a history), at random for the seed protocol.
+            var options = data
+            if options.split == nil { options.split = `protocol` == "seed" ? "ratio" : "per-user" }
+            let raw = try options.loadRaw(requireTest: true)
             guard let rawTest = raw.test else { throw UsageError("no test data") }
             var seedResults: [RatingEvaluation] = []
             var rankingResults: [RankingEvaluation] = []

@@ -8,7 +8,7 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(help: "Dataset (snapshot or any path) to split; or use --train/--test.") var data: String?
     @Option(help: "Ready-made train file (any format; `user item plays` TSV with header as in the shared splits).") var train: String?
     @Option(help: "Ready-made test file.") var test: String?
-    @Option(help: "Split method when a dataset is given: ratio (the report's 80/20) or per-user.") var split: String = "ratio"
+    @Option(help: "Split method when a dataset is given: ratio (the report's 80/20; the seed protocol's default) or per-user (the ranking protocol's default).") var split: String?
     @Option(name: .customLong("test-fraction"), help: "Held-out share for the split.") var testFraction: Double = 0.2
     @Option(help: "Seed of the split.") var seed: UInt64 = 42
     @Option(help: "Value scale: log1p, none or cap:N. Default: log1p for rating models (the report's), raw plays for ranking models.") var value: String?
@@ -40,10 +40,10 @@ struct TrainingDataOptions: ParsableArguments {
         let dataset = try DatasetImporter.load(path: data, options: options)
         guard requireTest else { return (dataset.interactions, nil, dataset.catalog) }
         let method: SplitMethod
-        switch split.lowercased() {
+        switch (split ?? "ratio").lowercased() {
         case "ratio": method = .ratio(testFraction: testFraction)
         case "per-user": method = .perUser(testFraction: testFraction)
-        default: throw UsageError("unknown --split '\(split)'; use ratio or per-user")
+        default: throw UsageError("unknown --split '\(split ?? "")'; use ratio or per-user")
         }
         guard let s = try DatasetSplitter.split(dataset.interactions, method: method, seed: seed).first else {
             throw UsageError("the split produced nothing")
