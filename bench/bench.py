@@ -124,6 +124,7 @@ RATING_CONFIGS = [
     ("SVD report-optimised (30 epochs, lr 0.01, reg 0.2)", "SVD",
      {"n_epochs": 30, "lr_all": 0.01, "reg_all": 0.2, "random_state": 42}, "svd", {"n_epochs": 30, "lr_all": 0.01, "reg_all": 0.2}),
     ("BaselineOnly (ALS)", "BaselineOnly", {}, "baseline", None),
+    ("SVD++ default (20 factors, 20 epochs, lr 0.007, reg 0.02)", "SVDpp", {"random_state": 42}, "svdpp", None),
 ]
 
 

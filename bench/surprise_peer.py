@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from surprise import SVD, BaselineOnly, Dataset, KNNBaseline, KNNBasic, KNNWithMeans, Reader, accuracy
+from surprise import SVD, SVDpp, BaselineOnly, Dataset, KNNBaseline, KNNBasic, KNNWithMeans, Reader, accuracy
 
 
 def main(split_dir, name, options):
@@ -19,7 +19,7 @@ def main(split_dir, name, options):
     trainset = Dataset.load_from_df(train[["user", "item", "value"]], reader).build_full_trainset()
     testset = list(zip(test["user"], test["item"], test["value"]))
     algo = {"KNNBasic": KNNBasic, "KNNWithMeans": KNNWithMeans, "KNNBaseline": KNNBaseline,
-            "SVD": SVD, "BaselineOnly": BaselineOnly}[name](**options)
+            "SVD": SVD, "SVDpp": SVDpp, "BaselineOnly": BaselineOnly}[name](**options)
     start = time.perf_counter()
     algo.fit(trainset)
     fit = time.perf_counter() - start

@@ -58,7 +58,7 @@ public enum ModelRegistry {
     ) -> ModelEntry {
         ModelEntry(
             name: name, summary: summary, defaults: ConfigurationOverrides.json(defaults),
-            predictsValues: ["baseline", "knn-user", "knn-item", "svd", "clustering"].contains(name),
+            predictsValues: ["baseline", "knn-user", "knn-item", "svd", "svdpp", "clustering"].contains(name),
             fitter: { train, overrides, catalog in try fit(train, try ConfigurationOverrides.apply(overrides, to: defaults, model: name), catalog) },
             loader: { train, json, state in try load(train, try ConfigurationOverrides.apply(json, to: defaults, model: name), state) },
             checker: { overrides in try ConfigurationOverrides.apply(overrides, to: defaults, model: name).validate() })
@@ -75,6 +75,8 @@ public enum ModelRegistry {
               load: { try NeighbourhoodModel(train: $0, configuration: userBased($1, false), state: $2) }),
         entry("svd", "biased matrix factorisation by SGD (Surprise's SVD)", SVDConfiguration(),
               fit: { m, c, _ in try SVD(train: m, configuration: c) }, load: { try SVD(train: $0, configuration: $1, state: $2) }),
+        entry("svdpp", "SVD++: SVD with implicit feedback from the played songs (Surprise's SVDpp)", SVDppConfiguration(),
+              fit: { m, c, _ in try SVDpp(train: m, configuration: c) }, load: { try SVDpp(train: $0, configuration: $1, state: $2) }),
         entry("most-popular", "songs with the most training listeners", MostPopularConfiguration(),
               fit: { m, c, _ in MostPopular(train: m, configuration: c) }, load: { try MostPopular(train: $0, configuration: $1, state: $2) }),
         entry("popularity", "the report's rule-based ranker: 10 of the 20 most popular + 20 discovery songs by percentile bucket", PopularityRankerConfiguration(),

@@ -157,6 +157,26 @@ import Testing
     }
 }
 
+@Suite struct SVDppTests {
+    @Test func implicitFactorsJoinThePrediction() throws {
+        // One factor, one epoch, all factors 0.5 at the start (std 0); two ratings of the same song.
+        var c = SVDppConfiguration()
+        c.nFactors = 1
+        c.nEpochs = 0
+        c.initMean = 0.5
+        c.initStd = 0
+        let m = matrix([(0, 0, 4), (0, 1, 2), (1, 0, 3)])
+        let untrained = try SVDpp(train: m, configuration: c)
+        // μ = 3; user 0 played two songs: q_i · (p_u + (y_0 + y_1)/√2) = 0.5 · (0.5 + 1/√2).
+        #expect(abs(untrained.predict(user: 0, item: 0).value - (3 + 0.5 * (0.5 + 1 / 2.0.squareRoot()))) < 1e-5)
+        c.nEpochs = 10
+        c.initStd = 0.1
+        let a = try SVDpp(train: m, configuration: c), b = try SVDpp(train: m, configuration: c)
+        #expect(a.implicitFactors == b.implicitFactors)
+        #expect(throws: ModelError.self) { try SVDpp(train: m, configuration: { var x = SVDppConfiguration(); x.nFactors = 0; return x }()) }
+    }
+}
+
 @Suite struct ConfigurationTests {
     @Test func overridesAcceptSnakeAndCamelCaseAndRejectTypos() throws {
         let c = try ConfigurationOverrides.apply(#"{"n_epochs": 30, "lrAll": 0.01, "reg_all": 0.2}"#, to: SVDConfiguration(), model: "svd")
@@ -173,7 +193,7 @@ import Testing
     }
 
     @Test func registryKnowsEveryModel() throws {
-        #expect(ModelRegistry.all.map(\.name) == ["baseline", "knn-user", "knn-item", "svd", "most-popular", "popularity", "item-knn", "als", "bpr", "ease", "clustering", "tfidf", "transformer", "blend"])
+        #expect(ModelRegistry.all.map(\.name) == ["baseline", "knn-user", "knn-item", "svd", "svdpp", "most-popular", "popularity", "item-knn", "als", "bpr", "ease", "clustering", "tfidf", "transformer", "blend"])
         #expect(throws: ModelError.self) { try ModelRegistry.entry(named: "deep-magic") }
         let knn = try ModelRegistry.entry(named: "knn-item").fit(handMatrix, overrides: #"{"user_based": true, "similarity": "msd"}"#)
         #expect((knn as? NeighbourhoodModel)?.userBased == false)

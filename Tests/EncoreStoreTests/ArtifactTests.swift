@@ -14,7 +14,7 @@ let small: InteractionMatrix = {
 }()
 
 @Suite struct ArtifactTests {
-    @Test(arguments: ["baseline", "knn-user", "knn-item", "svd", "most-popular", "popularity", "item-knn", "als", "bpr", "ease", "blend"])
+    @Test(arguments: ["baseline", "knn-user", "knn-item", "svd", "svdpp", "most-popular", "popularity", "item-knn", "als", "bpr", "ease", "blend"])
     func saveLoadPredictIsIdentical(_ name: String) throws {
         let model = try ModelRegistry.entry(named: name).fit(small, overrides: name.hasPrefix("knn") ? #"{"similarity": "msd"}"# : nil)
         let path = tempPath("\(name).model")
