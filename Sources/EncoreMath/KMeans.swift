@@ -209,7 +209,8 @@ public enum KMeans {
         for j in 0..<k { for q in 0..<d { ct[q * k + j] = centres.values[j * d + q] } }
         var labels = [Int32](repeating: 0, count: n)
         var dist = [Float](repeating: 0, count: n)
-        let parts = ParallelLoop.mapChunks(count: n) { range -> (labels: [Int32], dist: [Float], sums: [Double], counts: [Int]) in
+        // A fixed number of chunks: the partial sums add up in the same order on any machine.
+        let parts = ParallelLoop.mapChunks(count: n, chunks: 8) { range -> (labels: [Int32], dist: [Float], sums: [Double], counts: [Int]) in
             var l: [Int32] = [], dd: [Float] = []
             var sums = [Double](repeating: 0, count: accumulate ? k * d : 0)
             var counts = [Int](repeating: 0, count: k)

@@ -140,6 +140,12 @@ public struct PopularityRanker: Recommender {
 
     static func format(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
 
+    /// The list with its reasons ("popular", "discovery: 40–45th percentile").
+    public func recommend(user: Int, k: Int, excluding: Set<Int>) -> [ScoredItem] {
+        guard k > 0 else { return [] }
+        return Array(rankedList(user: user >= 0 && user < train.userCount ? user : nil, excluding: excluding).prefix(k))
+    }
+
     public func scoreAll(user: Int) -> [Float] {
         // Rank order of the list as a score: first item highest; everything else cannot be ranked.
         var s = [Float](repeating: -.infinity, count: train.itemCount)

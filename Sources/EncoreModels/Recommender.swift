@@ -68,6 +68,8 @@ public protocol Recommender: Sendable {
     func scoreAll(user: Int) -> [Float]
     /// The model's arrays, for the artifact file.
     func state() -> ModelState
+    /// The top-k unplayed items, best first, with reasons where the model has them.
+    func recommend(user: Int, k: Int, excluding: Set<Int>) -> [ScoredItem]
 }
 
 extension Recommender {
@@ -75,8 +77,11 @@ extension Recommender {
         score(user: user, items: Array(0..<train.itemCount)).map { Float($0) }
     }
 
+    /// The top-k items, excluding the user's training items.
+    public func recommend(user: Int, k: Int) -> [ScoredItem] { recommend(user: user, k: k, excluding: []) }
+
     /// The top-k items by score, excluding the user's training items and `excluding`.
-    public func recommend(user: Int, k: Int, excluding: Set<Int> = []) -> [ScoredItem] {
+    public func recommend(user: Int, k: Int, excluding: Set<Int>) -> [ScoredItem] {
         guard k > 0, user >= 0, user < train.userCount else { return [] }
         var scores = scoreAll(user: user)
         for c in train.row(user).items { scores[Int(c)] = -.infinity }

@@ -67,6 +67,7 @@ extension Encore {
             var item: String
             var title: String
             var score: Double
+            var reason: String?
         }
 
         func run() throws {
@@ -94,11 +95,11 @@ extension Encore {
                 let id = recommender.train.items[s.item]
                 var title = ""
                 if let names, let j = nameIndex?.index(of: id) { title = names.displayName(j, fallback: id) }
-                return Row(rank: n + 1, item: id, title: title, score: s.score)
+                return Row(rank: n + 1, item: id, title: title, score: s.score, reason: s.reason)
             }
             if format == .json { print(try jsonString(rows)); return }
-            print(TextTable(header: ["rank", "item", "title", "score"],
-                            rows: rows.map { [String($0.rank), $0.item, $0.title, String(format: "%.4f", $0.score)] }).render(format), terminator: "")
+            print(TextTable(header: ["rank", "item", "title", "score", "reason"],
+                            rows: rows.map { [String($0.rank), $0.item, $0.title, String(format: "%.4f", $0.score), $0.reason ?? ""] }).render(format), terminator: "")
         }
     }
 
