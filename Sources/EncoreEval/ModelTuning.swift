@@ -140,10 +140,7 @@ public enum ModelTuning {
         progress?.finish()
         let lower = lowerIsBetter(metric)
         let best = trials.min { lower ? $0.metric < $1.metric : $0.metric > $1.metric }
-        var full: String? = nil
-        if let best, let first = splits.first {
-            full = try entry.fit(first.train, overrides: best.configuration).configurationJSON
-        }
+        let full = try best.map { try entry.resolvedConfiguration(overrides: $0.configuration) }
         return TuningResult(model: entry.name, metric: metric, protocolName: protocolName, trials: trials, best: best,
                             bestConfiguration: full, stoppedByBudget: stopped, candidates: candidates.count)
     }

@@ -142,11 +142,11 @@ public enum RankingProtocol {
         var segmentSums: [UserSegment: [String: Double]] = [:]
         var fallbacks = 0
         let all = lists.flatMap { $0 }
+        let relevantSets = all.map { Set(test.row($0.user).items.map { Int($0) }) }
         for k in cutoffs {
             var p = 0.0, r = 0.0, h = 0.0, ap = 0.0, nd = 0.0, nov = 0.0
             var distinct = Set<Int>()
-            for entry in all {
-                let relevant = Set(test.row(entry.user).items.map { Int($0) })
+            for (entry, relevant) in zip(all, relevantSets) {
                 let s = RankingMetrics.score(list: entry.items, relevant: relevant, k: k, popularity: popularity, users: trainUsers)
                 p += s.precision; r += s.recall; h += s.hit; ap += s.averagePrecision; nd += s.ndcg; nov += s.novelty
                 for i in entry.items.prefix(k) { distinct.insert(i) }

@@ -1,47 +1,49 @@
-// Top-k selection with a bounded min-heap: O(n log k) time, O(k) memory. Ties break towards the
-// lower index so rankings are deterministic.
+// Top-k selection with a bounded heap: O(n log k) time, O(k) memory. One generic core serves
+// every ranking in Encore (scores of items, neighbours by similarity); callers give a total order,
+// and ties break towards the lower index so rankings are deterministic.
 
-/// Selects the k largest scores of a collection, best first.
+/// Selects the k best elements of a collection, best first.
 public enum TopK {
-    /// Indices of the k largest values, ordered by value descending then index ascending.
-    public static func select(_ values: UnsafeBufferPointer<Double>, k: Int) -> [(index: Int, value: Double)] {
-        guard k > 0, !values.isEmpty else { return [] }
-        var heap: [(index: Int, value: Double)] = []
-        heap.reserveCapacity(min(k, values.count))
-        // "worse" = smaller value, or equal value with larger index.
-        @inline(__always) func worse(_ a: (index: Int, value: Double), _ b: (index: Int, value: Double)) -> Bool {
-            a.value < b.value || (a.value == b.value && a.index > b.index)
-        }
-        func siftDown(_ start: Int) {
+    /// The k best elements under `isBetter` (a strict total order), best first.
+    @inlinable
+    public static func best<S: Sequence>(_ elements: S, k: Int, isBetter: (S.Element, S.Element) -> Bool) -> [S.Element] {
+        guard k > 0 else { return [] }
+        // The root holds the worst of the kept elements.
+        var heap: [S.Element] = []
+        heap.reserveCapacity(k)
+        @inline(__always) func siftDown(_ start: Int) {
             var i = start
             while true {
                 let l = 2 * i + 1, r = l + 1
                 var m = i
-                if l < heap.count && worse(heap[l], heap[m]) { m = l }
-                if r < heap.count && worse(heap[r], heap[m]) { m = r }
+                if l < heap.count && isBetter(heap[m], heap[l]) { m = l }
+                if r < heap.count && isBetter(heap[m], heap[r]) { m = r }
                 if m == i { return }
                 heap.swapAt(i, m)
                 i = m
             }
         }
-        func siftUp(_ start: Int) {
-            var i = start
-            while i > 0 {
-                let p = (i - 1) / 2
-                if worse(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { return }
-            }
-        }
-        for (i, v) in values.enumerated() where !v.isNaN {
-            let e = (index: i, value: v)
+        for e in elements {
             if heap.count < k {
                 heap.append(e)
-                siftUp(heap.count - 1)
-            } else if worse(heap[0], e) {
+                var c = heap.count - 1
+                while c > 0 {
+                    let p = (c - 1) / 2
+                    if isBetter(heap[p], heap[c]) { heap.swapAt(c, p); c = p } else { break }
+                }
+            } else if isBetter(e, heap[0]) {
                 heap[0] = e
                 siftDown(0)
             }
         }
-        return heap.sorted { worse($1, $0) }
+        return heap.sorted(by: isBetter)
+    }
+
+    /// Indices of the k largest values, ordered by value descending then index ascending; NaN is skipped.
+    public static func select(_ values: UnsafeBufferPointer<Double>, k: Int) -> [(index: Int, value: Double)] {
+        best(values.enumerated().lazy.filter { !$0.element.isNaN }.map { (index: $0.offset, value: $0.element) }, k: k) { a, b in
+            a.value != b.value ? a.value > b.value : a.index < b.index
+        }
     }
 
     public static func select(_ values: [Double], k: Int) -> [(index: Int, value: Double)] {

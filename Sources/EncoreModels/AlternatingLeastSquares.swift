@@ -133,34 +133,6 @@ public struct AlternatingLeastSquares: Recommender {
         }
     }
 
-    /// aᵀb with 8-wide SIMD lanes.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ f: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var k = 0
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        while k + 8 <= f {
-            acc += ra.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
-            k += 8
-        }
-        var s = acc.sum()
-        while k < f { s += a[k] * b[k]; k += 1 }
-        return s
-    }
-
-    /// y += alpha · x with 8-wide SIMD lanes.
-    @inline(__always)
-    static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ f: Int) {
-        var k = 0
-        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-        while k + 8 <= f {
-            let v = ry.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self) + alpha * rx.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
-            ry.storeBytes(of: v, toByteOffset: k * 4, as: SIMD8<Float>.self)
-            k += 8
-        }
-        while k < f { y[k] += alpha * x[k]; k += 1 }
-    }
-
     /// `steps` CG iterations on (G + Σ (c − 1) y yᵀ) x = Σ c y, from the x given.
     static func conjugateGradient(x: UnsafeMutablePointer<Float>, f: Int, gram: UnsafePointer<Float>, fixed: UnsafePointer<Float>,
                                   items: ArraySlice<Int32>, confidences: ArraySlice<Float>, steps: Int, scratch: inout CGScratch) {
@@ -172,23 +144,23 @@ public struct AlternatingLeastSquares: Recommender {
                     BLAS.sgemv(m: f, n: f, alpha: -1, a: gram, lda: f, x: UnsafePointer(x), y: r)
                     for (i, conf) in zip(items, confidences) {
                         let yi = fixed + Int(i) * f
-                        axpy(conf - (conf - 1) * dot(yi, x, f), yi, r, f)
+                        VectorKernels.axpy(conf - (conf - 1) * VectorKernels.dot(yi, x, f), yi, r, f)
                     }
                     for k in 0..<f { p[k] = r[k] }
-                    var rsold = dot(r, r, f)
+                    var rsold = VectorKernels.dot(r, r, f)
                     if rsold < 1e-20 { return }
                     for _ in 0..<steps {
                         BLAS.sgemv(m: f, n: f, a: gram, lda: f, x: UnsafePointer(p), y: ap)
                         for (i, conf) in zip(items, confidences) {
                             let yi = fixed + Int(i) * f
-                            axpy((conf - 1) * dot(yi, p, f), yi, ap, f)
+                            VectorKernels.axpy((conf - 1) * VectorKernels.dot(yi, p, f), yi, ap, f)
                         }
-                        let pap = dot(p, ap, f)
+                        let pap = VectorKernels.dot(p, ap, f)
                         guard pap > 0 else { return }
                         let alpha = rsold / pap
-                        axpy(alpha, p, x, f)
-                        axpy(-alpha, ap, r, f)
-                        let rsnew = dot(r, r, f)
+                        VectorKernels.axpy(alpha, p, x, f)
+                        VectorKernels.axpy(-alpha, ap, r, f)
+                        let rsnew = VectorKernels.dot(r, r, f)
                         if rsnew < 1e-20 { return }
                         for k in 0..<f { p[k] = r[k] + (rsnew / rsold) * p[k] }
                         rsold = rsnew
@@ -211,9 +183,9 @@ public struct AlternatingLeastSquares: Recommender {
                     for u in 0..<m.userCount {
                         let xu = X.baseAddress! + u * f
                         tmp.withUnsafeMutableBufferPointer { T in BLAS.sgemv(m: f, n: f, a: G.baseAddress!, lda: f, x: xu, y: T.baseAddress!) }
-                        total += Double(tmp.withUnsafeBufferPointer { dot($0.baseAddress!, xu, f) })
+                        total += Double(tmp.withUnsafeBufferPointer { VectorKernels.dot($0.baseAddress!, xu, f) })
                         for k in m.rowRange(u) {
-                            let s = Double(dot(xu, Y.baseAddress! + Int(m.columnIndices[k]) * f, f))
+                            let s = Double(VectorKernels.dot(xu, Y.baseAddress! + Int(m.columnIndices[k]) * f, f))
                             total += Double(conf[k]) * (1 - s) * (1 - s) - s * s
                         }
                     }
@@ -225,17 +197,8 @@ public struct AlternatingLeastSquares: Recommender {
     }
 
     public func scoreAll(user: Int) -> [Float] {
-        let f = configuration.factors
-        var s = [Float](repeating: 0, count: train.itemCount)
-        guard user >= 0, user < train.userCount, train.itemCount > 0 else { return s }
-        itemFactors.withUnsafeBufferPointer { Y in
-            userFactors.withUnsafeBufferPointer { X in
-                s.withUnsafeMutableBufferPointer { S in
-                    BLAS.sgemv(m: train.itemCount, n: f, a: Y.baseAddress!, lda: f, x: X.baseAddress! + user * f, y: S.baseAddress!)
-                }
-            }
-        }
-        return s
+        guard user >= 0, user < train.userCount else { return [Float](repeating: 0, count: train.itemCount) }
+        return VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: configuration.factors, x: userFactors, offset: user * configuration.factors)
     }
 
     public func score(user: Int, items: [Int]) -> [Double] {
@@ -266,14 +229,6 @@ public struct AlternatingLeastSquares: Recommender {
 
     /// Scores of every item for an arbitrary history (played items are not removed here).
     public func scores(forHistory history: [(item: Int, plays: Float)]) -> [Float] {
-        let x = recalculateUser(history: history)
-        let f = configuration.factors
-        var s = [Float](repeating: 0, count: train.itemCount)
-        itemFactors.withUnsafeBufferPointer { Y in
-            x.withUnsafeBufferPointer { X in
-                s.withUnsafeMutableBufferPointer { S in BLAS.sgemv(m: train.itemCount, n: f, a: Y.baseAddress!, lda: f, x: X.baseAddress!, y: S.baseAddress!) }
-            }
-        }
-        return s
+        VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: configuration.factors, x: recalculateUser(history: history))
     }
 }

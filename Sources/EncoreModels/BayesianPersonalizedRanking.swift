@@ -141,14 +141,8 @@ public struct BayesianPersonalizedRanking: Recommender {
 
     public func scoreAll(user: Int) -> [Float] {
         let w = configuration.factors + 1
-        var s = [Float](repeating: 0, count: train.itemCount)
-        guard user >= 0, user < train.userCount, train.itemCount > 0 else { return s }
-        itemFactors.withUnsafeBufferPointer { Y in
-            userFactors.withUnsafeBufferPointer { X in
-                s.withUnsafeMutableBufferPointer { S in BLAS.sgemv(m: train.itemCount, n: w, a: Y.baseAddress!, lda: w, x: X.baseAddress! + user * w, y: S.baseAddress!) }
-            }
-        }
-        return s
+        guard user >= 0, user < train.userCount else { return [Float](repeating: 0, count: train.itemCount) }
+        return VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: w, x: userFactors, offset: user * w)
     }
 
     public func score(user: Int, items: [Int]) -> [Double] {

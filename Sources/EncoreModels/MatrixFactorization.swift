@@ -125,7 +125,7 @@ public struct SVD: RatingPredictor {
                                                 var line = 0
                                                 while line < f * 4 { encore_prefetch(next + line); line += 64 }
                                             }
-                                            var estimate = mu + Self.dot(p, q, f)
+                                            var estimate = mu + VectorKernels.dot(p, q, f)
                                             if biased { estimate += bu0[u] + bi0[i] }
                                             let err = val[k] - estimate
                                             squared += Double(err * err)
@@ -160,30 +160,6 @@ public struct SVD: RatingPredictor {
         userBias = bu
         itemBias = bi
         epochRMSE = history
-    }
-
-    /// pᵀq with two 8-wide SIMD accumulators, a 4-wide step and a scalar tail.
-    @inline(__always)
-    static func dot(_ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>, _ f: Int) -> Float {
-        var a = SIMD8<Float>(), b = SIMD8<Float>()
-        var j = 0
-        let rp = UnsafeRawPointer(p), rq = UnsafeRawPointer(q)
-        while j + 16 <= f {
-            a += rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * rq.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            b += rp.loadUnaligned(fromByteOffset: j * 4 + 32, as: SIMD8<Float>.self) * rq.loadUnaligned(fromByteOffset: j * 4 + 32, as: SIMD8<Float>.self)
-            j += 16
-        }
-        if j + 8 <= f {
-            a += rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * rq.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            j += 8
-        }
-        var s = (a + b).sum()
-        if j + 4 <= f {
-            s += (rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD4<Float>.self) * rq.loadUnaligned(fromByteOffset: j * 4, as: SIMD4<Float>.self)).sum()
-            j += 4
-        }
-        while j < f { s += p[j] * q[j]; j += 1 }
-        return s
     }
 
     /// p += lrP (e q − regP p) and q += lrQ (e p − regQ q), both from the old values.

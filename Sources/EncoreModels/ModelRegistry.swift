@@ -13,10 +13,13 @@ public struct ModelEntry: Sendable {
     public let predictsValues: Bool
     let fitter: @Sendable (InteractionMatrix, String?, Catalog?) throws -> any Recommender
     let loader: @Sendable (InteractionMatrix, String, ModelState) throws -> any Recommender
-    let checker: @Sendable (String?) throws -> Void
+    let resolver: @Sendable (String?) throws -> String
 
-    /// Checks that `overrides` name real fields with the right types, without fitting anything.
-    public func check(overrides: String?) throws { try checker(overrides) }
+    /// Checks that `overrides` name real fields with valid values, without fitting anything.
+    public func check(overrides: String?) throws { _ = try resolver(overrides) }
+
+    /// The whole configuration (defaults merged with `overrides`) as JSON, without fitting anything.
+    public func resolvedConfiguration(overrides: String?) throws -> String { try resolver(overrides) }
 
     /// Fits the model on `train` with `overrides` (JSON object text or a file path) over the defaults;
     /// `catalog` (same item index) serves models that read metadata.
@@ -61,7 +64,11 @@ public enum ModelRegistry {
             predictsValues: ["baseline", "knn-user", "knn-item", "svd", "svdpp", "clustering"].contains(name),
             fitter: { train, overrides, catalog in try fit(train, try ConfigurationOverrides.apply(overrides, to: defaults, model: name), catalog) },
             loader: { train, json, state in try load(train, try ConfigurationOverrides.apply(json, to: defaults, model: name), state) },
-            checker: { overrides in try ConfigurationOverrides.apply(overrides, to: defaults, model: name).validate() })
+            resolver: { overrides in
+                let c = try ConfigurationOverrides.apply(overrides, to: defaults, model: name)
+                try c.validate()
+                return ConfigurationOverrides.json(c)
+            })
     }
 
     public static let all: [ModelEntry] = [

@@ -144,6 +144,29 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
         predict(user: user, item: item, similarity: { similarities.similarity($0, $1) })
     }
 
+    /// Every item's estimate for a user. User-based: the user's similarity row is expanded once
+    /// (predictAll). Item-based: the similarity rows of the user's songs are expanded into a dense
+    /// block (songs played × items) when it stays small, so each lookup is O(1) instead of a binary
+    /// search. Same estimates as predict.
+    public func scoreAll(user: Int) -> [Float] {
+        let pairs = (0..<train.itemCount).map { (user: user, item: $0) }
+        if configuration.userBased { return predictAll(pairs).map { Float($0.value) } }
+        guard user >= 0, user < train.userCount else { return pairs.map { Float(predict(user: $0.user, item: $0.item).value) } }
+        let played = train.rowRange(user).map { Int(train.columnIndices[$0]) }
+        let n = train.itemCount
+        guard played.count * n <= 20_000_000 else { return pairs.map { Float(predict(user: $0.user, item: $0.item).value) } }
+        var position = [Int](repeating: -1, count: n)
+        var block = [Float](repeating: 0, count: played.count * n)
+        for (p, j) in played.enumerated() {
+            position[j] = p
+            for q in similarities.rowPointers[j]..<similarities.rowPointers[j + 1] { block[p * n + Int(similarities.columns[q])] = similarities.values[q] }
+        }
+        // sim(i, j) is symmetric: row j of the played song holds it.
+        return (0..<n).map { i in
+            Float(predict(user: user, item: i, similarity: { a, b in a == b ? 1 : (position[b] >= 0 ? Double(block[position[b] * n + a]) : 0) }).value)
+        }
+    }
+
     /// Predictions for many pairs: pairs are grouped by the compared entity, whose similarity row
     /// is expanded once into a dense buffer, and groups run in parallel. Same results as predict.
     public func predictAll(_ pairs: [(user: Int, item: Int)]) -> [Prediction] {
@@ -178,34 +201,9 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
     }
 
     /// Keeps the k most similar candidates, best first; equal similarities keep the lower index
-    /// (Surprise's heapq.nlargest over raters in index order). O(n log k) with a bounded heap.
+    /// (Surprise's heapq.nlargest over raters in index order).
     static func keepBest(_ c: inout [(index: Int, similarity: Double, value: Double)], k: Int) {
-        @inline(__always) func better(_ a: (index: Int, similarity: Double, value: Double), _ b: (index: Int, similarity: Double, value: Double)) -> Bool {
-            a.similarity != b.similarity ? a.similarity > b.similarity : a.index < b.index
-        }
-        if c.count > k {
-            // Min-heap of the best k seen so far (root = the worst of them).
-            var heap = Array(c.prefix(k))
-            func siftDown(_ start: Int) {
-                var i = start
-                while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var m = i
-                    if l < heap.count && better(heap[m], heap[l]) { m = l }
-                    if r < heap.count && better(heap[m], heap[r]) { m = r }
-                    if m == i { return }
-                    heap.swapAt(i, m)
-                    i = m
-                }
-            }
-            for i in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(i) }
-            for e in c.dropFirst(k) where better(e, heap[0]) {
-                heap[0] = e
-                siftDown(0)
-            }
-            c = heap
-        }
-        c.sort(by: better)
+        c = TopK.best(c, k: k) { a, b in a.similarity != b.similarity ? a.similarity > b.similarity : a.index < b.index }
     }
 
     func predict(user u: Int, item i: Int, similarity: (Int, Int) -> Double) -> Prediction {

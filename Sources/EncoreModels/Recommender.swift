@@ -2,6 +2,7 @@
 // items are dense indices of the training InteractionMatrix; a user or item with no training
 // entries is "unknown" to a collaborative model.
 import EncoreData
+import EncoreMath
 
 /// An item with its score, and why it was chosen when the model can say.
 public struct ScoredItem: Sendable, Equatable, Codable {
@@ -93,42 +94,12 @@ extension Recommender {
 /// Top-k over Float scores, best first, ties to the lower index; NaN and -infinity never selected.
 public enum TopScores {
     public static func select(_ scores: [Float], k: Int) -> [(index: Int, score: Float)] {
-        guard k > 0 else { return [] }
-        var heap: [(index: Int, score: Float)] = []
-        heap.reserveCapacity(k)
-        @inline(__always) func worse(_ a: (index: Int, score: Float), _ b: (index: Int, score: Float)) -> Bool {
-            a.score < b.score || (a.score == b.score && a.index > b.index)
+        typealias Entry = (index: Int, score: Float)
+        let rankable: (Int, Float) -> Bool = { _, v in !v.isNaN && v != -.infinity }
+        return scores.withUnsafeBufferPointer { s -> [Entry] in
+            let entries = s.enumerated().lazy.filter { rankable($0.offset, $0.element) }.map { Entry(index: $0.offset, score: $0.element) }
+            return TopK.best(entries, k: k) { (a: Entry, b: Entry) -> Bool in a.score != b.score ? a.score > b.score : a.index < b.index }
         }
-        func siftDown(_ start: Int) {
-            var i = start
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count && worse(heap[l], heap[m]) { m = l }
-                if r < heap.count && worse(heap[r], heap[m]) { m = r }
-                if m == i { return }
-                heap.swapAt(i, m)
-                i = m
-            }
-        }
-        scores.withUnsafeBufferPointer { s in
-            for i in 0..<s.count {
-                let v = s[i]
-                if v.isNaN || v == -.infinity { continue }
-                if heap.count < k {
-                    heap.append((i, v))
-                    var c = heap.count - 1
-                    while c > 0 {
-                        let p = (c - 1) / 2
-                        if worse(heap[c], heap[p]) { heap.swapAt(c, p); c = p } else { break }
-                    }
-                } else if worse(heap[0], (i, v)) {
-                    heap[0] = (i, v)
-                    siftDown(0)
-                }
-            }
-        }
-        return heap.sorted { worse($1, $0) }
     }
 }
 

@@ -61,8 +61,7 @@ public struct ScoreBlend: Recommender {
             var arrays: [String: StateArray] = [:]
             for (k, v) in state.arrays where k.hasPrefix(prefix) { arrays[String(k.dropFirst(prefix.count))] = v }
             let entry = try ModelRegistry.entry(named: component.model)
-            let json = (try? entry.fit(train, overrides: component.configuration).configurationJSON) ?? "{}"
-            return try entry.load(train, configuration: component.configuration ?? json, state: ModelState(arrays: arrays))
+            return try entry.load(train, configuration: try entry.resolvedConfiguration(overrides: component.configuration), state: ModelState(arrays: arrays))
         }
     }
 

@@ -77,14 +77,8 @@ public struct TransformerRecommender: Recommender {
 
     /// Cosine of every song with a unit vector.
     func cosines(_ v: [Float]) -> [Float] {
-        var s = [Float](repeating: 0, count: train.itemCount)
-        guard dimension > 0 else { return s }
-        embeddings.withUnsafeBufferPointer { E in
-            v.withUnsafeBufferPointer { V in
-                s.withUnsafeMutableBufferPointer { S in BLAS.sgemv(m: train.itemCount, n: dimension, a: E.baseAddress!, lda: dimension, x: V.baseAddress!, y: S.baseAddress!) }
-            }
-        }
-        return s
+        guard dimension > 0 else { return [Float](repeating: 0, count: train.itemCount) }
+        return VectorKernels.matrixVector(embeddings, rows: train.itemCount, columns: dimension, x: v)
     }
 
     public func scoreAll(user: Int) -> [Float] {

@@ -106,6 +106,16 @@ import Testing
         }
     }
 
+    @Test func scoreAllEqualsPredictionsForEveryItem() throws {
+        for userBased in [true, false] {
+            let m = try model(k: 2, userBased: userBased, similarity: .cosine)
+            for u in 0..<4 {
+                let all = m.scoreAll(user: u)
+                for i in 0..<5 { #expect(abs(Double(all[i]) - m.predict(user: u, item: i).value) < 1e-6) }
+            }
+        }
+    }
+
     @Test func deterministicAndValidated() throws {
         let a = try model(similarity: .pearson), b = try model(similarity: .pearson)
         #expect(a.similarities.values == b.similarities.values)

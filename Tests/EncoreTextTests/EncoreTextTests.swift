@@ -109,26 +109,7 @@ func tempDir() -> String {
 @Suite struct DistilBERTLayoutTests {
     @Test func tinyRandomDistilBERTLoadsAndEncodes() throws {
         let dir = tempDir()
-        let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]
-        try vocab.joined(separator: "\n").write(toFile: dir + "/vocab.txt", atomically: true, encoding: .utf8)
-        let config: [String: Any] = ["model_type": "distilbert", "dim": 8, "n_layers": 2, "n_heads": 2, "hidden_dim": 16,
-                                     "max_position_embeddings": 16, "vocab_size": vocab.count]
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
-        var g = EncoreMathRandom(seed: 1)
-        func r(_ n: Int) -> [Float] { (0..<n).map { _ in g.next() } }
-        var tensors: [(String, [Int], [Float])] = [
-            ("distilbert.embeddings.word_embeddings.weight", [7, 8], r(56)), ("distilbert.embeddings.position_embeddings.weight", [16, 8], r(128)),
-            ("distilbert.embeddings.LayerNorm.weight", [8], r(8)), ("distilbert.embeddings.LayerNorm.bias", [8], r(8)),
-        ]
-        for n in 0..<2 {
-            let p = "distilbert.transformer.layer.\(n)."
-            for l in ["q_lin", "k_lin", "v_lin", "out_lin"] { tensors += [(p + "attention.\(l).weight", [8, 8], r(64)), (p + "attention.\(l).bias", [8], r(8))] }
-            tensors += [(p + "sa_layer_norm.weight", [8], r(8)), (p + "sa_layer_norm.bias", [8], r(8)),
-                        (p + "ffn.lin1.weight", [16, 8], r(128)), (p + "ffn.lin1.bias", [16], r(16)),
-                        (p + "ffn.lin2.weight", [8, 16], r(128)), (p + "ffn.lin2.bias", [8], r(8)),
-                        (p + "output_layer_norm.weight", [8], r(8)), (p + "output_layer_norm.bias", [8], r(8))]
-        }
-        try writeSafetensors(tensors, to: dir + "/model.safetensors")
+        let tensors = try writeTinyDistilBERT(in: dir, layers: 2, prefix: "distilbert.", seed: 1)
         let encoder = try SentenceEncoder(directory: dir)
         #expect(encoder.shape.hidden == 8 && encoder.shape.layers == 2 && !encoder.shape.hasTokenTypes)
         let v = encoder.encode(["hello world", "world"])
@@ -231,25 +212,36 @@ struct EncoreMathRandom {
     }
 }
 
-/// A tiny random DistilBERT on disk, for tests that need an encoder quickly.
-func tinyEncoder() throws -> SentenceEncoder {
-    let dir = tempDir()
+/// Writes a tiny random DistilBERT (dim 8, 2 heads, hidden 16) into `dir`; `prefix` is the
+/// tensor-name prefix ("distilbert." as exported by transformers, or none). Returns its tensors.
+@discardableResult
+func writeTinyDistilBERT(in dir: String, layers: Int, prefix: String, seed: UInt64) throws -> [(String, [Int], [Float])] {
     let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]
     try vocab.joined(separator: "\n").write(toFile: dir + "/vocab.txt", atomically: true, encoding: .utf8)
-    let config: [String: Any] = ["model_type": "distilbert", "dim": 8, "n_layers": 1, "n_heads": 2, "hidden_dim": 16,
+    let config: [String: Any] = ["model_type": "distilbert", "dim": 8, "n_layers": layers, "n_heads": 2, "hidden_dim": 16,
                                  "max_position_embeddings": 16, "vocab_size": vocab.count]
     try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
-    var g = EncoreMathRandom(seed: 2)
+    var g = EncoreMathRandom(seed: seed)
     func r(_ n: Int) -> [Float] { (0..<n).map { _ in g.next() } }
     var tensors: [(String, [Int], [Float])] = [
-        ("embeddings.word_embeddings.weight", [7, 8], r(56)), ("embeddings.position_embeddings.weight", [16, 8], r(128)),
-        ("embeddings.LayerNorm.weight", [8], r(8)), ("embeddings.LayerNorm.bias", [8], r(8)),
+        (prefix + "embeddings.word_embeddings.weight", [7, 8], r(56)), (prefix + "embeddings.position_embeddings.weight", [16, 8], r(128)),
+        (prefix + "embeddings.LayerNorm.weight", [8], r(8)), (prefix + "embeddings.LayerNorm.bias", [8], r(8)),
     ]
-    let p = "transformer.layer.0."
-    for l in ["q_lin", "k_lin", "v_lin", "out_lin"] { tensors += [(p + "attention.\(l).weight", [8, 8], r(64)), (p + "attention.\(l).bias", [8], r(8))] }
-    tensors += [(p + "sa_layer_norm.weight", [8], r(8)), (p + "sa_layer_norm.bias", [8], r(8)), (p + "ffn.lin1.weight", [16, 8], r(128)),
-                (p + "ffn.lin1.bias", [16], r(16)), (p + "ffn.lin2.weight", [8, 16], r(128)), (p + "ffn.lin2.bias", [8], r(8)),
-                (p + "output_layer_norm.weight", [8], r(8)), (p + "output_layer_norm.bias", [8], r(8))]
+    for n in 0..<layers {
+        let p = prefix + "transformer.layer.\(n)."
+        for l in ["q_lin", "k_lin", "v_lin", "out_lin"] { tensors += [(p + "attention.\(l).weight", [8, 8], r(64)), (p + "attention.\(l).bias", [8], r(8))] }
+        tensors += [(p + "sa_layer_norm.weight", [8], r(8)), (p + "sa_layer_norm.bias", [8], r(8)),
+                    (p + "ffn.lin1.weight", [16, 8], r(128)), (p + "ffn.lin1.bias", [16], r(16)),
+                    (p + "ffn.lin2.weight", [8, 16], r(128)), (p + "ffn.lin2.bias", [8], r(8)),
+                    (p + "output_layer_norm.weight", [8], r(8)), (p + "output_layer_norm.bias", [8], r(8))]
+    }
     try writeSafetensors(tensors, to: dir + "/model.safetensors")
+    return tensors
+}
+
+/// A tiny random DistilBERT, for tests that need an encoder quickly.
+func tinyEncoder() throws -> SentenceEncoder {
+    let dir = tempDir()
+    try writeTinyDistilBERT(in: dir, layers: 1, prefix: "", seed: 2)
     return try SentenceEncoder(directory: dir)
 }
