@@ -1,26 +1,23 @@
 // Buffered writing of text files in large blocks, for the generator and split writers that
-// stream millions of lines. Memory is one block.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+// stream millions of lines. Memory is one block. The text goes to a temporary file beside the
+// target (EncoreMath's PendingFile); `close` renames it into place, and a writer dropped without
+// `close` (an error on the way) removes its temporary file, so a full disk never leaves half a file.
+import EncoreMath
 
-/// Appends text to a file through a 1 MiB buffer.
+/// Appends text to a file through a 1 MiB buffer; the file appears whole at `close()`, or not at all.
 public struct BufferedFileWriter {
     public let path: String
-    private let fd: Int32
+    private let file: PendingFile
     private var buffer: [UInt8] = []
     public private(set) var bytesWritten = 0
     /// The first write failure; reported by close(), so a full disk is never silent.
-    private var failure: DataError?
+    private var failure: Error?
 
-    public init(path: String) throws {
+    /// Checks the output (not a directory, not one of `inputs`) and opens its temporary file.
+    public init(path: String, inputs: [String] = []) throws {
+        try AtomicFile.checkOutput(path, inputs: inputs)
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else {
-            throw DataError(file: path, problem: .unreadable("cannot create: \(String(cString: strerror(errno)))"))
-        }
+        file = try PendingFile(path: path)
         buffer.reserveCapacity(1 << 20)
     }
 
@@ -36,26 +33,25 @@ public struct BufferedFileWriter {
     }
 
     private mutating func flushRemembering() {
-        do { try flush() } catch let e as DataError { if failure == nil { failure = e } } catch {}
+        do { try flush() } catch { if failure == nil { failure = error } }
+        buffer.removeAll(keepingCapacity: true)
     }
 
     public mutating func flush() throws {
-        var offset = 0
-        while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DataError(file: path, problem: .unreadable("write failed: \(String(cString: strerror(errno)))"))
-            }
-            offset += n
-        }
+        if let failure { throw failure }
+        try buffer.withUnsafeBytes { try file.write($0) }
         bytesWritten += buffer.count
         buffer.removeAll(keepingCapacity: true)
     }
 
-    public mutating func close() throws {
-        defer { Glibc.close(fd) }
-        if let failure { throw failure }
+    /// Renames the finished file over the target.
+    public mutating func commit() throws {
         try flush()
+        try file.commit()
+    }
+
+    /// `finish` and `commit` in one step.
+    public mutating func close() throws {
+        try commit()
     }
 }

@@ -14,6 +14,9 @@ public struct IDMap: Sendable, Equatable {
 
     public var count: Int { ids.count }
 
+    /// False when an id repeats (only possible for maps read from damaged files).
+    public var isBijective: Bool { index.count == ids.count }
+
     public subscript(i: Int) -> String { ids[i] }
 
     /// The dense index of an external id, or nil when unknown.

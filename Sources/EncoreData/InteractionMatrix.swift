@@ -48,6 +48,37 @@ public struct InteractionMatrix: Sendable {
         self.timestamps = timestamps
     }
 
+    /// Builds from untrusted arrays (a file or a database blob): every structure is checked first,
+    /// so a damaged or crafted file fails through `corrupt`, never with a trap later.
+    public static func validated(users: [String], items: [String], rowPointers: [Int64], columnIndices: [Int32], values: [Float],
+                                 timestamps: [Int64]?, corrupt: (String) -> Error) throws -> InteractionMatrix {
+        guard users.count < Int(Int32.max), items.count < Int(Int32.max) else { throw corrupt("too many users or items") }
+        guard rowPointers.count == users.count + 1 else { throw corrupt("\(rowPointers.count) row pointers for \(users.count) users") }
+        guard columnIndices.count == values.count else { throw corrupt("\(columnIndices.count) column indices for \(values.count) values") }
+        if let timestamps, timestamps.count != values.count { throw corrupt("\(timestamps.count) timestamps for \(values.count) values") }
+        guard rowPointers.first == 0, rowPointers.last == Int64(values.count) else { throw corrupt("the row pointers do not span the values") }
+        let itemCount = Int32(items.count)
+        for u in 0..<users.count {
+            let lo = rowPointers[u], hi = rowPointers[u + 1]
+            guard lo <= hi, hi <= Int64(values.count) else { throw corrupt("row pointers are not monotonic at user \(u)") }
+            var previous: Int32 = -1
+            for k in Int(lo)..<Int(hi) {
+                let c = columnIndices[k]
+                guard c >= 0, c < itemCount else { throw corrupt("item index \(c) out of range at entry \(k)") }
+                guard c > previous else { throw corrupt("the items of user \(u) are not sorted or repeat") }
+                previous = c
+            }
+        }
+        for (k, v) in values.enumerated() where !(v.isFinite && v > 0) {
+            throw corrupt("value \(v) at entry \(k): plays must be finite and positive")
+        }
+        let userMap = IDMap(users), itemMap = IDMap(items)
+        guard userMap.isBijective else { throw corrupt("a user id repeats") }
+        guard itemMap.isBijective else { throw corrupt("an item id repeats") }
+        return InteractionMatrix(users: userMap, items: itemMap, rowPointers: rowPointers.map { Int($0) }, columnIndices: columnIndices,
+                                 values: values, timestamps: timestamps)
+    }
+
     public var userCount: Int { users.count }
     public var itemCount: Int { items.count }
     public var nnz: Int { values.count }

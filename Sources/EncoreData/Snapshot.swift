@@ -6,6 +6,7 @@
 // empty), user ids, item ids, titles, releases, artists (string tables), years (Int32), tags
 // (string table of "\u{1F}"-joined lists); finally a 64-bit checksum of everything before it.
 // Reading verifies magic, version, lengths and checksum before trusting any byte. O(size).
+import EncoreMath
 import Foundation
 
 /// Writes and reads dataset snapshots.
@@ -25,12 +26,7 @@ public enum Snapshot {
     }
 
     /// Whether the file starts with the snapshot magic.
-    public static func isSnapshot(path: String) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? h.close() }
-        guard let d = try? h.read(upToCount: 8) else { return false }
-        return Array(d) == magic
-    }
+    public static func isSnapshot(path: String) -> Bool { fileStarts(path, with: magic) }
 
     /// A stable fingerprint of the play matrix (ids, structure and values).
     public static func fingerprint(_ m: InteractionMatrix) -> String {
@@ -43,87 +39,85 @@ public enum Snapshot {
         return String(h.value, radix: 16)
     }
 
-    public static func write(_ dataset: Dataset, to path: String) throws {
+    static let container = BinaryContainer(magic: magic, version: formatVersion, kind: "snapshot", remedy: "re-create it with `encore import`")
+
+    /// The snapshot's bytes.
+    public static func encode(_ dataset: Dataset) throws -> Data {
         let m = dataset.interactions
-        var out = Data()
-        out.append(contentsOf: magic)
-        BinaryCoding.appendInt(&out, UInt32(formatVersion))
         let header = Header(name: dataset.name, users: m.userCount, items: m.itemCount, interactions: m.nnz,
                             hasTimestamps: m.timestamps != nil, transform: dataset.transform.description,
                             report: dataset.report, fingerprint: fingerprint(m))
         let json = try JSONEncoder().encode(header)
-        BinaryCoding.appendInt(&out, UInt32(json.count))
-        out.append(json)
-        BinaryCoding.appendArray(&out, m.rowPointers.map { Int64($0) })
-        BinaryCoding.appendArray(&out, m.columnIndices)
-        BinaryCoding.appendArray(&out, m.values)
-        BinaryCoding.appendArray(&out, m.timestamps ?? [])
-        BinaryCoding.appendStrings(&out, m.users.ids)
-        BinaryCoding.appendStrings(&out, m.items.ids)
-        let c = dataset.catalog.entries
-        BinaryCoding.appendStrings(&out, c.map(\.title))
-        BinaryCoding.appendStrings(&out, c.map(\.release))
-        BinaryCoding.appendStrings(&out, c.map(\.artist))
-        BinaryCoding.appendArray(&out, c.map { Int32(clamping: $0.year) })
-        BinaryCoding.appendStrings(&out, c.map { $0.tags.joined(separator: "\u{1F}") })
-        var sum = Checksum64()
-        out.withUnsafeBytes { sum.add($0) }
-        BinaryCoding.appendInt(&out, sum.value)
-        try writeAtomically(out, to: path)
+        return container.encode(header: json) { out in
+            BinaryCoding.appendArray(&out, m.rowPointers.map { Int64($0) })
+            BinaryCoding.appendArray(&out, m.columnIndices)
+            BinaryCoding.appendArray(&out, m.values)
+            BinaryCoding.appendArray(&out, m.timestamps ?? [])
+            BinaryCoding.appendStrings(&out, m.users.ids)
+            BinaryCoding.appendStrings(&out, m.items.ids)
+            let c = dataset.catalog.entries
+            BinaryCoding.appendStrings(&out, c.map(\.title))
+            BinaryCoding.appendStrings(&out, c.map(\.release))
+            BinaryCoding.appendStrings(&out, c.map(\.artist))
+            BinaryCoding.appendArray(&out, c.map { Int32(clamping: $0.year) })
+            BinaryCoding.appendStrings(&out, c.map { $0.tags.joined(separator: "\u{1F}") })
+        }
+    }
+
+    /// Writes atomically; `inputs` are the files the dataset came from, which the output must not replace.
+    public static func write(_ dataset: Dataset, to path: String, inputs: [String] = []) throws {
+        try AtomicFile.checkOutput(path, inputs: inputs)
+        let bytes = try encode(dataset)
+        try AtomicFile.write(bytes, to: path, inputs: inputs)
     }
 
     public static func read(path: String) throws -> Dataset {
-        guard FileManager.default.fileExists(atPath: path) else { throw DataError(file: path, problem: .missingFile) }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw DataError(file: path, problem: .unreadable(error.localizedDescription))
-        }
-        func corrupt(_ why: String) -> Error {
-            DataError(file: path, problem: .inconsistent("not a valid Encore snapshot: \(why); re-create it with `encore import`"))
-        }
-        return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> Dataset in
-            guard raw.count >= 24, Array(raw[0..<8]) == magic else { throw corrupt("wrong magic bytes") }
-            let version = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
-            guard version == formatVersion else {
-                throw corrupt("format version \(version), this build reads version \(formatVersion)")
+        let data = try BinaryContainer.contents(of: path)
+        return try decode(data, source: path)
+    }
+
+    /// Decodes and validates snapshot bytes; `source` names them in messages.
+    public static func decode(_ data: Data, source: String) throws -> Dataset {
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> Dataset in
+            try container.open(raw, source: source) { headerBytes, cursor, corrupt in
+                let header: Header
+                do { header = try JSONDecoder().decode(Header.self, from: headerBytes) } catch { throw corrupt("unreadable header") }
+                let ptr = try cursor.array(Int64.self, corrupt)
+                let cols = try cursor.array(Int32.self, corrupt)
+                let vals = try cursor.array(Float.self, corrupt)
+                let ts = try cursor.array(Int64.self, corrupt)
+                let users = try cursor.strings(corrupt)
+                let items = try cursor.strings(corrupt)
+                let titles = try cursor.strings(corrupt)
+                let releases = try cursor.strings(corrupt)
+                let artists = try cursor.strings(corrupt)
+                let years = try cursor.array(Int32.self, corrupt)
+                let tags = try cursor.strings(corrupt)
+                guard users.count == header.users, items.count == header.items, vals.count == header.interactions,
+                      header.hasTimestamps ? ts.count == vals.count : ts.isEmpty,
+                      [titles.count, releases.count, artists.count, years.count, tags.count].allSatisfy({ $0 == items.count })
+                else { throw corrupt("section sizes disagree with the header") }
+                guard let transform = ValueTransform(argument: header.transform) else { throw corrupt("unknown value transform '\(header.transform)'") }
+                let matrix = try InteractionMatrix.validated(users: users, items: items, rowPointers: ptr, columnIndices: cols, values: vals,
+                                                             timestamps: header.hasTimestamps ? ts : nil, corrupt: corrupt)
+                guard fingerprint(matrix) == header.fingerprint else { throw corrupt("the plays do not match the header's fingerprint") }
+                var entries: [CatalogEntry] = []
+                entries.reserveCapacity(items.count)
+                for i in 0..<items.count {
+                    entries.append(CatalogEntry(title: titles[i], release: releases[i], artist: artists[i], year: Int(years[i]),
+                                                tags: tags[i].isEmpty ? [] : tags[i].split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)))
+                }
+                return Dataset(name: header.name, interactions: matrix, catalog: Catalog(entries: entries), report: header.report,
+                               transform: transform)
             }
-            let stored = raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self)
-            var sum = Checksum64()
-            sum.add(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 8)]))
-            guard sum.value == stored else { throw corrupt("checksum mismatch (the file is truncated or damaged)") }
-            var cursor = BinaryCursor(raw: UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 8)]), offset: 12)
-            let hl = Int(try cursor.read(UInt32.self, corrupt))
-            let headerBytes = try cursor.bytes(hl, corrupt)
-            let header: Header
-            do { header = try JSONDecoder().decode(Header.self, from: Data(headerBytes)) } catch { throw corrupt("unreadable header") }
-            let ptr = try cursor.array(Int64.self, corrupt).map { Int($0) }
-            let cols = try cursor.array(Int32.self, corrupt)
-            let vals = try cursor.array(Float.self, corrupt)
-            let ts = try cursor.array(Int64.self, corrupt)
-            let users = try cursor.strings(corrupt)
-            let items = try cursor.strings(corrupt)
-            let titles = try cursor.strings(corrupt)
-            let releases = try cursor.strings(corrupt)
-            let artists = try cursor.strings(corrupt)
-            let years = try cursor.array(Int32.self, corrupt)
-            let tags = try cursor.strings(corrupt)
-            guard ptr.count == users.count + 1, users.count == header.users, items.count == header.items,
-                  cols.count == vals.count, vals.count == header.interactions, ptr.last == vals.count,
-                  ts.isEmpty || ts.count == vals.count,
-                  [titles.count, releases.count, artists.count, years.count, tags.count].allSatisfy({ $0 == items.count })
-            else { throw corrupt("section sizes disagree with the header") }
-            for c in cols where c < 0 || Int(c) >= items.count { throw corrupt("item index out of range") }
-            let matrix = InteractionMatrix(users: IDMap(users), items: IDMap(items), rowPointers: ptr, columnIndices: cols,
-                                           values: vals, timestamps: header.hasTimestamps ? ts : nil)
-            var entries: [CatalogEntry] = []
-            entries.reserveCapacity(items.count)
-            for i in 0..<items.count {
-                entries.append(CatalogEntry(title: titles[i], release: releases[i], artist: artists[i], year: Int(years[i]),
-                                            tags: tags[i].isEmpty ? [] : tags[i].split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)))
-            }
-            return Dataset(name: header.name, interactions: matrix, catalog: Catalog(entries: entries), report: header.report,
-                           transform: ValueTransform(argument: header.transform) ?? .none)
         }
     }
 }
 
+/// Whether the file at `path` starts with `prefix` (false when it cannot be read).
+public func fileStarts(_ path: String, with prefix: [UInt8]) -> Bool {
+    guard let h = FileHandle(forReadingAtPath: path) else { return false }
+    defer { try? h.close() }
+    guard let d = try? h.read(upToCount: prefix.count) else { return false }
+    return Array(d) == prefix
+}

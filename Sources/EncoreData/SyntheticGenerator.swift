@@ -101,6 +101,10 @@ public enum SyntheticGenerator {
             Words.songID(seed: c.seed, index: s, into: &songIDs, at: s * 18)
         }
         var files: [String] = []
+        // Every file goes to a temporary name and all are renamed into place at the end, so a full
+        // disk or any other failure leaves no truncated CSV behind (the writers remove their
+        // temporary files when dropped).
+        var songData: BufferedFileWriter? = nil
         if c.writeCourseFiles {
             let path = joinPath(directory, "song_data.csv")
             var w = try BufferedFileWriter(path: path)
@@ -122,7 +126,8 @@ public enum SyntheticGenerator {
                 w.write(csvQuoted(genres[artistGenre[a]]))
                 w.write("\n")
             }
-            try w.close()
+            try w.flush()
+            songData = w
             files.append(path)
         }
 
@@ -236,7 +241,10 @@ public enum SyntheticGenerator {
             if u & 0x3FF == 0 { bar.update(Double(written)) }
         }
         bar.finish()
+        try course?.flush()
+        try triplets?.flush()
         if var w = course { try w.close(); files.insert(joinPath(directory, "count_data.csv"), at: 0) }
+        if var w = songData { try w.close() }
         if var w = triplets { try w.close(); files.append(joinPath(directory, "train_triplets.txt")) }
         let usedArtists = Set(songArtist).count
         return GeneratorSummary(users: c.users, songs: c.songs, artists: usedArtists, rows: written, totalPlays: totalPlays,

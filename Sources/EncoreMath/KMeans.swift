@@ -31,7 +31,7 @@ public struct DenseMatrix: Sendable, Equatable {
 }
 
 /// Errors of the clustering and projection code.
-public struct ClusteringError: Error, Sendable, CustomStringConvertible {
+public struct ClusteringError: UserFacingError, Sendable {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }

@@ -30,6 +30,8 @@ public struct ALSConfiguration: Codable, Sendable, Equatable {
         guard factors > 0 else { throw ModelError("factors must be positive, got \(factors)") }
         guard regularization >= 0, alpha >= 0 else { throw ModelError("regularization and alpha must be ≥ 0") }
         guard iterations >= 0, cgSteps > 0 else { throw ModelError("iterations must be ≥ 0 and cg_steps > 0") }
+        try ConfigurationLimits.checkIterations(iterations, "iterations")
+        try ConfigurationLimits.checkIterations(cgSteps, "cg_steps")
         guard confidence == "log1p" || confidence == "linear" else { throw ModelError("confidence must be log1p or linear, got '\(confidence)'") }
     }
 
@@ -230,5 +232,13 @@ public struct AlternatingLeastSquares: Recommender {
     /// Scores of every item for an arbitrary history (played items are not removed here).
     public func scores(forHistory history: [(item: Int, plays: Float)]) -> [Float] {
         VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: configuration.factors, x: recalculateUser(history: history))
+    }
+}
+
+extension ALSConfiguration {
+    /// Both factor matrices, YᵀY and per-thread CG vectors.
+    public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double {
+        let f = Double(factors)
+        return (Double(users) + Double(items)) * f * 4 + f * f * 8 + 64 * f * 4
     }
 }

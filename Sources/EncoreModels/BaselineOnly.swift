@@ -24,6 +24,7 @@ public struct BaselineConfiguration: Codable, Sendable, Equatable {
     public func validate() throws {
         guard method == "als" || method == "sgd" else { throw ModelError("baseline method must be 'als' or 'sgd', got '\(method)'") }
         guard epochs >= 0 else { throw ModelError("n_epochs must be ≥ 0") }
+        try ConfigurationLimits.checkIterations(epochs, "n_epochs")
         guard regU >= 0, regI >= 0, reg >= 0, learningRate > 0 else { throw ModelError("regularisation must be ≥ 0 and the learning rate > 0") }
     }
 }
@@ -125,4 +126,8 @@ public struct BaselineOnly: RatingPredictor {
     public func state() -> ModelState {
         ModelState(arrays: ["user_bias": .double(baselines.userBias), "item_bias": .double(baselines.itemBias)])
     }
+}
+
+extension BaselineConfiguration {
+    public var divergenceHint: String { method == "sgd" ? learningRateHint : "raise reg_u and reg_i" }
 }

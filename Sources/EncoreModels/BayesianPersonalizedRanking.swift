@@ -31,6 +31,7 @@ public struct BPRConfiguration: Codable, Sendable, Equatable {
             throw ModelError("BPR needs factors > 0, epochs ≥ 0, learning_rate > 0, regularization ≥ 0")
         }
         guard blocks >= 1, blocks <= 64 else { throw ModelError("blocks must be between 1 and 64") }
+        try ConfigurationLimits.checkIterations(epochs, "epochs")
         guard negativeSampling == "popularity" || negativeSampling == "uniform" else {
             throw ModelError("negative_sampling must be popularity or uniform, got '\(negativeSampling)'")
         }
@@ -149,4 +150,13 @@ public struct BayesianPersonalizedRanking: Recommender {
         let all = scoreAll(user: user)
         return items.map { Double(all[$0]) }
     }
+}
+
+extension BPRConfiguration {
+    /// User and item factors with a bias column each.
+    public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double {
+        (Double(users) + Double(items)) * (Double(factors) + 1) * 4
+    }
+
+    public var divergenceHint: String { learningRateHint }
 }

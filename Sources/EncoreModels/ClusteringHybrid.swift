@@ -26,6 +26,8 @@ public struct ClusteringConfiguration: Codable, Sendable, Equatable {
     public func validate() throws {
         guard userClusters > 0, itemClusters > 0 else { throw ModelError("cluster counts must be positive") }
         guard nInit > 0, maxIterations > 0, dimensions >= 0 else { throw ModelError("n_init and max_iterations must be positive, dimensions ≥ 0") }
+        try ConfigurationLimits.checkIterations(maxIterations, "max_iterations")
+        try ConfigurationLimits.checkIterations(nInit, "n_init")
     }
 }
 
@@ -170,3 +172,14 @@ public struct ClusteringHybrid: RatingPredictor {
 }
 
 extension ClusteringConfiguration: ModelConfiguration {}
+
+extension ClusteringConfiguration {
+    /// Dense features of users and of items (the rows themselves when `dimensions` is 0 or not
+    /// below the matrix's sides), the centroids and the cluster tables.
+    public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double {
+        let u = Double(users), i = Double(items)
+        let d = dimensions == 0 || dimensions >= min(users, items) ? nil : Double(dimensions)
+        let features = d.map { (u + i) * $0 * 4 * 3 } ?? u * i * 4 * 2
+        return features + (Double(userClusters) + Double(itemClusters)) * (u + i) * 4
+    }
+}

@@ -113,13 +113,9 @@ public struct ItemKNN: Recommender {
         try c.validate()
         configuration = c
         self.train = train
-        let ptr = try state.int64s("neighbour_row_pointers").map { Int($0) }
-        let cols = try state.int32s("neighbour_columns")
-        let vals = try state.floats("neighbour_values")
-        try ModelState.require(ptr.count, train.itemCount + 1, "neighbour_row_pointers")
-        try ModelState.require(cols.count, vals.count, "neighbour_columns")
-        guard ptr.last == cols.count, cols.allSatisfy({ $0 >= 0 && Int($0) < train.itemCount }) else { throw ModelError("item-knn arrays are inconsistent") }
-        neighbours = SimilarityMatrix(rowPointers: ptr, columns: cols, values: vals)
+        neighbours = try SimilarityMatrix(validating: try state.int64s("neighbour_row_pointers"), columns: try state.int32s("neighbour_columns"),
+                                          values: try state.floats("neighbour_values"), rows: train.itemCount, columnCount: train.itemCount,
+                                          what: "item-knn")
     }
 
     static func normaliseRows(_ m: InteractionMatrix, _ w: inout [Float]) {
@@ -156,5 +152,12 @@ public struct ItemKNN: Recommender {
     public func score(user: Int, items: [Int]) -> [Double] {
         let all = scoreAll(user: user)
         return items.map { Double(all[$0]) }
+    }
+}
+
+extension ItemKNNConfiguration {
+    /// The k neighbours of every item (index and value) and the per-thread accumulators.
+    public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double {
+        Double(items) * Double(min(k, max(items, 1))) * 8 + 4 * Double(items) * 8
     }
 }

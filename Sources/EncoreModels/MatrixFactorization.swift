@@ -50,6 +50,7 @@ public struct SVDConfiguration: Codable, Sendable, Equatable {
         guard nFactors > 0 else { throw ModelError("n_factors must be positive, got \(nFactors)") }
         guard blocks >= 1, blocks <= 64 else { throw ModelError("blocks must be between 1 and 64, got \(blocks)") }
         guard nEpochs >= 0 else { throw ModelError("n_epochs must be ≥ 0") }
+        try ConfigurationLimits.checkIterations(nEpochs, "n_epochs")
         guard initStd >= 0, lrAll > 0, regAll >= 0 else { throw ModelError("init_std and reg_all must be ≥ 0, lr_all > 0") }
     }
 }
@@ -226,4 +227,13 @@ public struct SVD: RatingPredictor {
         }
         return Prediction(value: profile.clip(e))
     }
+}
+
+extension SVDConfiguration {
+    /// User and item factors and biases, plus a shuffled copy of the entries.
+    public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double {
+        (Double(users) + Double(items)) * (Double(nFactors) + 1) * 4 + Double(nnz) * 12
+    }
+
+    public var divergenceHint: String { learningRateHint }
 }

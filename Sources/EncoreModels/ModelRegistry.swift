@@ -1,6 +1,7 @@
 // The models known by name on the command line, each with its defaults, how to fit it with a
 // JSON configuration override, and how to restore it from an artifact's state.
 import EncoreData
+import EncoreMath
 import EncoreText
 
 /// One named model: its description, default configuration and constructors.
@@ -37,7 +38,30 @@ public struct ModelEntry: Sendable {
 /// A model's configuration: Codable for the CLI and artifacts, and able to check its own values.
 public protocol ModelConfiguration: Codable, Sendable {
     func validate() throws
+    /// Bytes the fit allocates for a users × items matrix with `nnz` entries, beyond the data itself
+    /// (0 when small next to it); checked against the machine before fitting.
+    func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double
+    /// What to change when fitting produced NaN or infinite values.
+    var divergenceHint: String { get }
 }
+
+extension ModelConfiguration {
+    public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double { 0 }
+    public var divergenceHint: String { "the values may be too large: try --value log1p, or a larger regularisation" }
+}
+
+/// Upper bounds on loop counts from configurations: a typo of a few zeros is refused, not run for days.
+public enum ConfigurationLimits {
+    public static let iterations = 100_000
+
+    /// Throws unless 0 ≤ value ≤ `iterations`.
+    public static func checkIterations(_ value: Int, _ field: String) throws {
+        guard value >= 0, value <= iterations else { throw ModelError("\(field) must be between 0 and \(iterations), got \(value)") }
+    }
+}
+
+/// The learning-rate advice of the SGD models.
+let learningRateHint = "the learning rate is probably too high: lower it (and check the value scale: --value log1p)"
 
 extension MostPopularConfiguration: ModelConfiguration {
     public func validate() throws {}
@@ -62,8 +86,22 @@ public enum ModelRegistry {
         ModelEntry(
             name: name, summary: summary, defaults: ConfigurationOverrides.json(defaults),
             predictsValues: ["baseline", "knn-user", "knn-item", "svd", "svdpp", "clustering"].contains(name),
-            fitter: { train, overrides, catalog in try fit(train, try ConfigurationOverrides.apply(overrides, to: defaults, model: name), catalog) },
-            loader: { train, json, state in try load(train, try ConfigurationOverrides.apply(json, to: defaults, model: name), state) },
+            fitter: { train, overrides, catalog in
+                let c = try ConfigurationOverrides.apply(overrides, to: defaults, model: name)
+                try c.validate()
+                let bytes = c.memoryEstimate(users: train.userCount, items: train.itemCount, nnz: train.nnz)
+                try MemoryBudget.check(bytes, for: "\(name) with this configuration on \(train.userCount) users × \(train.itemCount) items")
+                let model = try fit(train, c, catalog)
+                if let bad = model.state().firstNonFinite {
+                    throw ModelError("\(name) diverged: its '\(bad)' holds NaN or infinite values after fitting; \(c.divergenceHint)")
+                }
+                return model
+            },
+            loader: { train, json, state in
+                let c = try ConfigurationOverrides.apply(json, to: defaults, model: name)
+                try c.validate()
+                return try load(train, c, state)
+            },
             resolver: { overrides in
                 let c = try ConfigurationOverrides.apply(overrides, to: defaults, model: name)
                 try c.validate()

@@ -7,6 +7,15 @@ public enum StateArray: Sendable, Equatable {
     case double([Double])
     case int32([Int32])
     case int64([Int64])
+
+    public var count: Int {
+        switch self {
+        case .float(let a): a.count
+        case .double(let a): a.count
+        case .int32(let a): a.count
+        case .int64(let a): a.count
+        }
+    }
 }
 
 /// Named arrays plus small scalar settings of a trained model.
@@ -14,6 +23,18 @@ public struct ModelState: Sendable, Equatable {
     public var arrays: [String: StateArray]
 
     public init(arrays: [String: StateArray] = [:]) { self.arrays = arrays }
+
+    /// The name of the first floating-point array (by name) holding NaN or an infinity, or nil.
+    public var firstNonFinite: String? {
+        for (name, array) in arrays.sorted(by: { $0.key < $1.key }) {
+            switch array {
+            case .float(let a): if !a.allSatisfy({ $0.isFinite }) { return name }
+            case .double(let a): if !a.allSatisfy({ $0.isFinite }) { return name }
+            case .int32, .int64: continue
+            }
+        }
+        return nil
+    }
 
     public func floats(_ name: String) throws -> [Float] {
         guard case .float(let a)? = arrays[name] else { throw ModelError("the model state has no float array '\(name)'") }

@@ -108,18 +108,16 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
     /// Restores a saved model.
     public init(train: InteractionMatrix, configuration: KNNConfiguration, state: ModelState) throws {
         try configuration.validate()
-        let ptr = try state.int64s("similarity_row_pointers").map { Int($0) }
-        let cols = try state.int32s("similarity_columns")
-        let vals = try state.floats("similarity_values")
         let n = configuration.userBased ? train.userCount : train.itemCount
-        try ModelState.require(ptr.count, n + 1, "similarity_row_pointers")
-        try ModelState.require(cols.count, vals.count, "similarity_columns")
-        guard ptr.last == cols.count, cols.allSatisfy({ $0 >= 0 && Int($0) < n }) else { throw ModelError("the similarity arrays are inconsistent") }
+        let similarities = try SimilarityMatrix(validating: try state.int64s("similarity_row_pointers"), columns: try state.int32s("similarity_columns"),
+                                                values: try state.floats("similarity_values"), rows: n, columnCount: n, what: "knn")
         var baselines: Baselines? = nil
         if let bu = try? state.doubles("row_bias"), let bi = try? state.doubles("column_bias") {
+            try ModelState.require(bu.count, configuration.userBased ? train.userCount : train.itemCount, "row_bias")
+            try ModelState.require(bi.count, configuration.userBased ? train.itemCount : train.userCount, "column_bias")
             baselines = Baselines(globalMean: TrainingProfile(train).globalMean, userBias: bu, itemBias: bi)
         }
-        self.init(train: train, configuration: configuration, similarities: SimilarityMatrix(rowPointers: ptr, columns: cols, values: vals), baselines: baselines)
+        self.init(train: train, configuration: configuration, similarities: similarities, baselines: baselines)
     }
 
     public func state() -> ModelState {
@@ -260,5 +258,13 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
             if enough && sumSim > 0 { e += sumValues / sumSim }
             return Prediction(value: profile.clip(e), contributors: candidates)
         }
+    }
+}
+
+extension KNNConfiguration {
+    /// The stored neighbour lists of every row.
+    public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double {
+        let n = Double(userBased ? users : items)
+        return n * Double(min(neighbourListSize, max(userBased ? users : items, 1))) * 8
     }
 }

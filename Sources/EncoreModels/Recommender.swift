@@ -49,7 +49,7 @@ public struct Prediction: Sendable, Equatable {
 }
 
 /// Errors of model fitting, loading and use.
-public struct ModelError: Error, Sendable, CustomStringConvertible {
+public struct ModelError: UserFacingError, Sendable {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }

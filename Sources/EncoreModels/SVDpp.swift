@@ -23,6 +23,7 @@ public struct SVDppConfiguration: Codable, Sendable, Equatable, ModelConfigurati
         guard nFactors > 0, nEpochs >= 0, lrAll > 0, regAll >= 0, initStd >= 0 else {
             throw ModelError("SVD++ needs n_factors > 0, n_epochs ≥ 0, lr_all > 0, reg_all ≥ 0, init_std ≥ 0")
         }
+        try ConfigurationLimits.checkIterations(nEpochs, "n_epochs")
     }
 }
 
@@ -148,4 +149,13 @@ public struct SVDpp: RatingPredictor {
         }
         return Prediction(value: profile.clip(e))
     }
+}
+
+extension SVDppConfiguration {
+    /// User, item and implicit factors, biases, and the per-user implicit sums.
+    public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double {
+        (2 * Double(users) + 2 * Double(items)) * (Double(nFactors) + 1) * 4 + Double(nnz) * 12
+    }
+
+    public var divergenceHint: String { learningRateHint }
 }

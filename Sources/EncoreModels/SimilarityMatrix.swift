@@ -32,6 +32,18 @@ public struct SimilarityMatrix: Sendable {
         self.values = values
     }
 
+    /// Restores saved arrays after checking them: `rows + 1` monotonic pointers from 0 to the
+    /// entry count, columns in `0..<columnCount`, finite values. `what` names the model in messages.
+    public init(validating rowPointers: [Int64], columns: [Int32], values: [Float], rows: Int, columnCount: Int, what: String) throws {
+        guard rowPointers.count == rows + 1, rowPointers.first == 0, rowPointers.last == Int64(columns.count), columns.count == values.count else {
+            throw ModelError("\(what): the saved sparse arrays have inconsistent lengths")
+        }
+        for r in 0..<rows where rowPointers[r] > rowPointers[r + 1] { throw ModelError("\(what): saved row pointers are not monotonic at row \(r)") }
+        guard columns.allSatisfy({ $0 >= 0 && Int($0) < columnCount }) else { throw ModelError("\(what): a saved column index is out of range") }
+        guard values.allSatisfy({ $0.isFinite }) else { throw ModelError("\(what): a saved value is NaN or infinite") }
+        self.init(rowPointers: rowPointers.map { Int($0) }, columns: columns, values: values)
+    }
+
     /// sim(a, b), 0 when the pair has no positive similarity.
     public func similarity(_ a: Int, _ b: Int) -> Double {
         if a == b { return 1 }

@@ -35,7 +35,7 @@ public struct TFIDFRecommender: Recommender {
     public init(train: InteractionMatrix, configuration c: TFIDFConfiguration, state: ModelState) throws {
         configuration = c
         self.train = train
-        let ptr = try state.int64s("row_pointers").map { Int($0) }
+        let ptr64 = try state.int64s("row_pointers")
         let cols = try state.int32s("columns")
         let vals = try state.floats("values")
         let idf = try state.floats("idf")
@@ -45,12 +45,9 @@ public struct TFIDFRecommender: Recommender {
         for b in bytes {
             if b < 0 { terms.append(String(decoding: current, as: UTF8.self)); current = [] } else { current.append(UInt8(clamping: b)) }
         }
-        try ModelState.require(ptr.count, train.itemCount + 1, "row_pointers")
         try ModelState.require(idf.count, terms.count, "idf")
-        guard ptr.last == cols.count, cols.count == vals.count, cols.allSatisfy({ $0 >= 0 && Int($0) < terms.count }) else {
-            throw ModelError("the tfidf arrays are inconsistent")
-        }
-        index = TFIDFIndex(configuration: c, terms: terms, idf: idf, rowPointers: ptr, columns: cols, values: vals)
+        let rows = try SimilarityMatrix(validating: ptr64, columns: cols, values: vals, rows: train.itemCount, columnCount: terms.count, what: "tfidf")
+        index = TFIDFIndex(configuration: c, terms: terms, idf: idf, rowPointers: rows.rowPointers, columns: cols, values: vals)
     }
 
     public func state() -> ModelState {

@@ -107,3 +107,8 @@ public struct TransformerRecommender: Recommender {
         return TopScores.select(s, k: k).map { ScoredItem(item: $0.index, score: Double($0.score)) }
     }
 }
+
+extension TransformerConfiguration {
+    /// One 384-float embedding per song.
+    public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double { Double(items) * 384 * 4 }
+}

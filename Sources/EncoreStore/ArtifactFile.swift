@@ -6,6 +6,7 @@
 // ids), the model's arrays in header order, and a 64-bit checksum of everything before it.
 // Loading checks magic, version, checksum, every length, and (when given) the dataset.
 import EncoreData
+import EncoreMath
 import EncoreModels
 import Foundation
 
@@ -46,8 +47,8 @@ public struct Artifact: Sendable {
     /// Packs a fitted model.
     public init(model: any Recommender, transform: ValueTransform, metrics: [String: Double] = [:]) {
         let state = model.state()
-        let infos = state.arrays.keys.sorted().map { name -> ArrayInfo in
-            switch state.arrays[name]! {
+        let infos = state.arrays.sorted(by: { $0.key < $1.key }).map { name, array -> ArrayInfo in
+            switch array {
             case .float(let a): ArrayInfo(name: name, type: "float32", count: a.count)
             case .double(let a): ArrayInfo(name: name, type: "float64", count: a.count)
             case .int32(let a): ArrayInfo(name: name, type: "int32", count: a.count)
@@ -75,84 +76,79 @@ public struct Artifact: Sendable {
 
     public var transform: ValueTransform { ValueTransform(argument: header.valueTransform) ?? .none }
 
-    public func write(to path: String) throws {
-        var out = Data()
-        out.append(contentsOf: Self.magic)
-        BinaryCoding.appendInt(&out, Self.formatVersion)
+    static let container = BinaryContainer(magic: magic, version: formatVersion, kind: "model artifact", remedy: "train it again with `encore train`")
+
+    /// The artifact's bytes (for a file or a database).
+    public func encode() throws -> Data {
         let json = try JSONEncoder().encode(header)
-        BinaryCoding.appendInt(&out, UInt32(json.count))
-        out.append(json)
-        BinaryCoding.appendArray(&out, train.rowPointers.map { Int64($0) })
-        BinaryCoding.appendArray(&out, train.columnIndices)
-        BinaryCoding.appendArray(&out, train.values)
-        BinaryCoding.appendStrings(&out, train.users.ids)
-        BinaryCoding.appendStrings(&out, train.items.ids)
-        for info in header.arrays {
-            switch state.arrays[info.name]! {
-            case .float(let a): BinaryCoding.appendArray(&out, a)
-            case .double(let a): BinaryCoding.appendArray(&out, a)
-            case .int32(let a): BinaryCoding.appendArray(&out, a)
-            case .int64(let a): BinaryCoding.appendArray(&out, a)
+        return Self.container.encode(header: json) { out in
+            BinaryCoding.appendArray(&out, train.rowPointers.map { Int64($0) })
+            BinaryCoding.appendArray(&out, train.columnIndices)
+            BinaryCoding.appendArray(&out, train.values)
+            BinaryCoding.appendStrings(&out, train.users.ids)
+            BinaryCoding.appendStrings(&out, train.items.ids)
+            for info in header.arrays {
+                switch state.arrays[info.name] {
+                case .float(let a)?: BinaryCoding.appendArray(&out, a)
+                case .double(let a)?: BinaryCoding.appendArray(&out, a)
+                case .int32(let a)?: BinaryCoding.appendArray(&out, a)
+                case .int64(let a)?: BinaryCoding.appendArray(&out, a)
+                case nil: BinaryCoding.appendArray(&out, [UInt8]())
+                }
             }
         }
-        var sum = Checksum64()
-        out.withUnsafeBytes { sum.add($0) }
-        BinaryCoding.appendInt(&out, sum.value)
-        try writeAtomically(out, to: path)
+    }
+
+    /// Writes atomically; `inputs` are the files the model was trained from, which the output must not replace.
+    public func write(to path: String, inputs: [String] = []) throws {
+        try AtomicFile.checkOutput(path, inputs: inputs)
+        try AtomicFile.write(try encode(), to: path, inputs: inputs)
     }
 
     /// Reads and checks an artifact; `expectedFingerprint` refuses one trained on other data.
     public static func read(path: String, expectedFingerprint: String? = nil) throws -> Artifact {
-        guard FileManager.default.fileExists(atPath: path) else { throw DataError(file: path, problem: .missingFile) }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw DataError(file: path, problem: .unreadable(error.localizedDescription))
-        }
-        func corrupt(_ why: String) -> Error {
-            DataError(file: path, problem: .inconsistent("not a valid Encore model artifact: \(why); train it again with `encore train`"))
-        }
+        try decode(try BinaryContainer.contents(of: path), source: path, expectedFingerprint: expectedFingerprint)
+    }
+
+    /// Decodes and validates artifact bytes: the container, the training matrix, every array's
+    /// type and length, finite values, and the model's own consistency checks.
+    public static func decode(_ data: Data, source: String, expectedFingerprint: String? = nil) throws -> Artifact {
         let artifact: Artifact = try data.withUnsafeBytes { raw in
-            guard raw.count >= 24, Array(raw[0..<8]) == magic else { throw corrupt("wrong magic bytes") }
-            let version = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
-            guard version == formatVersion else { throw corrupt("format version \(version), this build reads version \(formatVersion)") }
-            var sum = Checksum64()
-            sum.add(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 8)]))
-            guard sum.value == raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self) else {
-                throw corrupt("checksum mismatch (the file is truncated or damaged)")
-            }
-            var c = BinaryCursor(raw: UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 8)]), offset: 12)
-            let hl = Int(try c.read(UInt32.self, corrupt))
-            let header: Header
-            do { header = try JSONDecoder().decode(Header.self, from: Data(try c.bytes(hl, corrupt))) } catch { throw corrupt("unreadable header") }
-            let ptr = try c.array(Int64.self, corrupt).map { Int($0) }
-            let cols = try c.array(Int32.self, corrupt)
-            let vals = try c.array(Float.self, corrupt)
-            let users = try c.strings(corrupt)
-            let items = try c.strings(corrupt)
-            guard ptr.count == users.count + 1, ptr.first == 0, ptr.last == cols.count, cols.count == vals.count,
-                  zip(ptr, ptr.dropFirst()).allSatisfy({ $0 <= $1 }), cols.allSatisfy({ $0 >= 0 && Int($0) < items.count })
-            else { throw corrupt("the training matrix is inconsistent") }
-            let train = InteractionMatrix(users: IDMap(users), items: IDMap(items), rowPointers: ptr, columnIndices: cols, values: vals)
-            var arrays: [String: StateArray] = [:]
-            for info in header.arrays {
-                let a: StateArray
-                switch info.type {
-                case "float32": a = .float(try c.array(Float.self, corrupt))
-                case "float64": a = .double(try c.array(Double.self, corrupt))
-                case "int32": a = .int32(try c.array(Int32.self, corrupt))
-                case "int64": a = .int64(try c.array(Int64.self, corrupt))
-                default: throw corrupt("unknown array type \(info.type)")
+            try container.open(raw, source: source) { headerBytes, c, corrupt in
+                let header: Header
+                do { header = try JSONDecoder().decode(Header.self, from: headerBytes) } catch { throw corrupt("unreadable header") }
+                let ptr = try c.array(Int64.self, corrupt)
+                let cols = try c.array(Int32.self, corrupt)
+                let vals = try c.array(Float.self, corrupt)
+                let users = try c.strings(corrupt)
+                let items = try c.strings(corrupt)
+                let train = try InteractionMatrix.validated(users: users, items: items, rowPointers: ptr, columnIndices: cols, values: vals,
+                                                            timestamps: nil, corrupt: corrupt)
+                var arrays: [String: StateArray] = [:]
+                for info in header.arrays {
+                    guard arrays[info.name] == nil else { throw corrupt("the array '\(info.name)' appears twice") }
+                    let a: StateArray
+                    switch info.type {
+                    case "float32": a = .float(try c.array(Float.self, corrupt))
+                    case "float64": a = .double(try c.array(Double.self, corrupt))
+                    case "int32": a = .int32(try c.array(Int32.self, corrupt))
+                    case "int64": a = .int64(try c.array(Int64.self, corrupt))
+                    default: throw corrupt("unknown array type \(info.type)")
+                    }
+                    guard a.count == info.count else { throw corrupt("the array '\(info.name)' has \(a.count) entries, its header says \(info.count)") }
+                    arrays[info.name] = a
                 }
-                arrays[info.name] = a
+                let state = ModelState(arrays: arrays)
+                if let bad = state.firstNonFinite { throw corrupt("the array '\(bad)' holds NaN or infinite values") }
+                guard ValueTransform(argument: header.valueTransform) != nil else { throw corrupt("unknown value transform '\(header.valueTransform)'") }
+                return Artifact(header: header, train: train, state: state)
             }
-            guard c.offset == c.raw.count else { throw corrupt("trailing bytes") }
-            return Artifact(header: header, train: train, state: ModelState(arrays: arrays))
         }
         guard Snapshot.fingerprint(artifact.train) == artifact.header.dataFingerprint else {
-            throw corrupt("its training data does not match its fingerprint")
+            throw container.corrupt(source, "its training data does not match its fingerprint")
         }
         if let expectedFingerprint, expectedFingerprint != artifact.header.dataFingerprint {
-            throw DataError(file: path, problem: .inconsistent(
+            throw DataError(file: source, problem: .inconsistent(
                 "this model was trained on other data (fingerprint \(artifact.header.dataFingerprint), the given data has \(expectedFingerprint)); train it on this dataset"))
         }
         return artifact

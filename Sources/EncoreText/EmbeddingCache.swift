@@ -59,12 +59,9 @@ public struct EmbeddingCache: Sendable {
             withUnsafeBytes(of: h.littleEndian) { out.append(contentsOf: $0) }
             v.withUnsafeBytes { out.append(contentsOf: $0) }
         }
-        let tmp = path + ".tmp"
-        do {
-            try out.write(to: URL(fileURLWithPath: tmp))
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: tmp, toPath: path)
-        } catch { throw TextModelError("cannot write the embedding cache \(path): \(error.localizedDescription)") }
+        do { try AtomicFile.write(out, to: path) } catch {
+            throw TextModelError("cannot write the embedding cache: \(error)")
+        }
     }
 
     /// Embeddings of `texts`, encoding only those missing from the cache; returns them and the cache hits.

@@ -6,10 +6,11 @@
 // longest-match-first WordPiece with '##' continuations, a word of more than 100 characters or
 // with no full cover becoming [UNK]; [CLS] … [SEP] around at most maxLength − 2 pieces.
 // O(characters · longest word piece).
+import EncoreMath
 import Foundation
 
 /// Errors of the text and transformer code.
-public struct TextModelError: Error, Sendable, CustomStringConvertible {
+public struct TextModelError: UserFacingError, Sendable {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }

@@ -13,11 +13,11 @@ extension Encore {
 
         @Argument(help: "A snapshot or any dataset path (or use --train).") var path: String?
         @OptionGroup var data: TrainingDataOptions
-        @Option(name: .customLong("user-clusters"), help: "User clusters (the report's optimised: 7).") var userClusters: Int = 7
-        @Option(name: .customLong("item-clusters"), help: "Song clusters (the report's optimised: 5).") var itemClusters: Int = 5
-        @Option(name: .customLong("n-init"), help: "k-means restarts.") var nInit: Int = 10
-        @Option(help: "Truncated-SVD dimensions of the features (0: raw rows).") var dimensions: Int = 64
-        @Option(name: .customLong("cluster-seed"), help: "Seed of k-means, samples and projections.") var clusterSeed: UInt64 = 42
+        @Option(name: .customLong("user-clusters"), parsing: .unconditional, help: "User clusters (the report's optimised: 7).") var userClusters: Int = 7
+        @Option(name: .customLong("item-clusters"), parsing: .unconditional, help: "Song clusters (the report's optimised: 5).") var itemClusters: Int = 5
+        @Option(name: .customLong("n-init"), parsing: .unconditional, help: "k-means restarts.") var nInit: Int = 10
+        @Option(parsing: .unconditional, help: "Truncated-SVD dimensions of the features (0: raw rows).") var dimensions: Int = 64
+        @Option(name: .customLong("cluster-seed"), parsing: .unconditional, help: "Seed of k-means, samples and projections.") var clusterSeed: UInt64 = 42
         @Option(help: "Sweep k over a range, e.g. 2..15, for users and songs.") var sweep: String?
         @Option(help: "Write an HTML report with the curves and the PCA and t-SNE pictures.") var report: String?
         @Flag(name: .customLong("no-tsne"), help: "Skip the t-SNE pictures.") var noTSNE = false

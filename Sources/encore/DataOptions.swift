@@ -30,6 +30,12 @@ struct LoaderOptions: ParsableArguments {
     @Flag(help: "Delimited input: the first line is a header.")
     var header = false
 
+    /// Every file a load of `path` read (the path itself, the files of a directory, the catalogue),
+    /// which an output must never replace.
+    func inputFiles(_ path: String, dataset: Dataset) -> [String] {
+        [path] + dataset.report.files + (songs.map { [$0] } ?? [])
+    }
+
     /// Loads `path` in the named input format (auto, triplets, course, lastfm, movielens, delimited, snapshot).
     func load(_ path: String, format inputFormat: String) throws -> Dataset {
         guard let format = ImportFormat(rawValue: inputFormat.lowercased()) else {
@@ -43,9 +49,7 @@ struct LoaderOptions: ParsableArguments {
             user: ColumnReference(userColumn), item: ColumnReference(itemColumn),
             value: valueColumn.lowercased() == "none" ? nil : ColumnReference(valueColumn),
             timestamp: timestampColumn.map(ColumnReference.init))
-        if let songs, !FileManager.default.fileExists(atPath: songs) {
-            throw DataError(file: songs, problem: .missingFile)
-        }
+        if let songs { try InputFile.check(songs) }
         return try DatasetImporter.load(path: path, format: format, songs: songs, delimited: settings, options: LoadOptions(lenient: lenient))
     }
 }
@@ -55,19 +59,19 @@ struct FilterOptions: ParsableArguments {
     @Flag(name: .customLong("report-filters"), help: "Apply the report's filters: ≥ 80 plays and ≥ 3 songs per user, > 2 average plays per song.")
     var reportFilters = false
 
-    @Option(name: .customLong("min-user-plays"), help: "Keep users with at least this many total plays.")
+    @Option(name: .customLong("min-user-plays"), parsing: .unconditional, help: "Keep users with at least this many total plays.")
     var minUserPlays: Double?
 
-    @Option(name: .customLong("min-user-songs"), help: "Keep users with at least this many unique songs.")
+    @Option(name: .customLong("min-user-songs"), parsing: .unconditional, help: "Keep users with at least this many unique songs.")
     var minUserSongs: Int?
 
-    @Option(name: .customLong("min-song-average"), help: "Keep songs with strictly more than this many plays per listener.")
+    @Option(name: .customLong("min-song-average"), parsing: .unconditional, help: "Keep songs with strictly more than this many plays per listener.")
     var minSongAverage: Double?
 
-    @Option(name: .customLong("min-song-listeners"), help: "Keep songs with at least this many listeners.")
+    @Option(name: .customLong("min-song-listeners"), parsing: .unconditional, help: "Keep songs with at least this many listeners.")
     var minSongListeners: Int?
 
-    @Option(name: .customLong("top-songs"), help: "Keep only the N most played songs.")
+    @Option(name: .customLong("top-songs"), parsing: .unconditional, help: "Keep only the N most played songs.")
     var topSongs: Int?
 
     var configuration: FilterConfiguration {

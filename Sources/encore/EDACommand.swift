@@ -15,7 +15,7 @@ extension Encore {
         @OptionGroup var filters: FilterOptions
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat?
         @Option(help: "Write a self-contained HTML report with SVG histograms here.") var report: String?
-        @Option(help: "How many top songs, artists and tags to list.") var top: Int = 10
+        @Option(parsing: .unconditional, help: "How many top songs, artists and tags to list.") var top: Int = 10
 
         func run() throws {
             guard top > 0 else { throw UsageError("--top must be positive") }

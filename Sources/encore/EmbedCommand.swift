@@ -13,7 +13,7 @@ extension Encore {
         @Option(help: "A JSON array of strings to encode.") var texts: String?
         @Option(name: .customLong("model-dir"), help: "Folder with config.json, vocab.txt and model.safetensors.") var modelDir: String = ".models/all-MiniLM-L6-v2"
         @Option(help: "Embedding cache file (catalogue mode).") var cache: String?
-        @Option(name: .customLong("batch-size"), help: "Sentences per batch.") var batchSize: Int = 64
+        @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Sentences per batch.") var batchSize: Int = 64
         @Option(help: "Output: json (texts) or table (a summary).") var format: OutputFormat = .json
 
         struct Row: Encodable {

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import EncoreData
+import EncoreMath
 
 @main
 struct Encore: ParsableCommand {
@@ -27,8 +28,10 @@ struct Encore: ParsableCommand {
                 Foundation.exit(0)
             }
             let message: String
-            if let e = error as? DataError { message = e.description } else if let e = error as? UsageError { message = e.message } else {
-                message = fullMessage(for: error)
+            if let e = error as? any UserFacingError { message = e.description } else {
+                // ArgumentParser prefixes its own "Error: "; the line already starts with "error:".
+                let full = fullMessage(for: error)
+                message = full.hasPrefix("Error: ") ? String(full.dropFirst("Error: ".count)) : full
             }
             FileHandle.standardError.write(Data("error: \(message)\n".utf8))
             Foundation.exit(1)
@@ -68,9 +71,7 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 
-/// Writes text to a file, with a clear error when it cannot.
-func writeText(_ text: String, to path: String) throws {
-    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-        throw UsageError("cannot write \(path): \(error.localizedDescription)")
-    }
+/// Writes text to a file atomically; refuses directories and the command's `inputs`.
+func writeText(_ text: String, to path: String, inputs: [String] = []) throws {
+    try AtomicFile.write(text: text, to: path, inputs: inputs)
 }

@@ -14,8 +14,8 @@ extension Encore {
         @Option(help: "Models, comma separated; a JSON object after a name overrides its configuration: svd{\"n_epochs\":30}.") var model: String
         @Option(help: "Configuration overrides (JSON object or file) for models given without their own.") var config: String?
         @OptionGroup var data: TrainingDataOptions
-        @Option(help: "k of the within-test precision and recall.") var k: Int = 30
-        @Option(help: "Relevance threshold on the value scale.") var threshold: Double = 1.5
+        @Option(parsing: .unconditional, help: "k of the within-test precision and recall.") var k: Int = 30
+        @Option(parsing: .unconditional, help: "Relevance threshold on the value scale.") var threshold: Double = 1.5
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
         @Option(help: "Also write the table as an HTML report here.") var report: String?
 

@@ -6,10 +6,10 @@ extension Encore {
         static let configuration = CommandConfiguration(
             abstract: "Write a synthetic, MSD-like dataset (course CSV pair and Taste Profile triplets).")
 
-        @Option(help: "Number of users.") var users: Int = 2_000
-        @Option(help: "Number of songs.") var songs: Int = 1_000
-        @Option(help: "Number of (user, song) rows.") var plays: Int = 100_000
-        @Option(help: "Random seed; the same seed writes the same files.") var seed: UInt64 = 42
+        @Option(parsing: .unconditional, help: "Number of users.") var users: Int = 2_000
+        @Option(parsing: .unconditional, help: "Number of songs.") var songs: Int = 1_000
+        @Option(parsing: .unconditional, help: "Number of (user, song) rows.") var plays: Int = 100_000
+        @Option(parsing: .unconditional, help: "Random seed; the same seed writes the same files.") var seed: UInt64 = 42
         @Option(help: "Output directory.") var output: String
         @Option(help: "Which files: all, course (count_data.csv + song_data.csv), triplets.") var files: String = "all"
         @Option(name: .customLong("output-format"), help: "Summary format: table or json.") var outputFormat: OutputFormat = .table

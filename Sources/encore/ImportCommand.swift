@@ -1,5 +1,6 @@
 import ArgumentParser
 import EncoreData
+import EncoreMath
 
 extension Encore {
     struct Import: ParsableCommand {
@@ -36,6 +37,7 @@ extension Encore {
             guard let t = ValueTransform(argument: transform) else {
                 throw UsageError("unknown --transform '\(transform)'; use none, log1p or cap:N")
             }
+            try AtomicFile.checkOutput(output, inputs: [path] + (loader.songs.map { [$0] } ?? []))
             let start = MonotonicClock.now()
             var dataset = try loader.load(path, format: format)
             let parsed = MonotonicClock.now()
@@ -45,7 +47,7 @@ extension Encore {
                 dataset = Dataset(name: dataset.name, interactions: dataset.interactions.mapValues(t), catalog: dataset.catalog,
                                   report: dataset.report, transform: t)
             }
-            try Snapshot.write(dataset, to: output)
+            try Snapshot.write(dataset, to: output, inputs: loader.inputFiles(path, dataset: dataset))
             let written = MonotonicClock.now()
             let m = dataset.interactions
             let summary = Summary(name: dataset.name, users: m.userCount, items: m.itemCount, interactions: m.nnz, report: dataset.report,

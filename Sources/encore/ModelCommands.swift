@@ -1,6 +1,7 @@
 import ArgumentParser
 import EncoreCharts
 import EncoreData
+import EncoreMath
 import EncoreEval
 import EncoreModels
 import EncoreStore
@@ -34,6 +35,7 @@ extension Encore {
 
         func run() throws {
             let entry = try ModelRegistry.entry(named: model)
+            try AtomicFile.checkOutput(output, inputs: data.inputPaths)
             let raw = try data.loadRaw(requireTest: false)
             let transform = try data.transform(forRatingModel: entry.predictsValues)
             let train = raw.train.mapValues(transform)
@@ -41,7 +43,7 @@ extension Encore {
             let fitted = try entry.fit(train, overrides: config, catalog: raw.catalog)
             let seconds = MonotonicClock.now() - start
             let artifact = Artifact(model: fitted, transform: transform, metrics: ["fit_seconds": seconds])
-            try artifact.write(to: output)
+            try artifact.write(to: output, inputs: data.inputPaths)
             let s = Summary(model: entry.name, configuration: fitted.configurationJSON, users: train.userCount, items: train.itemCount,
                             interactions: train.nnz, fitSeconds: seconds, artifact: output, fingerprint: artifact.header.dataFingerprint)
             if format == .json { print(try jsonString(s)); return }
@@ -57,7 +59,7 @@ extension Encore {
 
         @Option(help: "Artifact file written by `encore train`.") var model: String
         @Option(help: "External user id.") var user: String
-        @Option(name: .shortAndLong, help: "How many songs.") var k: Int = 30
+        @Option(name: .shortAndLong, parsing: .unconditional, help: "How many songs.") var k: Int = 30
         @Option(help: "A dataset whose catalogue names the songs.") var catalog: String?
         @Option(help: "Refuse the artifact unless it was trained on exactly this dataset (snapshot or path), with its value scale.") var data: String?
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
@@ -74,6 +76,7 @@ extension Encore {
             guard k > 0 else { throw UsageError("-k must be positive, got \(k)") }
             var expected: String? = nil
             var artifact = try Artifact.read(path: model)
+            let k = min(self.k, artifact.train.itemCount)
             if let data {
                 let d = try DatasetImporter.load(path: data, options: LoadOptions())
                 expected = Snapshot.fingerprint(d.interactions.mapValues(artifact.transform))
@@ -87,6 +90,7 @@ extension Encore {
             var nameIndex: IDMap? = nil
             if let catalog {
                 let d = try DatasetImporter.load(path: catalog, options: LoadOptions())
+                try CatalogMatch.check(d, describes: recommender.train, source: catalog)
                 names = d.catalog
                 nameIndex = d.interactions.items
             }
@@ -129,7 +133,7 @@ extension Encore {
         @Option(help: "External item (song) id.") var item: String
         @Option(help: "Models, comma separated (JSON overrides allowed as in evaluate).") var model: String = "baseline,knn-user,knn-item,svd"
         @OptionGroup var data: TrainingDataOptions
-        @Option(help: "How many KNN neighbours to list.") var neighbours: Int = 10
+        @Option(parsing: .unconditional, help: "How many KNN neighbours to list.") var neighbours: Int = 10
 
         func run() throws {
             let specs = try ModelSpec.parse(model, sharedConfig: nil)
@@ -172,8 +176,8 @@ extension Encore {
         @Option(help: "External item id (item-based network).") var item: String?
         @OptionGroup var data: TrainingDataOptions
         @Option(help: "Similarity: cosine, msd, pearson, pearson_baseline.") var similarity: String = "pearson_baseline"
-        @Option(help: "First-ring neighbours.") var first: Int = 10
-        @Option(help: "Neighbours of each neighbour.") var second: Int = 5
+        @Option(parsing: .unconditional, help: "First-ring neighbours.") var first: Int = 10
+        @Option(parsing: .unconditional, help: "Neighbours of each neighbour.") var second: Int = 5
         @Option(help: "Write the figure as SVG here.") var svg: String?
         @Option(help: "Write an HTML report with the figure here.") var report: String?
         @Option(help: "A dataset whose catalogue names items.") var catalog: String?

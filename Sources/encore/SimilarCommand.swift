@@ -10,7 +10,7 @@ extension Encore {
         @Argument(help: "A dataset with a catalogue (snapshot or any path).") var path: String
         @Option(help: "External song id.") var song: String
         @Option(help: "content (transformer embeddings) or tfidf.") var by: String = "tfidf"
-        @Option(name: .shortAndLong, help: "How many neighbours.") var k: Int = 10
+        @Option(name: .shortAndLong, parsing: .unconditional, help: "How many neighbours.") var k: Int = 10
         @Option(name: .customLong("model-dir"), help: "Transformer weights folder.") var modelDir: String = ".models/all-MiniLM-L6-v2"
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
 

@@ -10,9 +10,9 @@ extension Encore {
         @Option(name: .customLong("input-format"), help: "Input format: auto, triplets, course, lastfm, movielens, delimited, snapshot.") var inputFormat: String = "auto"
         @OptionGroup var loader: LoaderOptions
         @Option(help: "ratio (random rows, the report's 80/20), per-user, kfold, last (leave-last-out by timestamp).") var method: String = "ratio"
-        @Option(name: .customLong("test-fraction"), help: "Share of rows (ratio) or of each user's songs (per-user) held out.") var testFraction: Double = 0.2
-        @Option(help: "Number of folds for kfold.") var folds: Int = 5
-        @Option(help: "Random seed.") var seed: UInt64 = 42
+        @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Share of rows (ratio) or of each user's songs (per-user) held out.") var testFraction: Double = 0.2
+        @Option(parsing: .unconditional, help: "Number of folds for kfold.") var folds: Int = 5
+        @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 42
         @Option(help: "Output directory for train.tsv and test.tsv (fold-N/ for kfold).") var output: String?
         @Option(help: "Ready-made train file.") var train: String?
         @Option(help: "Ready-made test file.") var test: String?

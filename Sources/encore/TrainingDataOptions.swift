@@ -9,10 +9,24 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(help: "Ready-made train file (any format; `user item plays` TSV with header as in the shared splits).") var train: String?
     @Option(help: "Ready-made test file.") var test: String?
     @Option(help: "Split method when a dataset is given: ratio (the report's 80/20; the seed protocol's default) or per-user (the ranking protocol's default).") var split: String?
-    @Option(name: .customLong("test-fraction"), help: "Held-out share for the split.") var testFraction: Double = 0.2
-    @Option(help: "Seed of the split.") var seed: UInt64 = 42
+    @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Held-out share for the split.") var testFraction: Double = 0.2
+    @Option(parsing: .unconditional, help: "Seed of the split.") var seed: UInt64 = 42
     @Option(help: "Value scale: log1p, none or cap:N. Default: log1p for rating models (the report's), raw plays for ranking models.") var value: String?
     @Flag(help: "Skip bad lines when reading files.") var lenient = false
+
+    /// The files this command reads (a directory's files included), which no output may replace.
+    var inputPaths: [String] {
+        var paths: [String] = []
+        for path in [data, train, test].compactMap({ $0 }) {
+            paths.append(path)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+               let names = try? FileManager.default.contentsOfDirectory(atPath: path) {
+                paths += names.map { path + "/" + $0 }
+            }
+        }
+        return paths
+    }
 
     /// The value scale a model of this kind trains on: --value when given, else log1p for rating models.
     func transform(forRatingModel rating: Bool) throws -> ValueTransform {

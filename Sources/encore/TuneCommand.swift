@@ -13,14 +13,14 @@ extension Encore {
         @Option(help: "Model name.") var model: String
         @OptionGroup var data: TrainingDataOptions
         @Option(help: "Grid: a JSON object of lists, e.g. '{\"k\": [10, 30], \"min_k\": [1, 3]}'.") var grid: String?
-        @Option(help: "Random search: how many candidates to draw from --space.") var random: Int?
+        @Option(parsing: .unconditional, help: "Random search: how many candidates to draw from --space.") var random: Int?
         @Option(help: "Random search space: '{\"factors\": [32, 64], \"regularization\": {\"min\": 0.01, \"max\": 1, \"log\": true}}'.") var space: String?
         @Option(help: "seed (rating metrics) or ranking (full-catalogue metrics).") var `protocol`: String = "ranking"
         @Option(help: "Metric to optimise, e.g. ndcg_at_10, recall_at_30, rmse, mae.") var metric: String = "ndcg_at_10"
-        @Option(help: "k-fold cross-validation with this many folds (default: one per-user validation split).") var folds: Int?
-        @Option(name: .customLong("validation-fraction"), help: "Share of each user's training songs held out for validation.") var validationFraction: Double = 0.2
-        @Option(help: "Stop starting new candidates after this many seconds.") var budget: Double?
-        @Option(name: .customLong("search-seed"), help: "Seed of the folds and of the random search.") var searchSeed: UInt64 = 42
+        @Option(parsing: .unconditional, help: "k-fold cross-validation with this many folds (default: one per-user validation split).") var folds: Int?
+        @Option(name: .customLong("validation-fraction"), parsing: .unconditional, help: "Share of each user's training songs held out for validation.") var validationFraction: Double = 0.2
+        @Option(parsing: .unconditional, help: "Stop starting new candidates after this many seconds.") var budget: Double?
+        @Option(name: .customLong("search-seed"), parsing: .unconditional, help: "Seed of the folds and of the random search.") var searchSeed: UInt64 = 42
         @Option(help: "Write the best configuration (JSON) here.") var output: String?
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
 
