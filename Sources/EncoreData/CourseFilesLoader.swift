@@ -65,10 +65,10 @@ public enum SongCatalogReader {
         let tagsCol = try column(["tags", "genre", "genres"], required: false)
         var problems = ProblemLog(lenient: options.lenient)
         var metadata: [String: CatalogEntry] = [:]
-        let reader = try DelimitedReader(path: path, format: .comma)
+        let reader = try DelimitedReader(path: path, format: .comma, maxRecordBytes: options.maxLineBytes)
         report.files.append(path)
         var first = true
-        try reader.forEachRecord { rec in
+        try reader.forEachRecord(onBadRecord: { try problems.record($0) }) { rec in
             if first { first = false; return }
             report.catalogRows += 1
             guard rec.count == names.count else {
@@ -77,6 +77,10 @@ public enum SongCatalogReader {
                 return
             }
             let id = rec.trimmedString(idCol)
+            guard !id.utf8.contains(0) else {
+                try problems.record(DataError(file: path, line: rec.line, column: rec.column(idCol), field: names[idCol], problem: .nulInIdentifier))
+                return
+            }
             guard !id.isEmpty else {
                 try problems.record(DataError(file: path, line: rec.line, column: rec.column(idCol), field: names[idCol], problem: .emptyIdentifier))
                 return

@@ -17,7 +17,7 @@ public enum DatasetImporter {
             throw DataError(file: path, problem: .unknownFormat(
                 "the directory holds none of user_artists.dat (lastfm), u.data or ratings.csv (movielens), count_data.csv (course), train_triplets.txt (triplets)"))
         }
-        guard fileExists(path) else { throw DataError(file: path, problem: .missingFile) }
+        try InputFile.check(path)
         if Snapshot.isSnapshot(path: path) { return .snapshot }
         let name = lastPathComponent(path).lowercased()
         if name == "user_artists.dat" { return .lastfm }

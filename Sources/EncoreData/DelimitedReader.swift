@@ -1,7 +1,11 @@
 // A streaming, byte-level reader of delimited text (RFC 4180): quoted fields with embedded
 // delimiters, newlines and doubled quotes; LF, CRLF or CR line ends; a UTF-8 BOM; a missing final
 // newline. It reads fixed-size blocks, so memory is bounded by the longest record, never by the
-// file. One pass, O(bytes).
+// file, and a record longer than `maxRecordBytes` (1 MiB by default: a stream with no line ends,
+// an unclosed quote) is refused with its line number. A bad record (too long, a malformed quote)
+// goes to the caller's handler: strict loaders throw it, lenient ones count it and the reader
+// resynchronises at the next physical line. Encore's own binary files are recognised and refused
+// as text. One pass, O(bytes).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -114,15 +118,23 @@ public final class DelimitedReader {
     public private(set) var bytesRead: Int = 0
     /// Size of the file in bytes, or nil when it cannot be known (a pipe).
     public let fileSize: Int?
+    /// The longest record accepted, in bytes.
+    public let maxRecordBytes: Int
+    /// The default record limit: generous for any real line, small next to memory.
+    public static let defaultMaxRecordBytes = 1 << 20
 
-    public init(path: String, format: DelimitedFormat, blockSize: Int = 1 << 22) throws {
+    /// The magic bytes of Encore's binary files, which are never delimited text.
+    static let binaryMagics: [(magic: [UInt8], kind: String)] = [
+        (Array("ENCSNAP".utf8) + [0], "snapshot"), (Array("ENCMODEL".utf8), "model artifact"), (Array("ENCEMB1".utf8) + [0], "embedding cache"),
+    ]
+
+    public init(path: String, format: DelimitedFormat, blockSize: Int = 1 << 22, maxRecordBytes: Int = DelimitedReader.defaultMaxRecordBytes) throws {
         self.path = path
         self.format = format
+        self.maxRecordBytes = max(1, maxRecordBytes)
+        try InputFile.check(path)
         var st = stat()
-        guard stat(path, &st) == 0 else { throw DataError(file: path, problem: .missingFile) }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            throw DataError(file: path, problem: .unreadable("it is a directory"))
-        }
+        _ = stat(path, &st)
         fileSize = (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
@@ -167,7 +179,12 @@ public final class DelimitedReader {
                 throw DataError(file: path, line: 1, column: 1, problem: .unsupportedEncoding("UTF-16"))
             }
         }
-        if atFileStart && (filled >= 3 || eof) {
+        if atFileStart && (filled >= 8 || eof) {
+            for (magic, kind) in Self.binaryMagics where filled >= 8 && (0..<8).allSatisfy({ buffer[$0] == magic[$0] }) {
+                throw DataError(file: path, problem: .encoreBinary(kind))
+            }
+        }
+        if atFileStart && (filled >= 8 || eof) {
             atFileStart = false
             if filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
                 memmove(buffer, buffer + 3, filled - 3)
@@ -176,8 +193,34 @@ public final class DelimitedReader {
         }
     }
 
-    /// Calls `body` for every non-empty record of the file, in order.
-    public func forEachRecord(_ body: (DelimitedRecord) throws -> Void) throws {
+    /// Drops the bytes from `start` through the next line end; returns the position after it
+    /// (the buffer may have been refilled), or nil when the file ends first. Memory stays one block.
+    private func skipPhysicalLine(from start: Int) throws -> Int? {
+        var p = start
+        while true {
+            while p < filled {
+                let c = buffer[p]
+                if c == UInt8(ascii: "\n") { return p + 1 }
+                if c == UInt8(ascii: "\r") {
+                    if p + 1 < filled { return buffer[p + 1] == UInt8(ascii: "\n") ? p + 2 : p + 1 }
+                    if eof { return p + 1 }
+                    try refill(keepFrom: p)
+                    p = 0
+                    continue
+                }
+                p += 1
+            }
+            if eof { return nil }
+            try refill(keepFrom: filled)
+            p = 0
+            if filled == 0 && eof { return nil }
+        }
+    }
+
+    /// Calls `body` for every non-empty record of the file, in order. A bad record (too long, a
+    /// malformed quote) goes to `onBadRecord`: when it returns instead of throwing, the reader
+    /// skips the record's first physical line and carries on from the next one.
+    public func forEachRecord(onBadRecord: (DataError) throws -> Void = { throw $0 }, _ body: (DelimitedRecord) throws -> Void) throws {
         let delimiter = format.delimiter
         let quoting = format.quoting
         let quote = UInt8(ascii: "\"")
@@ -213,6 +256,7 @@ public final class DelimitedReader {
             var needMore = false
             var fieldStart = p
             var recordEnded = false
+            var bad: DataError?
             let end = filled
             let buf = buffer
 
@@ -248,7 +292,8 @@ public final class DelimitedReader {
                     }
                     if !closed {
                         if !eof || q < end { needMore = true; break fieldLoop }
-                        throw DataError(file: path, line: line, column: fieldStart - lineStart + 1, problem: .malformedQuote)
+                        bad = DataError(file: path, line: line, column: fieldStart - lineStart + 1, problem: .malformedQuote)
+                        break fieldLoop
                     }
                     let span = FieldSpan(start: p + 1, end: q, escaped: escaped)
                     p = q + 1
@@ -276,7 +321,8 @@ public final class DelimitedReader {
                         recordEnded = true
                         break fieldLoop
                     } else {
-                        throw DataError(file: path, line: line + newlines, column: p - lineStart + 1, problem: .malformedQuote)
+                        bad = DataError(file: path, line: line + newlines, column: p - lineStart + 1, problem: .malformedQuote)
+                        break fieldLoop
                     }
                 }
                 // Unquoted field: scan to the next delimiter or line end.
@@ -310,6 +356,22 @@ public final class DelimitedReader {
                 break fieldLoop
             }
 
+            if needMore && filled - recordStart >= maxRecordBytes {
+                bad = DataError(file: path, line: line, problem: .lineTooLong(limit: maxRecordBytes))
+            }
+            if let bad {
+                try onBadRecord(bad)
+                line += 1
+                guard let next = try skipPhysicalLine(from: recordStart) else { return }
+                pos = next
+                if pos >= filled {
+                    if eof { return }
+                    try refill(keepFrom: pos)
+                    pos = 0
+                    if filled == 0 && eof { return }
+                }
+                continue recordLoop
+            }
             if needMore {
                 // Shift the partial record to the front, read more, and parse it again.
                 let shift = recordStart

@@ -1,7 +1,9 @@
 // Loader for HetRec 2011 Last.fm 2K: user_artists.dat (userID, artistID, weight = plays),
 // artists.dat (id, name, url, pictureURL), tags.dat (tagID, tagValue; Latin-1) and
 // user_taggedartists.dat (userID, artistID, tagID, day, month, year). An artist plays the song's
-// role; its most used tags become its genre text. The files are tab separated and never quoted.
+// role; its most used tags become its genre text. The files are tab separated and never quoted:
+// a `"` is part of the field (artist names such as `"Weird Al" Yankovic` keep their quotes).
+// artists.dat missing or empty loads the plays without a catalogue, with a warning.
 
 /// Reads a HetRec 2011 Last.fm directory.
 public enum HetRecLastFMLoader {
@@ -23,8 +25,9 @@ public enum HetRecLastFMLoader {
         // artists.dat: id → name.
         var names: [String: String] = [:]
         let artistsPath = joinPath(directory, "artists.dat")
-        report.files.append(artistsPath)
-        try DelimitedReader(path: artistsPath, format: tsv).forEachRecord { rec in
+        let hasArtists = try report.companion(artistsPath, role: "the Last.fm plays")
+        if hasArtists { report.files.append(artistsPath) }
+        if hasArtists { try DelimitedReader(path: artistsPath, format: tsv, maxRecordBytes: options.maxLineBytes).forEachRecord(onBadRecord: { try problems.record($0) }) { rec in
             let id = rec.trimmedString(0)
             if rec.line == 1 && id == "id" { return }
             report.catalogRows += 1
@@ -39,15 +42,19 @@ public enum HetRecLastFMLoader {
             if names[id] != nil { report.catalogDuplicates += 1; return }
             names[id] = rec.string(1)
         }
+            report.warnIfEmpty(artistsPath, rows: names.count, role: "the Last.fm plays")
+        }
 
         // tags.dat (Latin-1) and user_taggedartists.dat are optional: without them artists have no tags.
         var tagNames: [String: String] = [:]
         let tagsPath = joinPath(directory, "tags.dat")
         let assignmentsPath = joinPath(directory, "user_taggedartists.dat")
         var tagCounts: [String: [String: Int]] = [:]
-        if fileExists(tagsPath) && fileExists(assignmentsPath) {
+        if hasArtists && InputFile.exists(tagsPath) && InputFile.exists(assignmentsPath) {
+            try InputFile.check(tagsPath)
+            try InputFile.check(assignmentsPath)
             report.files.append(tagsPath)
-            try DelimitedReader(path: tagsPath, format: tsv).forEachRecord { rec in
+            try DelimitedReader(path: tagsPath, format: tsv, maxRecordBytes: options.maxLineBytes).forEachRecord(onBadRecord: { try problems.record($0) }) { rec in
                 let id = rec.trimmedString(0)
                 if rec.line == 1 && id == "tagID" { return }
                 guard rec.count >= 2 else {
@@ -57,7 +64,7 @@ public enum HetRecLastFMLoader {
                 tagNames[id] = rec.string(1)
             }
             report.files.append(assignmentsPath)
-            try DelimitedReader(path: assignmentsPath, format: tsv).forEachRecord { rec in
+            try DelimitedReader(path: assignmentsPath, format: tsv, maxRecordBytes: options.maxLineBytes).forEachRecord(onBadRecord: { try problems.record($0) }) { rec in
                 if rec.line == 1 && rec.string(0) == "userID" { return }
                 guard rec.count >= 3 else {
                     try problems.record(DataError(file: assignmentsPath, line: rec.line, column: rec.column(rec.count), problem: .wrongColumnCount(expected: 6, found: rec.count)))

@@ -2,6 +2,9 @@
 // `u.item`: pipe separated, Latin-1, with 19 genre flags) and the modern layout (`ratings.csv`:
 // userId,movieId,rating,timestamp; `movies.csv`: movieId,title,genres). Movies play the song's
 // role; genres become tags; the year comes from the release date or the "(1995)" in the title.
+// The 100K files are never quoted (a `"` is part of the field); the CSV layout follows RFC 4180.
+// A missing or empty u.item or movies.csv loads the ratings without a catalogue, with a warning;
+// a directory holding both layouts uses u.data and says so.
 
 /// Reads MovieLens directories or rating files.
 public enum MovieLensLoader {
@@ -13,9 +16,12 @@ public enum MovieLensLoader {
     public static func load(path: String, options: LoadOptions = LoadOptions()) throws -> Dataset {
         let dir: String
         let file: String
+        var bothLayouts = false
         if directoryExists(path) {
             dir = path
-            if fileExists(joinPath(path, "u.data")) { file = "u.data" } else if fileExists(joinPath(path, "ratings.csv")) { file = "ratings.csv" } else {
+            let has100K = InputFile.exists(joinPath(path, "u.data")), hasLatest = InputFile.exists(joinPath(path, "ratings.csv"))
+            bothLayouts = has100K && hasLatest
+            if has100K { file = "u.data" } else if hasLatest { file = "ratings.csv" } else {
                 throw DataError(file: path, problem: .unknownFormat("a MovieLens directory holds u.data or ratings.csv"))
             }
         } else {
@@ -24,10 +30,12 @@ public enum MovieLensLoader {
             dir = parts.count > 1 ? parts.dropLast().joined(separator: "/") : "."
         }
         let ratingsPath = directoryExists(path) ? joinPath(dir, file) : path
-        if file.hasSuffix(".csv") {
-            return try loadLatest(ratings: ratingsPath, movies: joinPath(dir, "movies.csv"), options: options)
+        var dataset = file.hasSuffix(".csv") ? try loadLatest(ratings: ratingsPath, movies: joinPath(dir, "movies.csv"), options: options)
+            : try load100K(ratings: ratingsPath, items: joinPath(dir, "u.item"), options: options)
+        if bothLayouts {
+            dataset.report.warnings.insert("\(path) holds both MovieLens layouts (u.data and ratings.csv); using u.data (100K)", at: 0)
         }
-        return try load100K(ratings: ratingsPath, items: joinPath(dir, "u.item"), options: options)
+        return dataset
     }
 
     static func load100K(ratings: String, items: String, options: LoadOptions) throws -> Dataset {
@@ -38,10 +46,11 @@ public enum MovieLensLoader {
         let matrix = acc.finish()
         var report = acc.report
         var metadata: [String: CatalogEntry] = [:]
-        if fileExists(items) {
+        if try report.companion(items, role: "the MovieLens ratings") {
             report.files.append(items)
             var problems = ProblemLog(lenient: options.lenient)
-            try DelimitedReader(path: items, format: DelimitedFormat(delimiter: UInt8(ascii: "|"), quoting: false)).forEachRecord { rec in
+            try DelimitedReader(path: items, format: DelimitedFormat(delimiter: UInt8(ascii: "|"), quoting: false),
+                                maxRecordBytes: options.maxLineBytes).forEachRecord(onBadRecord: { try problems.record($0) }) { rec in
                 report.catalogRows += 1
                 guard rec.count >= 3 else {
                     try problems.record(DataError(file: items, line: rec.line, column: rec.column(rec.count), problem: .wrongColumnCount(expected: 24, found: rec.count)))
@@ -59,6 +68,7 @@ public enum MovieLensLoader {
                 metadata[id] = CatalogEntry(title: title, release: date, artist: "", year: year, tags: tags)
             }
             for (k, v) in problems.skipped { report.skipped["catalog_" + k, default: 0] += v }
+            report.warnIfEmpty(items, rows: metadata.count, role: "the MovieLens ratings")
         }
         let catalog = Catalog.aligned(items: matrix.items, metadata: metadata, report: &report)
         return Dataset(name: "movielens", interactions: matrix, catalog: catalog, report: report)
@@ -81,11 +91,21 @@ public enum MovieLensLoader {
         let matrix = acc.finish()
         var report = acc.report
         var metadata: [String: CatalogEntry] = [:]
-        if fileExists(movies) {
+        if try report.companion(movies, role: "the MovieLens ratings") {
             report.files.append(movies)
             var problems = ProblemLog(lenient: options.lenient)
-            try DelimitedReader(path: movies, format: .comma).forEachRecord { rec in
-                if rec.line == 1 && rec.string(0).lowercased() == "movieid" { return }
+            var first = true
+            try DelimitedReader(path: movies, format: .comma, maxRecordBytes: options.maxLineBytes).forEachRecord(onBadRecord: { try problems.record($0) }) { rec in
+                if first {
+                    // movies.csv always starts with its header; anything else would be read as a movie.
+                    first = false
+                    let names = (0..<rec.count).map { rec.trimmedString($0).lowercased() }
+                    guard names.count >= 3, names[0] == "movieid", names[1] == "title", names[2] == "genres" else {
+                        throw DataError(file: movies, line: rec.line, column: 1, problem: .headerNotRecognised(
+                            found: (0..<rec.count).map { rec.string($0) }.joined(separator: ","), expected: "movieId,title,genres"))
+                    }
+                    return
+                }
                 report.catalogRows += 1
                 guard rec.count >= 3 else {
                     try problems.record(DataError(file: movies, line: rec.line, column: rec.column(rec.count), problem: .wrongColumnCount(expected: 3, found: rec.count)))
@@ -98,6 +118,7 @@ public enum MovieLensLoader {
                 metadata[id] = CatalogEntry(title: title, release: "", artist: "", year: yearInTitle(title), tags: genres)
             }
             for (k, v) in problems.skipped { report.skipped["catalog_" + k, default: 0] += v }
+            report.warnIfEmpty(movies, rows: metadata.count, role: "the MovieLens ratings")
         }
         let catalog = Catalog.aligned(items: matrix.items, metadata: metadata, report: &report)
         return Dataset(name: "movielens", interactions: matrix, catalog: catalog, report: report)

@@ -1,6 +1,7 @@
 // Parsing of play counts (and ratings) straight from field bytes, without building a String.
 // Integers take a fast path; decimals and exponents go through strtod. A value must be a finite
-// number in (0, 2147483647]; anything else is a typed problem the loader reports or counts.
+// number in (0, 2147483647] that stays positive in Float32; anything else is a typed problem the
+// loader reports or counts.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -75,6 +76,8 @@ public enum PlayCountParser {
         if v < 0 { return .failure(.negativeValue(s)) }
         if v == 0 { return .failure(.zeroValue) }
         if v > maximum { return .failure(.overflow(s)) }
+        // Values are stored as Float32: one that rounds to zero (or to a subnormal) would become a zero count.
+        if Float(v) < Float.leastNormalMagnitude { return .failure(.valueTooSmall(s)) }
         return .success(v)
     }
 

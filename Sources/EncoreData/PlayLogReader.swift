@@ -9,10 +9,14 @@ public struct LoadOptions: Sendable {
     public var lenient: Bool
     /// Draw a progress bar on stderr when it is a terminal.
     public var progress: Bool
+    /// The longest line (record) accepted, in bytes.
+    public var maxLineBytes: Int
 
-    public init(lenient: Bool = false, progress: Bool = ProgressReporter.stderrIsTerminal) {
+    public init(lenient: Bool = false, progress: Bool = ProgressReporter.stderrIsTerminal,
+                maxLineBytes: Int = DelimitedReader.defaultMaxRecordBytes) {
         self.lenient = lenient
         self.progress = progress
+        self.maxLineBytes = maxLineBytes
     }
 }
 
@@ -60,7 +64,7 @@ public struct PlayLogAccumulator {
         path: String, format: DelimitedFormat, layout: PlayLogLayout, options: LoadOptions,
         isHeader: (DelimitedRecord) -> Bool = { _ in false }
     ) throws {
-        let reader = try DelimitedReader(path: path, format: format)
+        let reader = try DelimitedReader(path: path, format: format, maxRecordBytes: options.maxLineBytes)
         report.files.append(path)
         let progress = ProgressReporter(label: "reading \(lastPathComponent(path))", total: Double(reader.fileSize ?? 0),
                                         enabled: options.progress && reader.fileSize != nil)
@@ -69,10 +73,22 @@ public struct PlayLogAccumulator {
         var dataRows = 0
         var reserved = false
         let minimum = layout.minimumFields
-        try reader.forEachRecord { record in
+        // Rows with more fields than the header (or, without one, than the first row) are read
+        // and counted, and the count becomes a warning.
+        var expectedFields: Int? = layout.exactFields
+        var extraColumnRows = 0
+        var firstExtraLine = 0
+        var problems = self.problems
+        defer { self.problems = problems }
+        try reader.forEachRecord(onBadRecord: { try problems.record($0) }) { record in
             if first {
                 first = false
+                if expectedFields == nil { expectedFields = record.count }
                 if isHeader(record) { return }
+            }
+            if let expected = expectedFields, record.count > expected {
+                extraColumnRows += 1
+                if firstExtraLine == 0 { firstExtraLine = record.line }
             }
             dataRows += 1
             report.rowsRead += 1
@@ -115,6 +131,14 @@ public struct PlayLogAccumulator {
             }
             let userBytes = record.rawBytes(layout.user)
             let itemBytes = record.rawBytes(layout.item)
+            if userBytes.contains(0) {
+                try problems.record(DataError(file: path, line: record.line, column: record.column(layout.user), field: layout.userName, problem: .nulInIdentifier))
+                return
+            }
+            if itemBytes.contains(0) {
+                try problems.record(DataError(file: path, line: record.line, column: record.column(layout.item), field: layout.itemName, problem: .nulInIdentifier))
+                return
+            }
             if isBlank(userBytes) {
                 try problems.record(DataError(file: path, line: record.line, column: record.column(layout.user), field: layout.userName, problem: .emptyIdentifier))
                 return
@@ -142,6 +166,9 @@ public struct PlayLogAccumulator {
             }
             builder.append(user: u, item: i, plays: value, timestamp: timestamp)
             report.rowsAccepted += 1
+        }
+        if extraColumnRows > 0, layout.exactFields == nil {
+            report.warnings.append("\(path): \(extraColumnRows) rows have more fields than \(expectedFields ?? 0) (first at line \(firstExtraLine)); the extra fields were ignored")
         }
         if dataRows == 0 {
             throw DataError(file: path, problem: .emptyFile)

@@ -6,31 +6,108 @@ import Foundation
 /// Merges JSON overrides into a Codable configuration.
 public enum ConfigurationOverrides {
     public static func apply<C: Codable>(_ overrides: String?, to defaults: C, model: String) throws -> C {
-        guard let overrides, !overrides.trimmingCharacters(in: .whitespaces).isEmpty else { return defaults }
+        guard let overrides else { return defaults }
+        let trimmed = overrides.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ModelError("--config for \(model) is empty; give a JSON object such as {\"seed\": 7}") }
         var text = overrides
-        if !overrides.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
+        if !trimmed.hasPrefix("{") {
             guard let data = FileManager.default.contents(atPath: overrides) else {
                 throw ModelError("--config for \(model): '\(overrides)' is neither a JSON object nor a readable file")
             }
             text = String(decoding: data, as: UTF8.self)
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw ModelError("--config for \(model) is not a JSON object: \(text)")
+            throw ModelError("--config for \(model) is not a JSON object: \(text.prefix(200))")
         }
+        if let key = duplicateKey(in: text) { throw ModelError("--config for \(model) names the field '\(key)' twice") }
         let base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as? [String: Any] ?? [:]
         var merged = base
-        for (key, value) in object {
+        var given: [String: String] = [:]
+        for key in object.keys.sorted() {
             let camel = camelCase(key)
             guard base.keys.contains(camel) || isOptionalField(camel, of: defaults) else {
                 throw ModelError("unknown configuration field '\(key)' for \(model); fields: \(fieldNames(defaults).joined(separator: ", "))")
             }
-            merged[camel] = value
+            if let other = given[camel] { throw ModelError("--config for \(model) names the field '\(camel)' twice ('\(other)' and '\(key)')") }
+            given[camel] = key
+            merged[camel] = object[key]
         }
         do {
             return try JSONDecoder().decode(C.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch {
+            // Find the field at fault by applying the overrides one at a time.
+            for (camel, key) in given.sorted(by: { $0.key < $1.key }) {
+                var single = base
+                single[camel] = object[key]
+                guard let data = try? JSONSerialization.data(withJSONObject: single), (try? JSONDecoder().decode(C.self, from: data)) == nil else { continue }
+                throw ModelError("--config for \(model): field '\(key)' must be \(expectedType(camel, of: defaults)), got \(render(object[key]))")
+            }
             throw ModelError("--config for \(model): a value has the wrong type (\(describe(error)))")
         }
+    }
+
+    /// The first key that repeats inside one JSON object of `text`, or nil. JSONSerialization
+    /// keeps the last silently, which would hide a typo.
+    static func duplicateKey(in text: String) -> String? {
+        var stack: [Set<String>?] = []
+        var expectKey = false
+        let chars = Array(text.unicodeScalars)
+        var i = 0
+        while i < chars.count {
+            switch chars[i] {
+            case "{": stack.append([]); expectKey = true
+            case "[": stack.append(nil); expectKey = false
+            case "}", "]": _ = stack.popLast(); expectKey = false
+            case ",": expectKey = stack.last.map { $0 != nil } ?? false
+            case ":": expectKey = false
+            case "\"":
+                var value = String.UnicodeScalarView()
+                i += 1
+                while i < chars.count, chars[i] != "\"" {
+                    if chars[i] == "\\", i + 1 < chars.count { value.append(chars[i]); i += 1 }
+                    value.append(chars[i])
+                    i += 1
+                }
+                let key = String(value)
+                if expectKey, let last = stack.last, var keys = last {
+                    if keys.contains(key) { return key }
+                    keys.insert(key)
+                    stack[stack.count - 1] = keys
+                }
+                expectKey = false
+            default: break
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// What a field of the defaults holds, in words.
+    static func expectedType<C>(_ field: String, of value: C) -> String {
+        guard let child = Mirror(reflecting: value).children.first(where: { $0.label == field }) else { return "of another type" }
+        let type = String(describing: Swift.type(of: child.value))
+        switch type {
+        case "Int", "Optional<Int>": return "an integer (at most \(Int.max))"
+        case "UInt64", "Optional<UInt64>": return "a non-negative integer"
+        case "Double", "Optional<Double>", "Float": return "a number"
+        case "Bool", "Optional<Bool>": return "true or false"
+        case "String", "Optional<String>": return "a string"
+        default:
+            if let e = child.value as? any CaseIterable & RawRepresentable {
+                return "one of " + Swift.type(of: e).allCasesDescription
+            }
+            return "a value of type \(type)"
+        }
+    }
+
+    static func render(_ value: Any?) -> String {
+        guard let value else { return "null" }
+        if let s = value as? String { return "\"\(s)\"" }
+        if let data = try? JSONSerialization.data(withJSONObject: [value], options: [.fragmentsAllowed]),
+           let text = String(data: data, encoding: .utf8) {
+            return String(text.dropFirst().dropLast())
+        }
+        return "\(value)"
     }
 
     /// `min_k` → `minK`; camelCase stays as it is.
@@ -60,4 +137,8 @@ public enum ConfigurationOverrides {
         e.outputFormatting = [.sortedKeys]
         return (try? String(decoding: e.encode(c), as: UTF8.self)) ?? "{}"
     }
+}
+
+extension CaseIterable where Self: RawRepresentable {
+    static var allCasesDescription: String { allCases.map { "\($0.rawValue)" }.joined(separator: ", ") }
 }

@@ -30,6 +30,9 @@ struct LoaderOptions: ParsableArguments {
     @Flag(help: "Delimited input: the first line is a header.")
     var header = false
 
+    @Option(name: .customLong("max-line-bytes"), parsing: .unconditional, help: "The longest line accepted, in bytes; longer lines are errors (skipped with --lenient).")
+    var maxLineBytes: Int = DelimitedReader.defaultMaxRecordBytes
+
     /// Every file a load of `path` read (the path itself, the files of a directory, the catalogue),
     /// which an output must never replace.
     func inputFiles(_ path: String, dataset: Dataset) -> [String] {
@@ -50,7 +53,11 @@ struct LoaderOptions: ParsableArguments {
             value: valueColumn.lowercased() == "none" ? nil : ColumnReference(valueColumn),
             timestamp: timestampColumn.map(ColumnReference.init))
         if let songs { try InputFile.check(songs) }
-        return try DatasetImporter.load(path: path, format: format, songs: songs, delimited: settings, options: LoadOptions(lenient: lenient))
+        guard maxLineBytes > 0 else { throw UsageError("--max-line-bytes must be positive, got \(maxLineBytes)") }
+        let dataset = try DatasetImporter.load(path: path, format: format, songs: songs, delimited: settings,
+                                               options: LoadOptions(lenient: lenient, maxLineBytes: maxLineBytes))
+        printWarnings(dataset.report)
+        return dataset
     }
 }
 

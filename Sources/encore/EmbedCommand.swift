@@ -44,7 +44,7 @@ extension Encore {
                 print(String(decoding: try e.encode(rows), as: UTF8.self))
                 return
             }
-            let dataset = try DatasetImporter.load(path: path!, options: LoadOptions())
+            let dataset = try loadDataset(path!)
             let store = EmbeddingCache(path: cache ?? (path! + ".embeddings"), identity: encoder.identity)
             let start = MonotonicClock.now()
             let (vectors, hits) = try store.embed(dataset.catalog.entries.map(\.text), with: encoder, batchSize: batchSize, progress: true)

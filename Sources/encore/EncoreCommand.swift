@@ -63,6 +63,18 @@ func note(_ s: String) {
     FileHandle.standardError.write(Data((s + "\n").utf8))
 }
 
+/// Prints a load's warnings to stderr, one `warning:` line each.
+func printWarnings(_ report: LoadReport) {
+    for w in report.warnings { note("warning: " + w) }
+}
+
+/// Loads any dataset path with the default options, printing its warnings.
+func loadDataset(_ path: String) throws -> Dataset {
+    let dataset = try DatasetImporter.load(path: path, options: LoadOptions())
+    printWarnings(dataset.report)
+    return dataset
+}
+
 /// Pretty, stable JSON.
 func jsonString<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()

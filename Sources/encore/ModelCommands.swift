@@ -78,7 +78,7 @@ extension Encore {
             var artifact = try Artifact.read(path: model)
             let k = min(self.k, artifact.train.itemCount)
             if let data {
-                let d = try DatasetImporter.load(path: data, options: LoadOptions())
+                let d = try loadDataset(data)
                 expected = Snapshot.fingerprint(d.interactions.mapValues(artifact.transform))
                 artifact = try Artifact.read(path: model, expectedFingerprint: expected)
             }
@@ -89,7 +89,7 @@ extension Encore {
             var names: Catalog? = nil
             var nameIndex: IDMap? = nil
             if let catalog {
-                let d = try DatasetImporter.load(path: catalog, options: LoadOptions())
+                let d = try loadDataset(catalog)
                 try CatalogMatch.check(d, describes: recommender.train, source: catalog)
                 names = d.catalog
                 nameIndex = d.interactions.items
@@ -197,7 +197,7 @@ extension Encore {
             guard let focus = ids.index(of: focusID) else { throw UsageError("unknown \(user != nil ? "user" : "item") '\(focusID)'") }
             var names: (Catalog, IDMap)? = nil
             if let catalog, item != nil {
-                let d = try DatasetImporter.load(path: catalog, options: LoadOptions())
+                let d = try loadDataset(catalog)
                 names = (d.catalog, d.interactions.items)
             }
             func node(_ index: Int) -> NetworkNode {

@@ -25,7 +25,7 @@ extension Encore {
         func run() throws {
             guard k > 0 else { throw UsageError("-k must be positive") }
             guard by == "tfidf" || by == "content" else { throw UsageError("--by must be content or tfidf") }
-            let dataset = try DatasetImporter.load(path: path, options: LoadOptions())
+            let dataset = try loadDataset(path)
             guard let i = dataset.interactions.items.index(of: song) else { throw UsageError("unknown song '\(song)'") }
             let list: [ScoredItem]
             if by == "tfidf" {

@@ -47,11 +47,13 @@ struct TrainingDataOptions: ParsableArguments {
             guard !requireTest else { throw UsageError("--train needs --test here") }
             let d = try DatasetImporter.load(path: train, format: (try? DatasetImporter.detect(path: train)).flatMap { $0 == .triplets ? nil : $0 } ?? .delimited,
                                              delimited: DelimitedLoadOptions(format: .tab, hasHeader: true), options: options)
+            printWarnings(d.report)
             return (d.interactions, nil, nil)
         }
         guard let data else { throw UsageError("give --data DATASET, or --train FILE and --test FILE") }
         guard test == nil else { throw UsageError("--test goes with --train, not with --data") }
         let dataset = try DatasetImporter.load(path: data, options: options)
+        printWarnings(dataset.report)
         guard requireTest else { return (dataset.interactions, nil, dataset.catalog) }
         let method: SplitMethod
         switch (split ?? "ratio").lowercased() {
