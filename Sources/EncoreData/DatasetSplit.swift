@@ -79,8 +79,8 @@ public enum DatasetSplitter {
     }
 
     /// Writes a matrix as `user<TAB>item<TAB>plays` with a header, sorted by (user, item) index.
-    public static func writeTSV(_ m: InteractionMatrix, to path: String) throws {
-        var writer = try BufferedFileWriter(path: path)
+    public static func writeTSV(_ m: InteractionMatrix, to path: String, inputs: [String] = []) throws {
+        var writer = try BufferedFileWriter(path: path, inputs: inputs)
         writer.write("user\titem\tplays\n")
         for u in 0..<m.userCount {
             let uid = m.users[u]

@@ -195,9 +195,17 @@ public final class DelimitedReader {
 
     /// Drops the bytes from `start` through the next line end; returns the position after it
     /// (the buffer may have been refilled), or nil when the file ends first. Memory stays one block.
-    private func skipPhysicalLine(from start: Int) throws -> Int? {
+    private func skipPhysicalLine(from start: Int, line: Int) throws -> Int? {
         var p = start
+        // A stream with no line end at all (/dev/zero) would be skipped forever: past this many
+        // bytes the line is an error even in lenient mode.
+        let budget = max(64 << 20, maxRecordBytes &* 64)
+        var skipped = 0
         while true {
+            if skipped > budget {
+                throw DataError(file: path, line: line, problem: .inconsistent(
+                    "no line end within \(budget) bytes; this is not a line-oriented text file"))
+            }
             while p < filled {
                 let c = buffer[p]
                 if c == UInt8(ascii: "\n") { return p + 1 }
@@ -211,6 +219,7 @@ public final class DelimitedReader {
                 p += 1
             }
             if eof { return nil }
+            skipped += filled
             try refill(keepFrom: filled)
             p = 0
             if filled == 0 && eof { return nil }
@@ -356,13 +365,15 @@ public final class DelimitedReader {
                 break fieldLoop
             }
 
-            if needMore && filled - recordStart >= maxRecordBytes {
+            if (needMore && filled - recordStart >= maxRecordBytes) || (recordEnded && p - recordStart > maxRecordBytes) {
                 bad = DataError(file: path, line: line, problem: .lineTooLong(limit: maxRecordBytes))
             }
             if let bad {
                 try onBadRecord(bad)
-                line += 1
-                guard let next = try skipPhysicalLine(from: recordStart) else { return }
+                // A whole record that is merely too long is dropped whole; a broken one loses its first line.
+                let next = recordEnded ? p : try skipPhysicalLine(from: recordStart, line: line)
+                line += recordEnded ? 1 + newlines : 1
+                guard let next else { return }
                 pos = next
                 if pos >= filled {
                     if eof { return }

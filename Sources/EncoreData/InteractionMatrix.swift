@@ -58,9 +58,11 @@ public struct InteractionMatrix: Sendable {
         if let timestamps, timestamps.count != values.count { throw corrupt("\(timestamps.count) timestamps for \(values.count) values") }
         guard rowPointers.first == 0, rowPointers.last == Int64(values.count) else { throw corrupt("the row pointers do not span the values") }
         let itemCount = Int32(items.count)
+        for u in 0..<users.count where rowPointers[u] > rowPointers[u + 1] {
+            throw corrupt("row pointers are not monotonic at user \(u)")
+        }
         for u in 0..<users.count {
             let lo = rowPointers[u], hi = rowPointers[u + 1]
-            guard lo <= hi, hi <= Int64(values.count) else { throw corrupt("row pointers are not monotonic at user \(u)") }
             var previous: Int32 = -1
             for k in Int(lo)..<Int(hi) {
                 let c = columnIndices[k]

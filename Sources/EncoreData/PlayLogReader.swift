@@ -73,9 +73,9 @@ public struct PlayLogAccumulator {
         var dataRows = 0
         var reserved = false
         let minimum = layout.minimumFields
-        // Rows with more fields than the header (or, without one, than the first row) are read
+        // Rows with more fields than the header (or, without one, than the columns used) are read
         // and counted, and the count becomes a warning.
-        var expectedFields: Int? = layout.exactFields
+        var expectedFields: Int? = layout.exactFields ?? minimum
         var extraColumnRows = 0
         var firstExtraLine = 0
         var problems = self.problems
@@ -83,8 +83,10 @@ public struct PlayLogAccumulator {
         try reader.forEachRecord(onBadRecord: { try problems.record($0) }) { record in
             if first {
                 first = false
-                if expectedFields == nil { expectedFields = record.count }
-                if isHeader(record) { return }
+                if isHeader(record) {
+                    expectedFields = max(record.count, minimum)
+                    return
+                }
             }
             if let expected = expectedFields, record.count > expected {
                 extraColumnRows += 1
@@ -168,7 +170,7 @@ public struct PlayLogAccumulator {
             report.rowsAccepted += 1
         }
         if extraColumnRows > 0, layout.exactFields == nil {
-            report.warnings.append("\(path): \(extraColumnRows) rows have more fields than \(expectedFields ?? 0) (first at line \(firstExtraLine)); the extra fields were ignored")
+            report.warnings.append("\(path): \(extraColumnRows) rows have more than \(expectedFields ?? minimum) fields (first at line \(firstExtraLine)); the extra fields were ignored")
         }
         if dataRows == 0 {
             throw DataError(file: path, problem: .emptyFile)

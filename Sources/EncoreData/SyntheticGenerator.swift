@@ -365,12 +365,12 @@ public enum MonotonicClock {
 
 func makeDirectory(_ path: String) throws {
     if directoryExists(path) { return }
-    if fileExists(path) { throw DataError(file: path, problem: .unreadable("exists and is not a directory")) }
+    if InputFile.exists(path) { throw FileWriteError(path: path, reason: .failed("it exists and is not a directory")) }
     var partial = path.hasPrefix("/") ? "" : "."
     for component in path.split(separator: "/") {
         partial += "/" + component
         if !directoryExists(partial) && mkdir(partial, 0o755) != 0 && errno != EEXIST {
-            throw DataError(file: path, problem: .unreadable("cannot create directory: \(String(cString: strerror(errno)))"))
+            throw FileWriteError(path: path, reason: .failed("cannot create the directory \(partial): \(String(cString: strerror(errno)))"))
         }
     }
 }

@@ -10,7 +10,8 @@ public enum TopK {
         guard k > 0 else { return [] }
         // The root holds the worst of the kept elements.
         var heap: [S.Element] = []
-        heap.reserveCapacity(k)
+        // k may come from a user (`-k 1000000000000`): grow with the elements, never reserve k up front.
+        heap.reserveCapacity(Swift.min(k, 4096))
         @inline(__always) func siftDown(_ start: Int) {
             var i = start
             while true {

@@ -31,6 +31,7 @@ public struct ALSConfiguration: Codable, Sendable, Equatable {
         guard regularization >= 0, alpha >= 0 else { throw ModelError("regularization and alpha must be ≥ 0") }
         guard iterations >= 0, cgSteps > 0 else { throw ModelError("iterations must be ≥ 0 and cg_steps > 0") }
         try ConfigurationLimits.checkIterations(iterations, "iterations")
+        try ConfigurationLimits.checkFactors(factors, "factors")
         try ConfigurationLimits.checkIterations(cgSteps, "cg_steps")
         guard confidence == "log1p" || confidence == "linear" else { throw ModelError("confidence must be log1p or linear, got '\(confidence)'") }
     }

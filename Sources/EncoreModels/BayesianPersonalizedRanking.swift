@@ -32,6 +32,7 @@ public struct BPRConfiguration: Codable, Sendable, Equatable {
         }
         guard blocks >= 1, blocks <= 64 else { throw ModelError("blocks must be between 1 and 64") }
         try ConfigurationLimits.checkIterations(epochs, "epochs")
+        try ConfigurationLimits.checkFactors(factors, "factors")
         guard negativeSampling == "popularity" || negativeSampling == "uniform" else {
             throw ModelError("negative_sampling must be popularity or uniform, got '\(negativeSampling)'")
         }

@@ -134,8 +134,8 @@ public struct ItemKNN: Recommender {
 
     /// The items most similar to `item`, best first.
     public func similarItems(to item: Int, k: Int) -> [Neighbour] {
-        guard item >= 0, item < neighbours.count else { return [] }
-        return neighbours.top(item, k: k + 1).filter { $0.index != item }.prefix(k).map { $0 }
+        guard item >= 0, item < neighbours.count, k > 0 else { return [] }
+        return neighbours.top(item, k: min(k, neighbours.count) + 1).filter { $0.index != item }.prefix(k).map { $0 }
     }
 
     public func scoreAll(user: Int) -> [Float] {

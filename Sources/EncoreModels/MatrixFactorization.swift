@@ -51,6 +51,7 @@ public struct SVDConfiguration: Codable, Sendable, Equatable {
         guard blocks >= 1, blocks <= 64 else { throw ModelError("blocks must be between 1 and 64, got \(blocks)") }
         guard nEpochs >= 0 else { throw ModelError("n_epochs must be ≥ 0") }
         try ConfigurationLimits.checkIterations(nEpochs, "n_epochs")
+        try ConfigurationLimits.checkFactors(nFactors, "n_factors")
         guard initStd >= 0, lrAll > 0, regAll >= 0 else { throw ModelError("init_std and reg_all must be ≥ 0, lr_all > 0") }
     }
 }

@@ -53,6 +53,13 @@ extension ModelConfiguration {
 /// Upper bounds on loop counts from configurations: a typo of a few zeros is refused, not run for days.
 public enum ConfigurationLimits {
     public static let iterations = 100_000
+    /// Latent factors: far above any useful rank, far below what overflows a product of sizes.
+    public static let factors = 65_536
+
+    /// Throws unless 1 ≤ value ≤ `factors`.
+    public static func checkFactors(_ value: Int, _ field: String) throws {
+        guard value >= 1, value <= factors else { throw ModelError("\(field) must be between 1 and \(factors), got \(value)") }
+    }
 
     /// Throws unless 0 ≤ value ≤ `iterations`.
     public static func checkIterations(_ value: Int, _ field: String) throws {

@@ -24,6 +24,7 @@ public struct SVDppConfiguration: Codable, Sendable, Equatable, ModelConfigurati
             throw ModelError("SVD++ needs n_factors > 0, n_epochs ≥ 0, lr_all > 0, reg_all ≥ 0, init_std ≥ 0")
         }
         try ConfigurationLimits.checkIterations(nEpochs, "n_epochs")
+        try ConfigurationLimits.checkFactors(nFactors, "n_factors")
     }
 }
 

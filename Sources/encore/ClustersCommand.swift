@@ -45,6 +45,7 @@ extension Encore {
                 guard data.data == nil, data.train == nil else { throw UsageError("give the dataset once: a path, --data or --train") }
                 options.data = path
             }
+            if let report { try AtomicFile.checkOutput(report, inputs: options.inputPaths) }
             let raw = try options.loadRaw(requireTest: false)
             let train = raw.train.mapValues(.log1p)
             let f = try ClusterAnalysis.features(train, dimensions: dimensions, seed: clusterSeed)
@@ -66,7 +67,7 @@ extension Encore {
                 sweeps = ["users": u, "items": i]
             }
             if let report {
-                try writeText(html(f: f, ur: ur, ir: ir, users: userReport, items: itemReport, sweeps: sweeps), to: report)
+                try writeText(html(f: f, ur: ur, ir: ir, users: userReport, items: itemReport, sweeps: sweeps), to: report, inputs: options.inputPaths)
                 note("wrote \(report)")
             }
             if format == .json { print(try jsonString(Output(users: userReport, items: itemReport, sweep: sweeps))); return }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EncoreCharts
 import EncoreData
+import EncoreMath
 import Foundation
 
 extension Encore {
@@ -19,12 +20,13 @@ extension Encore {
 
         func run() throws {
             guard top > 0 else { throw UsageError("--top must be positive") }
+            if let report { try AtomicFile.checkOutput(report, inputs: [path]) }
             var dataset = try loader.load(path, format: inputFormat)
             (dataset, _) = try filters.apply(to: dataset, quiet: format == .json)
-            let eda = ExploratoryAnalysis(dataset, top: top)
+            let eda = ExploratoryAnalysis(dataset, top: min(top, max(1, dataset.interactions.itemCount)))
             let output = format ?? .table
             if let report {
-                try writeText(EDAReportPage.html(eda, dataset: dataset), to: report)
+                try writeText(EDAReportPage.html(eda, dataset: dataset), to: report, inputs: loader.inputFiles(path, dataset: dataset))
             }
             if output == .json {
                 print(try jsonString(eda))

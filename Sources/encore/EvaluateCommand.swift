@@ -1,6 +1,7 @@
 import ArgumentParser
 import EncoreCharts
 import EncoreData
+import EncoreMath
 import EncoreEval
 import EncoreModels
 import Foundation
@@ -23,6 +24,7 @@ extension Encore {
             guard ["seed", "ranking", "both"].contains(`protocol`) else {
                 throw UsageError("unknown --protocol '\(`protocol`)'; use seed, ranking or both")
             }
+            if let report { try AtomicFile.checkOutput(report, inputs: data.inputPaths) }
             guard k > 0 else { throw UsageError("-k must be positive") }
             let specs = try ModelSpec.parse(model, sharedConfig: config)
             let entries = try specs.map { try ModelRegistry.entry(named: $0.name) }
@@ -70,7 +72,7 @@ extension Encore {
             if let report {
                 let html = HTMLReport(title: "Encore evaluation", subtitle: "\(raw.train.nnz) training and \(rawTest.nnz) test pairs",
                                       sections: tables.map { t in ReportSection(title: t.title, blocks: [.table(header: ["metric"] + t.columns, rows: t.rows.map { [$0.metric] + $0.values })]) }).html()
-                try writeText(html, to: report)
+                try writeText(html, to: report, inputs: data.inputPaths)
                 note("wrote \(report)")
             }
         }

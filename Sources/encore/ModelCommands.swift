@@ -217,10 +217,10 @@ extension Encore {
             if ring.isEmpty { note("\(focusID) has no neighbour with a positive similarity") }
             let shared = graph.sharedIDs
             if !shared.isEmpty { print("shared neighbours (grey in the figure): \(shared.sorted().joined(separator: ", "))") }
-            if let svg { try writeText(graph.svg(), to: svg); note("wrote \(svg)") }
+            if let svg { try writeText(graph.svg(), to: svg, inputs: data.inputPaths); note("wrote \(svg)") }
             if let report {
                 try writeText(HTMLReport(title: graph.title, sections: [ReportSection(title: "Neighbour network", blocks: [.svg(graph.svg()),
-                    .table(header: ["neighbour", "similarity", "its neighbours"], rows: rows)])]).html(), to: report)
+                    .table(header: ["neighbour", "similarity", "its neighbours"], rows: rows)])]).html(), to: report, inputs: data.inputPaths)
                 note("wrote \(report)")
             }
         }

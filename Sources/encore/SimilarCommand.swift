@@ -27,6 +27,7 @@ extension Encore {
             guard by == "tfidf" || by == "content" else { throw UsageError("--by must be content or tfidf") }
             let dataset = try loadDataset(path)
             guard let i = dataset.interactions.items.index(of: song) else { throw UsageError("unknown song '\(song)'") }
+            let k = min(self.k, dataset.interactions.itemCount)
             let list: [ScoredItem]
             if by == "tfidf" {
                 list = try TFIDFRecommender(train: dataset.interactions, catalog: dataset.catalog).similarItems(to: i, k: k)

@@ -53,8 +53,9 @@ extension Encore {
             for (k, s) in splits.enumerated() {
                 let dir = splits.count > 1 ? output + "/fold-\(k + 1)" : output
                 try FileSystem.makeDirectory(dir)
-                try DatasetSplitter.writeTSV(s.train, to: dir + "/train.tsv")
-                try DatasetSplitter.writeTSV(s.test, to: dir + "/test.tsv")
+                let inputs = loader.inputFiles(path, dataset: dataset)
+                try DatasetSplitter.writeTSV(s.train, to: dir + "/train.tsv", inputs: inputs)
+                try DatasetSplitter.writeTSV(s.test, to: dir + "/test.tsv", inputs: inputs)
                 written.append(Written(directory: dir, train: s.train.nnz, test: s.test.nnz))
             }
             if format == .json { print(try jsonString(written)); return }

@@ -28,6 +28,7 @@ extension Encore {
             guard data.test == nil else { throw UsageError("tune never looks at the test split: give --train (or --data) only") }
             guard (grid == nil) != (random == nil) else { throw UsageError("give exactly one of --grid and --random (with --space)") }
             if let folds, folds < 2 { throw UsageError("--folds must be at least 2") }
+            if let output { try AtomicFile.checkOutput(output, inputs: data.inputPaths) }
             if let budget, budget <= 0 { throw UsageError("--budget must be positive") }
             let entry = try ModelRegistry.entry(named: model)
             let candidates: [String]
@@ -40,7 +41,7 @@ extension Encore {
             let bar = ProgressReporter(label: "tuning \(entry.name)", total: Double(candidates.count))
             let result = try ModelTuning.search(model: entry, candidates: candidates, splits: splits, protocolName: `protocol`,
                                                 metric: metric, budgetSeconds: budget, progress: bar)
-            if let output, let best = result.bestConfiguration { try writeText(best + "\n", to: output) }
+            if let output, let best = result.bestConfiguration { try writeText(best + "\n", to: output, inputs: data.inputPaths) }
             if format == .json { print(try jsonString(result)); return }
             let lower = ModelTuning.lowerIsBetter(metric)
             let sorted = result.trials.sorted { lower ? $0.metric < $1.metric : $0.metric > $1.metric }

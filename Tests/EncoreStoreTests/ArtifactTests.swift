@@ -58,7 +58,7 @@ let small: InteractionMatrix = {
         var version = good
         version[8] = 2
         refused(version, "format version 2")
-        refused(Data("ENCMODEL".utf8), "magic")
+        refused(Data("ENCMODEL".utf8), "truncated")
         refused(Data("not a model at all, just text".utf8), "magic")
         #expect(throws: DataError.self) { try Artifact.read(path: path, expectedFingerprint: "0") }
         #expect(throws: DataError.self) { try Artifact.read(path: tempPath("missing.model")) }
