@@ -6,6 +6,8 @@ struct CLIResult {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// The process died of a signal (`status` is then the signal number).
+    var signalled = false
 }
 
 enum CLI {
@@ -23,10 +25,15 @@ enum CLI {
             .deletingLastPathComponent().appendingPathComponent("shared/data").path
     }
 
-    static func run(_ arguments: [String]) throws -> CLIResult {
+    /// Runs with the address space limited to `memoryKiB` (ulimit -v), so runaway allocation fails fast.
+    static func runLimited(_ arguments: [String], memoryKiB: Int) throws -> CLIResult {
+        try run(arguments, executable: "/bin/sh", prefix: ["-c", "ulimit -v \(memoryKiB); exec \"$0\" \"$@\"", binary])
+    }
+
+    static func run(_ arguments: [String], executable: String? = nil, prefix: [String] = []) throws -> CLIResult {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
+        p.executableURL = URL(fileURLWithPath: executable ?? binary)
+        p.arguments = prefix + arguments
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -34,7 +41,8 @@ enum CLI {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
+                         signalled: p.terminationReason == .uncaughtSignal)
     }
 }
 
