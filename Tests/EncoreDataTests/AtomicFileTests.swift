@@ -4,23 +4,14 @@ import Testing
 
 @testable import EncoreData
 
-/// A folder removed when the test ends.
-final class TemporaryFolder {
-    let path = NSTemporaryDirectory() + "encore-atomic-" + UUID().uuidString
-    init() { try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String, _ text: String) -> String {
-        let p = path + "/" + name
-        _ = FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
-        return p
-    }
+extension TempDirectory {
     var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
     func read(_ name: String) -> String? { try? String(contentsOfFile: path + "/" + name, encoding: .utf8) }
 }
 
 @Suite struct AtomicFileTests {
     @Test func writesAndReplacesWholeFiles() throws {
-        let t = TemporaryFolder()
+        let t = TempDirectory()
         let out = t.path + "/out.txt"
         try AtomicFile.write(text: "first", to: out)
         try AtomicFile.write(text: "second", to: out)
@@ -29,8 +20,8 @@ final class TemporaryFolder {
     }
 
     @Test func aFailedRenameKeepsTheOldFile() throws {
-        let t = TemporaryFolder()
-        let out = t.file("out.txt", "the good old file")
+        let t = TempDirectory()
+        let out = t.write("out.txt", "the good old file")
         #expect(throws: FileWriteError.self) {
             try AtomicFile.$injectedFault.withValue(.rename(EIO)) { try AtomicFile.write(text: "new", to: out) }
         }
@@ -44,8 +35,8 @@ final class TemporaryFolder {
     }
 
     @Test func aFullDiskKeepsTheOldFile() throws {
-        let t = TemporaryFolder()
-        let out = t.file("out.txt", "old")
+        let t = TempDirectory()
+        let out = t.write("out.txt", "old")
         #expect(throws: FileWriteError.self) {
             try AtomicFile.$injectedFault.withValue(.write(ENOSPC, afterBytes: 3)) {
                 try AtomicFile.write(text: String(repeating: "x", count: 100), to: out)
@@ -56,9 +47,9 @@ final class TemporaryFolder {
     }
 
     @Test func directoriesAndTrailingSlashesAreRefused() throws {
-        let t = TemporaryFolder()
+        let t = TempDirectory()
         try FileManager.default.createDirectory(atPath: t.path + "/d/sub", withIntermediateDirectories: true)
-        _ = t.file("d/sub/keep", "keep")
+        t.write("d/sub/keep", "keep")
         for target in [t.path + "/d", t.path + "/d/", t.path + "/new/"] {
             do {
                 try AtomicFile.write(text: "x", to: target)
@@ -72,8 +63,8 @@ final class TemporaryFolder {
     }
 
     @Test func inputsAreRefusedByPathAndByInode() throws {
-        let t = TemporaryFolder()
-        let input = t.file("plays.tsv", "u\ts\t1\n")
+        let t = TempDirectory()
+        let input = t.write("plays.tsv", "u\ts\t1\n")
         try FileManager.default.linkItem(atPath: input, toPath: t.path + "/hardlink.tsv")
         try FileManager.default.createSymbolicLink(atPath: t.path + "/symlink.tsv", withDestinationPath: input)
         for output in [input, t.path + "/./plays.tsv", t.path + "/hardlink.tsv", t.path + "/symlink.tsv"] {
@@ -84,7 +75,7 @@ final class TemporaryFolder {
     }
 
     @Test func aMissingFolderIsNamed() throws {
-        let t = TemporaryFolder()
+        let t = TempDirectory()
         do {
             try AtomicFile.write(text: "x", to: t.path + "/no/such/out.txt")
             Issue.record("accepted")
@@ -95,21 +86,21 @@ final class TemporaryFolder {
     }
 
     @Test func temporaryFilesOfDeadProcessesAreRemoved() throws {
-        let t = TemporaryFolder()
+        let t = TempDirectory()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/true")
         try p.run()
         p.waitUntilExit()
         let dead = p.processIdentifier
-        _ = t.file("out.bin.tmp-\(dead)-1", "orphan of a killed writer")
-        _ = t.file("out.bin.tmp-\(getpid())-999999", "our own, still being written")
-        _ = t.file("other.bin.tmp-\(dead)-1", "another target's: not ours to judge")
+        t.write("out.bin.tmp-\(dead)-1", "orphan of a killed writer")
+        t.write("out.bin.tmp-\(getpid())-999999", "our own, still being written")
+        t.write("other.bin.tmp-\(dead)-1", "another target's: not ours to judge")
         try AtomicFile.write(text: "done", to: t.path + "/out.bin")
         #expect(t.names == ["other.bin.tmp-\(dead)-1", "out.bin", "out.bin.tmp-\(getpid())-999999"])
     }
 
     @Test func concurrentWritersEachReplaceTheFileWhole() throws {
-        let t = TemporaryFolder()
+        let t = TempDirectory()
         let out = t.path + "/shared.txt"
         let texts = (0..<8).map { String(repeating: Character(UnicodeScalar(UInt8(65 + $0))), count: 200_000) }
         let errors = ErrorBox()
@@ -123,7 +114,7 @@ final class TemporaryFolder {
     }
 
     @Test func bufferedWriterLeavesNothingWhenDroppedOrFailing() throws {
-        let t = TemporaryFolder()
+        let t = TempDirectory()
         do {
             var w = try BufferedFileWriter(path: t.path + "/a.csv")
             w.write("half a file")
@@ -141,7 +132,7 @@ final class TemporaryFolder {
     }
 
     @Test func generateOnAFullDiskLeavesNoTruncatedCSV() throws {
-        let t = TemporaryFolder()
+        let t = TempDirectory()
         let c = GeneratorConfiguration(users: 300, songs: 200, plays: 6000, seed: 1)
         do {
             _ = try AtomicFile.$injectedFault.withValue(.write(ENOSPC, afterBytes: 50_000)) {
