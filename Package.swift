@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "EncoreTextTests", dependencies: ["EncoreText", "EncoreMath"]),
         .testTarget(name: "EncoreModelsTests", dependencies: ["EncoreModels", "EncoreData", "EncoreMath"]),
         .testTarget(name: "EncoreEvalTests", dependencies: ["EncoreEval", "EncoreModels", "EncoreData"]),
-        .testTarget(name: "EncoreStoreTests", dependencies: ["EncoreStore", "EncoreModels", "EncoreData"]),
+        .testTarget(name: "EncoreStoreTests", dependencies: ["EncoreStore", "EncoreModels", "EncoreData", "EncoreMath"]),
         .testTarget(name: "EncoreCLITests", dependencies: ["EncoreData"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 // The users × items play matrix in compressed sparse row form with Float32 values, plus a
 // compressed sparse column twin built on first use. Built once, shared read-only.
+import EncoreMath
 import Foundation
 
 /// Compressed sparse columns: for each item, the users who played it.
@@ -7,21 +8,6 @@ public struct CompressedColumns: Sendable {
     public let columnPointers: [Int]
     public let rowIndices: [Int32]
     public let values: [Float]
-}
-
-/// Holds the lazily built CSC twin; the lock makes first use from several threads safe.
-final class ColumnCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cached: CompressedColumns?
-
-    func get(_ build: () -> CompressedColumns) -> CompressedColumns {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached { return cached }
-        let built = build()
-        cached = built
-        return built
-    }
 }
 
 /// Users × items plays (CSR + lazy CSC, Float32), with the id maps of both axes.
@@ -33,7 +19,7 @@ public struct InteractionMatrix: Sendable {
     public let values: [Float]
     /// Unix timestamps parallel to `values` (latest play of the pair), when the source had them.
     public let timestamps: [Int64]?
-    private let columnCache = ColumnCache()
+    private let columnCache = LazyBox<CompressedColumns>()
 
     /// Builds from CSR arrays; rows must be sorted by column with no duplicates.
     public init(users: IDMap, items: IDMap, rowPointers: [Int], columnIndices: [Int32], values: [Float], timestamps: [Int64]? = nil) {

@@ -5,8 +5,12 @@ import Foundation
 
 /// Deterministic chunked parallel loops over an index range.
 public enum ParallelLoop {
-    /// Number of worker threads to use by default (the active processor count).
-    public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// Number of worker threads to use by default: the active processor count, or the task's
+    /// `workerOverride` (tests use it to show results do not depend on the thread count).
+    public static var defaultWorkers: Int { workerOverride ?? max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Replaces the processor count for loops started from the current task.
+    @TaskLocal public static var workerOverride: Int?
 
     /// Calls `body(chunkIndex, range)` for `chunks` contiguous pieces of 0..<count, in parallel.
     public static func forEachChunk(

@@ -13,12 +13,15 @@ import Foundation
 
 /// Configuration of ALS; the defaults are the best peer setting on lastfm-2k.
 public struct ALSConfiguration: Codable, Sendable, Equatable {
+    /// How plays become confidence.
+    public enum Confidence: String, Codable, Sendable, CaseIterable { case log1p, linear }
+
     public var factors: Int = 64
     public var regularization: Double = 0.05
     public var iterations: Int = 15
     public var alpha: Double = 1
-    /// "log1p" (c = 1 + α log1p(plays)) or "linear" (c = 1 + α plays).
-    public var confidence: String = "log1p"
+    /// log1p (c = 1 + α log1p(plays)) or linear (c = 1 + α plays).
+    public var confidence: Confidence = .log1p
     public var cgSteps: Int = 3
     public var seed: UInt64 = 42
     /// Compute the weighted loss after every iteration (costs about a third of an iteration).
@@ -33,16 +36,18 @@ public struct ALSConfiguration: Codable, Sendable, Equatable {
         try ConfigurationLimits.checkIterations(iterations, "iterations")
         try ConfigurationLimits.checkFactors(factors, "factors")
         try ConfigurationLimits.checkIterations(cgSteps, "cg_steps")
-        guard confidence == "log1p" || confidence == "linear" else { throw ModelError("confidence must be log1p or linear, got '\(confidence)'") }
     }
 
     func confidence(_ plays: Float) -> Float {
-        1 + Float(alpha) * (confidence == "log1p" ? Float(Foundation.log1p(Double(plays))) : plays)
+        switch confidence {
+        case .log1p: 1 + Float(alpha) * Float(Foundation.log1p(Double(plays)))
+        case .linear: 1 + Float(alpha) * plays
+        }
     }
 }
 
 /// Implicit ALS.
-public struct AlternatingLeastSquares: Recommender {
+public struct AlternatingLeastSquares: HistoryRecommender {
     public let name = "als"
     public let configuration: ALSConfiguration
     public let train: InteractionMatrix
@@ -51,6 +56,8 @@ public struct AlternatingLeastSquares: Recommender {
     public let itemFactors: [Float]
     /// The weighted squared loss after each iteration, when `trackLoss` is on.
     public let lossHistory: [Double]
+    /// YᵀY + λI of the trained item factors, built on the first fold-in and kept.
+    private let gramCache = LazyBox<[Float]>()
 
     public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
 
@@ -204,21 +211,25 @@ public struct AlternatingLeastSquares: Recommender {
         return VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: configuration.factors, x: userFactors, offset: user * configuration.factors)
     }
 
-    public func score(user: Int, items: [Int]) -> [Double] {
-        let all = scoreAll(user: user)
-        return items.map { Double(all[$0]) }
+
+    /// Factors for a new or changed listening history (item index, plays), without retraining.
+    public func recalculateUser(history: [(item: Int, plays: Float)]) -> [Float] {
+        let valid = history.filter { $0.item >= 0 && $0.item < train.itemCount && $0.plays.isFinite && $0.plays > 0 }
+        guard let h = try? UserHistory(items: valid.map(\.item), weights: valid.map(\.plays), itemCount: train.itemCount) else {
+            return [Float](repeating: 0, count: configuration.factors)
+        }
+        return recalculateUser(history: h)
     }
 
-    /// Factors for a new or changed listening history (item index, plays), without retraining:
-    /// the user's least-squares system solved against the trained item factors (CG to convergence).
-    public func recalculateUser(history: [(item: Int, plays: Float)]) -> [Float] {
+    /// The user's least-squares system solved against the trained item factors (CG to
+    /// convergence), with YᵀY + λI computed once per model.
+    public func recalculateUser(history: UserHistory) -> [Float] {
         let f = configuration.factors
         var x = [Float](repeating: 0, count: f)
-        let valid = history.filter { $0.item >= 0 && $0.item < train.itemCount && $0.plays > 0 }
-        let yty = Self.gram(itemFactors, rows: train.itemCount, f: f, regularization: configuration.regularization)
+        let yty = gramCache.get { Self.gram(itemFactors, rows: train.itemCount, f: f, regularization: configuration.regularization) }
         var scratch = CGScratch(f: f)
-        let items = ArraySlice(valid.map { Int32($0.item) })
-        let conf = ArraySlice(valid.map { configuration.confidence($0.plays) })
+        let items = ArraySlice(history.items.map { Int32($0) })
+        let conf = ArraySlice(history.weights.map { configuration.confidence($0) })
         x.withUnsafeMutableBufferPointer { X in
             itemFactors.withUnsafeBufferPointer { Y in
                 yty.withUnsafeBufferPointer { G in
@@ -230,8 +241,8 @@ public struct AlternatingLeastSquares: Recommender {
         return x
     }
 
-    /// Scores of every item for an arbitrary history (played items are not removed here).
-    public func scores(forHistory history: [(item: Int, plays: Float)]) -> [Float] {
+    /// Scores of every item for a history: its folded-in factors against the item factors.
+    public func scoreAll(history: UserHistory) -> [Float] {
         VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: configuration.factors, x: recalculateUser(history: history))
     }
 }

@@ -6,8 +6,11 @@ import EncoreData
 
 /// Hyper-parameters of the baseline estimate (Surprise's bsl_options).
 public struct BaselineConfiguration: Codable, Sendable, Equatable {
+    /// How the biases are fitted (Surprise's bsl_options method).
+    public enum Method: String, Codable, Sendable, CaseIterable { case als, sgd }
+
     /// "als" or "sgd".
-    public var method: String = "als"
+    public var method: Method = .als
     /// Epochs; nil means the method's default (ALS 10, SGD 20).
     public var nEpochs: Int? = nil
     /// ALS regularisation of user and item biases.
@@ -19,10 +22,9 @@ public struct BaselineConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    var epochs: Int { nEpochs ?? (method == "sgd" ? 20 : 10) }
+    var epochs: Int { nEpochs ?? (method == .sgd ? 20 : 10) }
 
     public func validate() throws {
-        guard method == "als" || method == "sgd" else { throw ModelError("baseline method must be 'als' or 'sgd', got '\(method)'") }
         guard epochs >= 0 else { throw ModelError("n_epochs must be ≥ 0") }
         try ConfigurationLimits.checkIterations(epochs, "n_epochs")
         guard regU >= 0, regI >= 0, reg >= 0, learningRate > 0 else { throw ModelError("regularisation must be ≥ 0 and the learning rate > 0") }
@@ -48,7 +50,7 @@ public struct Baselines: Sendable {
         let mu = profile.globalMean
         var bu = [Double](repeating: 0, count: m.userCount)
         var bi = [Double](repeating: 0, count: m.itemCount)
-        if c.method == "als" {
+        if c.method == .als {
             let cols = m.columns
             for _ in 0..<c.epochs {
                 for i in 0..<m.itemCount {
@@ -129,5 +131,5 @@ public struct BaselineOnly: RatingPredictor {
 }
 
 extension BaselineConfiguration {
-    public var divergenceHint: String { method == "sgd" ? learningRateHint : "raise reg_u and reg_i" }
+    public var divergenceHint: String { method == .sgd ? learningRateHint : "raise reg_u and reg_i" }
 }

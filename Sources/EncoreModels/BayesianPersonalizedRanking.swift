@@ -12,6 +12,9 @@ import Foundation
 
 /// Configuration of BPR; defaults as the peer setting.
 public struct BPRConfiguration: Codable, Sendable, Equatable {
+    /// How negative songs are drawn: in proportion to listeners (implicit's way) or uniformly.
+    public enum NegativeSampling: String, Codable, Sendable, CaseIterable { case popularity, uniform }
+
     public var factors: Int = 64
     public var learningRate: Double = 0.01
     public var regularization: Double = 0.01
@@ -22,7 +25,7 @@ public struct BPRConfiguration: Codable, Sendable, Equatable {
     /// "popularity": negatives drawn like positives, in proportion to plays rows (what `implicit`
     /// does: it samples the negative from the item column of a random training entry);
     /// "uniform": every item equally likely.
-    public var negativeSampling: String = "popularity"
+    public var negativeSampling: NegativeSampling = .popularity
 
     public init() {}
 
@@ -33,9 +36,6 @@ public struct BPRConfiguration: Codable, Sendable, Equatable {
         guard blocks >= 1, blocks <= 64 else { throw ModelError("blocks must be between 1 and 64") }
         try ConfigurationLimits.checkIterations(epochs, "epochs")
         try ConfigurationLimits.checkFactors(factors, "factors")
-        guard negativeSampling == "popularity" || negativeSampling == "uniform" else {
-            throw ModelError("negative_sampling must be popularity or uniform, got '\(negativeSampling)'")
-        }
     }
 }
 
@@ -67,7 +67,7 @@ public struct BayesianPersonalizedRanking: Recommender {
         var rowOf = [Int32](repeating: 0, count: train.nnz)
         // Negative pools per item block: each item once (uniform) or once per training row (popularity).
         var blockItems = [[Int32]](repeating: [], count: nb)
-        if c.negativeSampling == "uniform" {
+        if c.negativeSampling == .uniform {
             for i in 0..<train.itemCount { blockItems[itemBlock(i)].append(Int32(i)) }
         } else {
             for k in 0..<train.nnz { blockItems[itemBlock(Int(train.columnIndices[k]))].append(train.columnIndices[k]) }
@@ -147,10 +147,6 @@ public struct BayesianPersonalizedRanking: Recommender {
         return VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: w, x: userFactors, offset: user * w)
     }
 
-    public func score(user: Int, items: [Int]) -> [Double] {
-        let all = scoreAll(user: user)
-        return items.map { Double(all[$0]) }
-    }
 }
 
 extension BPRConfiguration {

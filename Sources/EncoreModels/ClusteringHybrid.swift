@@ -167,7 +167,7 @@ public struct ClusteringHybrid: RatingPredictor {
         for v in 0..<train.userCount where userLabels[v] == cu { for q in train.rowRange(v) { listeners[Int(train.columnIndices[q])] += 1 } }
         for q in train.rowRange(u) { listeners[Int(train.columnIndices[q])] = -.infinity }
         for i in 0..<listeners.count where listeners[i] == 0 { listeners[i] = -.infinity }
-        return TopScores.select(listeners, k: k).map { ScoredItem(item: $0.index, score: Double($0.score), reason: "popular in your cluster") }
+        return TopScores.select(listeners, k: k).map { ScoredItem(item: $0.index, score: Double($0.score), explanation: Explanation(kind: .clusterMates, sentence: "popular in your cluster")) }
     }
 }
 

@@ -1,4 +1,4 @@
-// Applying `--config '{"k": 10, "min_k": 3}'` (or a JSON file) to a model's defaults. Keys may be
+// Applying `--config '{"k": 10, "min_k": 3}'` (or `@FILE.json`) to a model's defaults. Keys may be
 // camelCase (`minK`) or Surprise's snake_case (`min_k`); an unknown key is an error that lists
 // the valid ones, so a typo never silently trains the default model.
 import Foundation
@@ -9,12 +9,17 @@ public enum ConfigurationOverrides {
         guard let overrides else { return defaults }
         let trimmed = overrides.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ModelError("--config for \(model) is empty; give a JSON object such as {\"seed\": 7}") }
+        // A file is read only when asked for with "@": the same parser takes HTTP input, where
+        // nothing a client sends may be read as a path.
         var text = overrides
-        if !trimmed.hasPrefix("{") {
-            guard let data = FileManager.default.contents(atPath: overrides) else {
-                throw ModelError("--config for \(model): '\(overrides)' is neither a JSON object nor a readable file")
+        if trimmed.hasPrefix("@") {
+            let path = String(trimmed.dropFirst())
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ModelError("--config for \(model): cannot read the file '\(path)'")
             }
             text = String(decoding: data, as: UTF8.self)
+        } else if !trimmed.hasPrefix("{") {
+            throw ModelError("--config for \(model) is not a JSON object: \(trimmed.prefix(200)) (to read a file, write --config @FILE.json)")
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw ModelError("--config for \(model) is not a JSON object: \(text.prefix(200))")

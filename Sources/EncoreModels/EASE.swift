@@ -10,9 +10,12 @@ import EncoreMath
 
 /// Configuration of EASE.
 public struct EASEConfiguration: Codable, Sendable, Equatable {
+    /// Which system is solved: items × items (primal), users × users (dual), or the smaller (auto).
+    public enum Form: String, Codable, Sendable, CaseIterable { case auto, primal, dual }
+
     public var lambda: Double = 100
     /// "auto", "primal" or "dual".
-    public var form: String = "auto"
+    public var form: Form = .auto
     /// Refuse when the dense matrix side would exceed this (memory grows with its square).
     public var maxDimension: Int = 20_000
     public var binarize: Bool = true
@@ -21,18 +24,17 @@ public struct EASEConfiguration: Codable, Sendable, Equatable {
 
     public func validate() throws {
         guard lambda > 0 else { throw ModelError("EASE lambda must be positive, got \(lambda)") }
-        guard ["auto", "primal", "dual"].contains(form) else { throw ModelError("EASE form must be auto, primal or dual; got '\(form)'") }
         guard maxDimension > 0 else { throw ModelError("max_dimension must be positive") }
     }
 }
 
 /// EASE, primal or dual.
-public struct EASE: Recommender {
+public struct EASE: HistoryRecommender {
     public let name = "ease"
     public let configuration: EASEConfiguration
     public let train: InteractionMatrix
     /// "primal": `weights` is B over active items (items² floats). "dual": `weights` is K X (users × active items).
-    public let form: String
+    public let form: EASEConfiguration.Form
     public let weights: [Float]
     /// 1 / diag(P) per active item (dual form only).
     public let inverseDiagonal: [Float]
@@ -59,8 +61,8 @@ public struct EASE: Recommender {
         self.activeItems = active
         self.activeOf = activeOf
         let nI = active.count, nU = train.userCount
-        let chosen = c.form == "auto" ? (nU < nI ? "dual" : "primal") : c.form
-        let side = chosen == "dual" ? nU : nI
+        let chosen: EASEConfiguration.Form = c.form == .auto ? (nU < nI ? .dual : .primal) : c.form
+        let side = chosen == .dual ? nU : nI
         guard side <= c.maxDimension else {
             throw ModelError("EASE \(chosen) form needs a dense \(side) × \(side) matrix (\(side * side * 4 / 1_048_576) MiB) and more; raise max_dimension above \(c.maxDimension) if that fits in memory")
         }
@@ -68,7 +70,7 @@ public struct EASE: Recommender {
         let lambda = Float(c.lambda)
         let x: (Int) -> Float = { k in c.binarize ? 1 : train.values[k] }
         BLAS.setThreads(1)
-        if chosen == "primal" {
+        if chosen == .primal {
             // G = XᵀX + λI over active items, accumulated from each user's items.
             var g = [Float](repeating: 0, count: nI * nI)
             for u in 0..<nU {
@@ -139,10 +141,10 @@ public struct EASE: Recommender {
         activeItems = try state.int32s("active_items")
         weights = try state.floats("weights")
         inverseDiagonal = try state.floats("inverse_diagonal")
-        form = inverseDiagonal.isEmpty ? "primal" : "dual"
+        form = inverseDiagonal.isEmpty ? .primal : .dual
         guard activeItems.allSatisfy({ $0 >= 0 && Int($0) < train.itemCount }) else { throw ModelError("EASE active items out of range") }
         let nI = activeItems.count
-        try ModelState.require(weights.count, form == "primal" ? nI * nI : train.userCount * nI, "weights")
+        try ModelState.require(weights.count, form == .primal ? nI * nI : train.userCount * nI, "weights")
         var activeOf = [Int32](repeating: -1, count: train.itemCount)
         for (a, i) in activeItems.enumerated() { activeOf[Int(i)] = Int32(a) }
         self.activeOf = activeOf
@@ -156,14 +158,9 @@ public struct EASE: Recommender {
         var s = [Float](repeating: -.infinity, count: train.itemCount)
         guard user >= 0, user < train.userCount else { return s }
         let nI = activeItems.count
-        if form == "primal" {
-            var acc = [Float](repeating: 0, count: nI)
-            for q in train.rowRange(user) {
-                let a = Int(activeOf[Int(train.columnIndices[q])])
-                let xa: Float = configuration.binarize ? 1 : train.values[q]
-                weights.withUnsafeBufferPointer { w in for j in 0..<nI { acc[j] += xa * w[a * nI + j] } }
-            }
-            for a in 0..<nI { s[Int(activeItems[a])] = acc[a] }
+        if form == .primal {
+            let r = train.rowRange(user)
+            return primalScores(items: train.columnIndices[r].lazy.map { Int($0) }, weights: train.values[r])
         } else {
             var played = [Float](repeating: 0, count: nI)
             for q in train.rowRange(user) { played[Int(activeOf[Int(train.columnIndices[q])])] = configuration.binarize ? 1 : train.values[q] }
@@ -172,8 +169,48 @@ public struct EASE: Recommender {
         return s
     }
 
-    public func score(user: Int, items: [Int]) -> [Double] {
-        let all = scoreAll(user: user)
-        return items.map { Double(all[$0]) }
+    /// x B over the active items: the history times the item-item weights.
+    func primalScores<I: Collection, W: Collection>(items: I, weights history: W) -> [Float] where I.Element == Int, W.Element == Float {
+        var s = [Float](repeating: -.infinity, count: train.itemCount)
+        let nI = activeItems.count
+        var acc = [Float](repeating: 0, count: nI)
+        for (i, w) in zip(items, history) {
+            let a = Int(activeOf[i])
+            guard a >= 0 else { continue }
+            let xa: Float = configuration.binarize ? 1 : w
+            weights.withUnsafeBufferPointer { b in for j in 0..<nI { acc[j] += xa * b[a * nI + j] } }
+        }
+        for a in 0..<nI { s[Int(activeItems[a])] = acc[a] }
+        return s
     }
+
+    /// Scores of a history. Primal: x B. Dual: with P = (XᵀX + λI)⁻¹ = (I − Xᵀ K X) / λ, the
+    /// history's x P = (x − Σ_v (x·x_v) (K X)_v) / λ and the scores are x − (x P) ⊙ 1/diag(P);
+    /// O(history × listeners + users × items). Songs nobody played in training cannot be ranked.
+    public func scoreAll(history: UserHistory) -> [Float] {
+        if form == .primal { return primalScores(items: history.items, weights: history.weights) }
+        var s = [Float](repeating: -.infinity, count: train.itemCount)
+        let nI = activeItems.count
+        var x = [Float](repeating: 0, count: nI)
+        for (i, w) in zip(history.items, history.weights) where activeOf[i] >= 0 { x[Int(activeOf[i])] = configuration.binarize ? 1 : w }
+        // (x · x_v) for every training user v that shares a song with the history.
+        var overlap = [Float](repeating: 0, count: train.userCount)
+        let columns = train.columns
+        for (i, w) in zip(history.items, history.weights) where activeOf[i] >= 0 {
+            let xa: Float = configuration.binarize ? 1 : w
+            for q in columns.columnPointers[i]..<columns.columnPointers[i + 1] {
+                overlap[Int(columns.rowIndices[q])] += xa * (configuration.binarize ? 1 : columns.values[q])
+            }
+        }
+        var xp = x
+        weights.withUnsafeBufferPointer { kx in
+            for v in 0..<train.userCount where overlap[v] != 0 {
+                VectorKernels.axpy(-overlap[v], kx.baseAddress! + v * nI, &xp, nI)
+            }
+        }
+        let inverseLambda = Float(1 / configuration.lambda)
+        for a in 0..<nI { s[Int(activeItems[a])] = x[a] - xp[a] * inverseLambda * inverseDiagonal[a] }
+        return s
+    }
+
 }

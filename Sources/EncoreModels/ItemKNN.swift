@@ -10,8 +10,11 @@ import Foundation
 
 /// Configuration of the implicit item-KNN.
 public struct ItemKNNConfiguration: Codable, Sendable, Equatable {
+    /// How plays are weighted before the cosine (implicit's CosineRecommender, BM25Recommender, TFIDFRecommender).
+    public enum Weighting: String, Codable, Sendable, CaseIterable { case cosine, bm25, tfidf }
+
     /// "cosine", "bm25" or "tfidf".
-    public var weighting: String = "cosine"
+    public var weighting: Weighting = .cosine
     /// Neighbours kept per item.
     public var k: Int = 100
     /// Treat every play count as 1.
@@ -22,14 +25,13 @@ public struct ItemKNNConfiguration: Codable, Sendable, Equatable {
     public init() {}
 
     public func validate() throws {
-        guard ["cosine", "bm25", "tfidf"].contains(weighting) else { throw ModelError("item-knn weighting must be cosine, bm25 or tfidf; got '\(weighting)'") }
         guard k > 0 else { throw ModelError("k must be positive, got \(k)") }
         guard bm25K1 >= 0, bm25B >= 0, bm25B <= 1 else { throw ModelError("bm25 needs K1 ≥ 0 and 0 ≤ B ≤ 1") }
     }
 }
 
 /// Item-item KNN for implicit data.
-public struct ItemKNN: Recommender {
+public struct ItemKNN: HistoryRecommender, SimilarItemsModel {
     public let name = "item-knn"
     public let configuration: ItemKNNConfiguration
     public let train: InteractionMatrix
@@ -47,7 +49,7 @@ public struct ItemKNN: Recommender {
         var w = items.values.map { c.binarize ? Float(1) : $0 }
         let userDegree = train.userDegrees()
         switch c.weighting {
-        case "bm25":
+        case .bm25:
             let idf = userDegree.map { Float(log(Double(nItems)) - log1p(Double($0))) }
             var lengths = [Double](repeating: 0, count: nItems)
             for i in 0..<nItems { for k in items.rowRange(i) { lengths[i] += Double(w[k]) } }
@@ -59,11 +61,11 @@ public struct ItemKNN: Recommender {
                     w[k] = Float(x * (c.bm25K1 + 1) / (c.bm25K1 * norm + x)) * idf[Int(items.columnIndices[k])]
                 }
             }
-        case "tfidf":
+        case .tfidf:
             let idf = userDegree.map { Float(log(Double(nItems)) - log1p(Double($0))) }
             for k in 0..<w.count { w[k] = w[k].squareRoot() * idf[Int(items.columnIndices[k])] }
             Self.normaliseRows(items, &w)
-        default:
+        case .cosine:
             Self.normaliseRows(items, &w)
         }
         let weights = w
@@ -132,27 +134,33 @@ public struct ItemKNN: Recommender {
                             "neighbour_columns": .int32(neighbours.columns), "neighbour_values": .float(neighbours.values)])
     }
 
-    /// The items most similar to `item`, best first.
-    public func similarItems(to item: Int, k: Int) -> [Neighbour] {
+    /// The items most similar to `item` by the trained item-item weights, best first.
+    public func similarItems(to item: Int, k: Int) -> [ScoredItem] {
         guard item >= 0, item < neighbours.count, k > 0 else { return [] }
-        return neighbours.top(item, k: min(k, neighbours.count) + 1).filter { $0.index != item }.prefix(k).map { $0 }
+        return neighbours.top(item, k: min(k, neighbours.count) + 1).filter { $0.index != item }.prefix(k).map {
+            ScoredItem(item: $0.index, score: $0.similarity,
+                       explanation: Explanation(kind: .listenedTogether, songs: [item], sentence: "often played by the same listeners"))
+        }
     }
 
     public func scoreAll(user: Int) -> [Float] {
+        guard user >= 0, user < train.userCount else { return [Float](repeating: 0, count: train.itemCount) }
+        let r = train.rowRange(user)
+        return scores(items: train.columnIndices[r].lazy.map { Int($0) }, weights: train.values[r])
+    }
+
+    /// Σ over the history of weight × the item's neighbour row.
+    public func scoreAll(history: UserHistory) -> [Float] { scores(items: history.items, weights: history.weights) }
+
+    func scores<I: Collection, W: Collection>(items: I, weights: W) -> [Float] where I.Element == Int, W.Element == Float {
         var s = [Float](repeating: 0, count: train.itemCount)
-        guard user >= 0, user < train.userCount else { return s }
-        for q in train.rowRange(user) {
-            let i = Int(train.columnIndices[q])
-            let x: Float = configuration.binarize ? 1 : train.values[q]
+        for (i, w) in zip(items, weights) where i >= 0 && i < neighbours.count {
+            let x: Float = configuration.binarize ? 1 : w
             for r in neighbours.rowPointers[i]..<neighbours.rowPointers[i + 1] { s[Int(neighbours.columns[r])] += x * neighbours.values[r] }
         }
         return s
     }
 
-    public func score(user: Int, items: [Int]) -> [Double] {
-        let all = scoreAll(user: user)
-        return items.map { Double(all[$0]) }
-    }
 }
 
 extension ItemKNNConfiguration {

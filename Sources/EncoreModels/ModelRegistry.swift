@@ -12,6 +12,8 @@ public struct ModelEntry: Sendable {
     public let defaults: String
     /// Whether the model predicts values (the seed protocol's models), rather than only ranking.
     public let predictsValues: Bool
+    /// Whether the model scores a listening history that is not in its training data.
+    public let scoresHistories: Bool
     let fitter: @Sendable (InteractionMatrix, String?, Catalog?) throws -> any Recommender
     let loader: @Sendable (InteractionMatrix, String, ModelState) throws -> any Recommender
     let resolver: @Sendable (String?) throws -> String
@@ -85,14 +87,15 @@ extension BlendConfiguration: ModelConfiguration {}
 
 /// Every model Encore can train, by command-line name.
 public enum ModelRegistry {
-    static func entry<C: ModelConfiguration>(
+    static func entry<C: ModelConfiguration, M: Recommender>(
         _ name: String, _ summary: String, _ defaults: C,
-        fit: @escaping @Sendable (InteractionMatrix, C, Catalog?) throws -> any Recommender,
-        load: @escaping @Sendable (InteractionMatrix, C, ModelState) throws -> any Recommender
+        fit: @escaping @Sendable (InteractionMatrix, C, Catalog?) throws -> M,
+        load: @escaping @Sendable (InteractionMatrix, C, ModelState) throws -> M
     ) -> ModelEntry {
         ModelEntry(
             name: name, summary: summary, defaults: ConfigurationOverrides.json(defaults),
-            predictsValues: ["baseline", "knn-user", "knn-item", "svd", "svdpp", "clustering"].contains(name),
+            predictsValues: M.self is any RatingPredictor.Type,
+            scoresHistories: M.self is any HistoryRecommender.Type,
             fitter: { train, overrides, catalog in
                 let c = try ConfigurationOverrides.apply(overrides, to: defaults, model: name)
                 try c.validate()

@@ -10,7 +10,7 @@ public struct MostPopularConfiguration: Codable, Sendable, Equatable {
 }
 
 /// Songs ranked by training listeners.
-public struct MostPopular: Recommender {
+public struct MostPopular: HistoryRecommender {
     public let name = "most-popular"
     public let configuration: MostPopularConfiguration
     public let train: InteractionMatrix
@@ -32,6 +32,7 @@ public struct MostPopular: Recommender {
     }
 
     public func scoreAll(user: Int) -> [Float] { popularity }
-    public func score(user: Int, items: [Int]) -> [Double] { items.map { Double(popularity[$0]) } }
+    /// The same ranking for every history.
+    public func scoreAll(history: UserHistory) -> [Float] { popularity }
     public func state() -> ModelState { ModelState(arrays: ["popularity": .float(popularity)]) }
 }

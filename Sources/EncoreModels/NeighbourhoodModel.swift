@@ -15,10 +15,13 @@ import EncoreMath
 
 /// Hyper-parameters of the KNN models; the defaults are the report's (KNNBasic, pearson_baseline, k 30, min_k 1).
 public struct KNNConfiguration: Codable, Sendable, Equatable {
+    /// The four estimators of Surprise's KNN family.
+    public enum Variant: String, Codable, Sendable, CaseIterable { case basic, means, zscore, baseline }
+
     /// Neighbours are users (true) or items (false).
     public var userBased: Bool = true
-    /// "basic", "means", "zscore" or "baseline" (KNNBasic, KNNWithMeans, KNNWithZScore, KNNBaseline).
-    public var variant: String = "basic"
+    /// basic, means, zscore or baseline (KNNBasic, KNNWithMeans, KNNWithZScore, KNNBaseline).
+    public var variant: Variant = .basic
     public var similarity: SimilarityMeasure = .pearsonBaseline
     /// Maximum number of neighbours.
     public var k: Int = 30
@@ -37,9 +40,6 @@ public struct KNNConfiguration: Codable, Sendable, Equatable {
     public init(userBased: Bool = true) { self.userBased = userBased }
 
     public func validate() throws {
-        guard ["basic", "means", "zscore", "baseline"].contains(variant) else {
-            throw ModelError("KNN variant must be basic, means, zscore or baseline; got '\(variant)'")
-        }
         guard k > 0 else { throw ModelError("k must be positive, got \(k)") }
         // min_k > k is allowed, as in Surprise: every basic estimate is then impossible.
         guard minK >= 0 else { throw ModelError("min_k must be ≥ 0, got \(minK)") }
@@ -68,7 +68,7 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
 
     public init(train: InteractionMatrix, configuration: KNNConfiguration) throws {
         try configuration.validate()
-        let needBaselines = configuration.similarity == .pearsonBaseline || configuration.variant == "baseline"
+        let needBaselines = configuration.similarity == .pearsonBaseline || configuration.variant == .baseline
         let userBaselines = needBaselines ? try Baselines.fit(train, configuration: configuration.baseline) : nil
         let rows = configuration.userBased ? train : train.transposed
         let oriented = configuration.userBased ? userBaselines : userBaselines?.transposed
@@ -208,7 +208,7 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
         let known = profile.knows(user: u) && profile.knows(item: i)
         let variant = configuration.variant
         guard known else {
-            if variant == "baseline", let b = baselines {
+            if variant == .baseline, let b = baselines {
                 let (x, y) = configuration.userBased ? (u, i) : (i, u)
                 var e = b.globalMean
                 if x >= 0 && x < b.userBias.count && (configuration.userBased ? profile.knows(user: u) : profile.knows(item: i)) { e += b.userBias[x] }
@@ -233,26 +233,26 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
         for c in candidates {
             sumSim += c.similarity
             switch variant {
-            case "means": sumValues += c.similarity * (c.value - means[c.index])
-            case "zscore": sumValues += c.similarity * (c.value - means[c.index]) / sigmas[c.index]
-            case "baseline":
+            case .means: sumValues += c.similarity * (c.value - means[c.index])
+            case .zscore: sumValues += c.similarity * (c.value - means[c.index]) / sigmas[c.index]
+            case .baseline:
                 let b = baselines!
                 sumValues += c.similarity * (c.value - (b.globalMean + b.userBias[c.index] + b.itemBias[y]))
-            default: sumValues += c.similarity * c.value
+            case .basic: sumValues += c.similarity * c.value
             }
         }
         let enough = candidates.count >= configuration.minK
         switch variant {
-        case "basic":
+        case .basic:
             guard enough, sumSim > 0 else {
                 return Prediction(value: profile.globalMean, impossible: true, reason: "not enough neighbours (\(candidates.count) < \(max(configuration.minK, 1)))", contributors: candidates)
             }
             return Prediction(value: profile.clip(sumValues / sumSim), contributors: candidates)
-        case "means", "zscore":
+        case .means, .zscore:
             var e = means[x]
-            if enough && sumSim > 0 { e += (variant == "zscore" ? sigmas[x] : 1) * sumValues / sumSim }
+            if enough && sumSim > 0 { e += (variant == .zscore ? sigmas[x] : 1) * sumValues / sumSim }
             return Prediction(value: profile.clip(e), contributors: candidates)
-        default:
+        case .baseline:
             let b = baselines!
             var e = b.globalMean + b.userBias[x] + b.itemBias[y]
             if enough && sumSim > 0 { e += sumValues / sumSim }

@@ -34,7 +34,7 @@ public struct PopularityRankerConfiguration: Codable, Sendable, Equatable {
 }
 
 /// The report's popular + discovery ranker.
-public struct PopularityRanker: Recommender {
+public struct PopularityRanker: HistoryRecommender {
     public let name = "popularity"
     public let configuration: PopularityRankerConfiguration
     public let train: InteractionMatrix
@@ -121,7 +121,7 @@ public struct PopularityRanker: Recommender {
         var taken = Set<Int>()
         // Popular: the best `popularCount` of the `popularPool` most popular songs the user has not played.
         for i in popularOrder.prefix(c.popularPool) where !skip.contains(i) && out.count < c.popularCount {
-            out.append(ScoredItem(item: i, score: score[i], reason: "popular"))
+            out.append(ScoredItem(item: i, score: score[i], explanation: Explanation(kind: .popular, sentence: "popular")))
             taken.insert(i)
         }
         // Discovery: buckets of popularity percentile, most popular bucket first.
@@ -130,7 +130,8 @@ public struct PopularityRanker: Recommender {
             var fromBucket = 0
             for i in bucket.items where fromBucket < c.perBucket && discovery.count < c.discoveryCount {
                 if skip.contains(i) || taken.contains(i) { continue }
-                discovery.append(ScoredItem(item: i, score: score[i], reason: "discovery: \(Self.format(bucket.low))–\(Self.format(bucket.high))th percentile"))
+                discovery.append(ScoredItem(item: i, score: score[i], explanation: Explanation(
+                    kind: .discovery, sentence: "discovery: \(Self.format(bucket.low))–\(Self.format(bucket.high))th percentile")))
                 taken.insert(i)
                 fromBucket += 1
             }
@@ -146,16 +147,22 @@ public struct PopularityRanker: Recommender {
         return Array(rankedList(user: user >= 0 && user < train.userCount ? user : nil, excluding: excluding).prefix(k))
     }
 
-    public func scoreAll(user: Int) -> [Float] {
-        // Rank order of the list as a score: first item highest; everything else cannot be ranked.
+    public func scoreAll(user: Int) -> [Float] { rankScores(rankedList(user: user)) }
+
+    /// The same recipe for any history: its songs are skipped; the history needs nothing else.
+    public func scoreAll(history: UserHistory) -> [Float] { rankScores(rankedList(user: nil, excluding: Set(history.items))) }
+
+    /// The list with its reasons for a history that is not in the training data.
+    public func recommend(history: UserHistory, k: Int, excluding: Set<Int>) -> [ScoredItem] {
+        guard k > 0 else { return [] }
+        return Array(rankedList(user: nil, excluding: excluding.union(history.items)).prefix(k))
+    }
+
+    /// Rank order of a list as a score: first item highest; everything else cannot be ranked.
+    func rankScores(_ list: [ScoredItem]) -> [Float] {
         var s = [Float](repeating: -.infinity, count: train.itemCount)
-        let list = rankedList(user: user)
         for (n, e) in list.enumerated() { s[e.item] = Float(list.count - n) }
         return s
     }
 
-    public func score(user: Int, items: [Int]) -> [Double] {
-        let all = scoreAll(user: user)
-        return items.map { Double(all[$0]) }
-    }
 }

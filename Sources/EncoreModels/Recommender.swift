@@ -8,13 +8,16 @@ import EncoreMath
 public struct ScoredItem: Sendable, Equatable, Codable {
     public var item: Int
     public var score: Double
-    public var reason: String?
+    public var explanation: Explanation?
 
-    public init(item: Int, score: Double, reason: String? = nil) {
+    public init(item: Int, score: Double, explanation: Explanation? = nil) {
         self.item = item
         self.score = score
-        self.reason = reason
+        self.explanation = explanation
     }
+
+    /// The explanation's sentence.
+    public var reason: String? { explanation?.sentence }
 }
 
 /// A neighbour (user or item) with its similarity.
@@ -55,7 +58,8 @@ public struct ModelError: UserFacingError, Sendable {
     public var description: String { message }
 }
 
-/// A trained model that ranks items for a user.
+/// A trained model that ranks items for a user. Users and items are indices of `train`; an index
+/// out of range is "cannot rank" (NaN scores, empty lists), never a trap.
 public protocol Recommender: Sendable {
     /// The command-line name (`svd`, `knn-user`, …).
     var name: String { get }
@@ -63,7 +67,7 @@ public protocol Recommender: Sendable {
     var configurationJSON: String { get }
     /// The matrix the model was trained on.
     var train: InteractionMatrix { get }
-    /// Scores for the given items (higher is better).
+    /// Scores for the given items (higher is better); NaN for an item or a user out of range.
     func score(user: Int, items: [Int]) -> [Double]
     /// Scores of every item for a user (higher is better); NaN or -infinity means "cannot rank".
     func scoreAll(user: Int) -> [Float]
@@ -78,12 +82,32 @@ extension Recommender {
         score(user: user, items: Array(0..<train.itemCount)).map { Float($0) }
     }
 
+    /// Candidate scoring through `scoreAll`, with bounds checked: NaN for what cannot be ranked.
+    public func score(user: Int, items: [Int]) -> [Double] {
+        guard user >= 0, user < train.userCount else { return [Double](repeating: .nan, count: items.count) }
+        let all = scoreAll(user: user)
+        return items.map { $0 >= 0 && $0 < all.count ? Double(all[$0]) : .nan }
+    }
+
+    /// The top-k of many users at once (in parallel), in the order given; an unknown index gets [].
+    public func recommend(users: [Int], k: Int) -> [[ScoredItem]] {
+        var lists = [[ScoredItem]](repeating: [], count: users.count)
+        lists.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            ParallelLoop.forEachChunk(count: users.count) { _, range in
+                for n in range { out[n] = recommend(user: users[n], k: k) }
+            }
+        }
+        return lists
+    }
+
     /// The top-k items, excluding the user's training items.
     public func recommend(user: Int, k: Int) -> [ScoredItem] { recommend(user: user, k: k, excluding: []) }
 
     /// The top-k items by score, excluding the user's training items and `excluding`.
     public func recommend(user: Int, k: Int, excluding: Set<Int>) -> [ScoredItem] {
         guard k > 0, user >= 0, user < train.userCount else { return [] }
+        let k = min(k, train.itemCount)
         var scores = scoreAll(user: user)
         for c in train.row(user).items { scores[Int(c)] = -.infinity }
         for e in excluding where e >= 0 && e < scores.count { scores[e] = -.infinity }
@@ -110,8 +134,42 @@ public protocol RatingPredictor: Recommender {
 
 extension RatingPredictor {
     public func score(user: Int, items: [Int]) -> [Double] {
-        items.map { predict(user: user, item: $0).value }
+        guard user >= 0, user < train.userCount else { return [Double](repeating: .nan, count: items.count) }
+        return items.map { $0 >= 0 && $0 < train.itemCount ? predict(user: user, item: $0).value : .nan }
     }
+}
+
+/// A model that scores a listening history that is not in its training matrix, without refitting
+/// (fold-in). For a training user, the user's own row as a history gives the trained scores.
+public protocol HistoryRecommender: Recommender {
+    /// Scores of every item for the history (higher is better); NaN or -infinity means "cannot rank".
+    func scoreAll(history: UserHistory) -> [Float]
+    /// The top-k items for the history, its own songs and `excluding` left out.
+    func recommend(history: UserHistory, k: Int, excluding: Set<Int>) -> [ScoredItem]
+}
+
+extension HistoryRecommender {
+    /// Scores for the given candidates; NaN for an item out of range.
+    public func score(history: UserHistory, items: [Int]) -> [Double] {
+        let all = scoreAll(history: history)
+        return items.map { $0 >= 0 && $0 < all.count ? Double(all[$0]) : .nan }
+    }
+
+    public func recommend(history: UserHistory, k: Int) -> [ScoredItem] { recommend(history: history, k: k, excluding: []) }
+
+    public func recommend(history: UserHistory, k: Int, excluding: Set<Int>) -> [ScoredItem] {
+        guard k > 0 else { return [] }
+        var scores = scoreAll(history: history)
+        for i in history.items where i < scores.count { scores[i] = -.infinity }
+        for e in excluding where e >= 0 && e < scores.count { scores[e] = -.infinity }
+        return TopScores.select(scores, k: min(k, scores.count)).map { ScoredItem(item: $0.index, score: Double($0.score)) }
+    }
+}
+
+/// A model that lists the songs most similar to a song, with the reason.
+public protocol SimilarItemsModel: Recommender {
+    /// The k songs most similar to `item` (itself excluded), best first; [] for an index out of range.
+    func similarItems(to item: Int, k: Int) -> [ScoredItem]
 }
 
 /// A model that can list the nearest neighbours of a user or an item.

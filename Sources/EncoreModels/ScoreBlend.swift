@@ -37,7 +37,7 @@ public struct BlendConfiguration: Codable, Sendable, Equatable {
 }
 
 /// Weighted sum of per-user standardised scores.
-public struct ScoreBlend: Recommender {
+public struct ScoreBlend: HistoryRecommender {
     public let name = "blend"
     public let configuration: BlendConfiguration
     public let train: InteractionMatrix
@@ -71,11 +71,21 @@ public struct ScoreBlend: Recommender {
         return ModelState(arrays: arrays)
     }
 
-    public func scoreAll(user: Int) -> [Float] {
+    public func scoreAll(user: Int) -> [Float] { combine { $0.scoreAll(user: user) } }
+
+    /// The components' history scores, combined as for a training user; when a component cannot
+    /// score a history, nothing can be ranked.
+    public func scoreAll(history: UserHistory) -> [Float] {
+        guard components.allSatisfy({ $0 is any HistoryRecommender }) else { return [Float](repeating: -.infinity, count: train.itemCount) }
+        return combine { ($0 as? any HistoryRecommender)?.scoreAll(history: history) ?? [] }
+    }
+
+    /// Σ weight × (score − mean) / sd over the components, per item; -infinity where no component ranks.
+    func combine(_ scores: (any Recommender) -> [Float]) -> [Float] {
         var total = [Float](repeating: 0, count: train.itemCount)
         var rankable = [Bool](repeating: false, count: train.itemCount)
         for (component, model) in zip(configuration.components, components) {
-            let s = model.scoreAll(user: user)
+            let s = scores(model)
             var sum = 0.0, sq = 0.0, n = 0.0
             for v in s where v.isFinite { sum += Double(v); sq += Double(v) * Double(v); n += 1 }
             guard n > 1 else { continue }
@@ -91,8 +101,4 @@ public struct ScoreBlend: Recommender {
         return total
     }
 
-    public func score(user: Int, items: [Int]) -> [Double] {
-        let all = scoreAll(user: user)
-        return items.map { Double(all[$0]) }
-    }
 }

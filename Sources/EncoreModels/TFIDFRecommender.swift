@@ -14,7 +14,7 @@ extension TFIDFConfiguration: ModelConfiguration {
 }
 
 /// TF-IDF content model.
-public struct TFIDFRecommender: Recommender {
+public struct TFIDFRecommender: HistoryRecommender, SimilarItemsModel {
     public let name = "tfidf"
     public let configuration: TFIDFConfiguration
     public let train: InteractionMatrix
@@ -66,14 +66,14 @@ public struct TFIDFRecommender: Recommender {
 
     public func scoreAll(user: Int) -> [Float] {
         guard user >= 0, user < train.userCount else { return [Float](repeating: 0, count: train.itemCount) }
-        let history = train.rowRange(user).map { (item: Int(train.columnIndices[$0]), weight: train.values[$0]) }
-        return index.scores(query: profile(history))
+        return scoreAll(history: UserHistory(user: user, of: train))
     }
 
-    public func score(user: Int, items: [Int]) -> [Double] {
-        let all = scoreAll(user: user)
-        return items.map { Double(all[$0]) }
+    /// Cosine of every song with the history's play-weighted TF-IDF profile.
+    public func scoreAll(history: UserHistory) -> [Float] {
+        index.scores(query: profile(zip(history.items, history.weights).map { (item: $0, weight: $1) }))
     }
+
 
     /// The songs closest to `item` by cosine, with their shared top terms as the reason.
     public func similarItems(to item: Int, k: Int) -> [ScoredItem] {
@@ -81,6 +81,6 @@ public struct TFIDFRecommender: Recommender {
         var s = index.scores(query: index.row(item))
         s[item] = -.infinity
         for i in 0..<s.count where s[i] <= 0 { s[i] = -.infinity }
-        return TopScores.select(s, k: k).map { ScoredItem(item: $0.index, score: Double($0.score), reason: index.sharedTerms(item, $0.index).joined(separator: ", ")) }
+        return TopScores.select(s, k: k).map { ScoredItem(item: $0.index, score: Double($0.score), explanation: Explanation(kind: .similarContent, songs: [item], sentence: index.sharedTerms(item, $0.index).joined(separator: ", "))) }
     }
 }

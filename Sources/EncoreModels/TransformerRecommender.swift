@@ -24,7 +24,7 @@ public struct TransformerConfiguration: Codable, Sendable, Equatable, ModelConfi
 }
 
 /// Sentence-embedding content model.
-public struct TransformerRecommender: Recommender {
+public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
     public let name = "transformer"
     public let configuration: TransformerConfiguration
     public let train: InteractionMatrix
@@ -67,13 +67,28 @@ public struct TransformerRecommender: Recommender {
     public init(train: InteractionMatrix, configuration c: TransformerConfiguration, state: ModelState) throws {
         configuration = c
         self.train = train
+        // A model fitted without the weights saved its TF-IDF stand-in under "tfidf.".
+        let fallbackArrays = state.arrays.filter { $0.key.hasPrefix("tfidf.") }
+        if !fallbackArrays.isEmpty {
+            var arrays: [String: StateArray] = [:]
+            for (k, v) in fallbackArrays { arrays[String(k.dropFirst("tfidf.".count))] = v }
+            fallback = try TFIDFRecommender(train: train, configuration: TFIDFConfiguration(), state: ModelState(arrays: arrays))
+            embeddings = []
+            dimension = 0
+            return
+        }
         embeddings = try state.floats("embeddings")
         guard train.itemCount > 0, embeddings.count % train.itemCount == 0 else { throw ModelError("the embedding matrix does not match the items") }
         dimension = embeddings.count / train.itemCount
         fallback = nil
     }
 
-    public func state() -> ModelState { ModelState(arrays: ["embeddings": .float(embeddings)]) }
+    public func state() -> ModelState {
+        guard let fallback else { return ModelState(arrays: ["embeddings": .float(embeddings)]) }
+        var arrays: [String: StateArray] = [:]
+        for (k, v) in fallback.state().arrays { arrays["tfidf." + k] = v }
+        return ModelState(arrays: arrays)
+    }
 
     /// Cosine of every song with a unit vector.
     func cosines(_ v: [Float]) -> [Float] {
@@ -82,11 +97,15 @@ public struct TransformerRecommender: Recommender {
     }
 
     public func scoreAll(user: Int) -> [Float] {
-        if let fallback { return fallback.scoreAll(user: user) }
-        var p = [Float](repeating: 0, count: dimension)
         guard user >= 0, user < train.userCount else { return [Float](repeating: 0, count: train.itemCount) }
-        for k in train.rowRange(user) {
-            let i = Int(train.columnIndices[k]), w = train.values[k]
+        return scoreAll(history: UserHistory(user: user, of: train))
+    }
+
+    /// Cosine of every song with the history's play-weighted, normalised mean embedding.
+    public func scoreAll(history: UserHistory) -> [Float] {
+        if let fallback { return fallback.scoreAll(history: history) }
+        var p = [Float](repeating: 0, count: dimension)
+        for (i, w) in zip(history.items, history.weights) where i < train.itemCount {
             for q in 0..<dimension { p[q] += w * embeddings[i * dimension + q] }
         }
         let norm = p.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
@@ -94,17 +113,15 @@ public struct TransformerRecommender: Recommender {
         return cosines(p)
     }
 
-    public func score(user: Int, items: [Int]) -> [Double] {
-        let all = scoreAll(user: user)
-        return items.map { Double(all[$0]) }
-    }
 
     public func similarItems(to item: Int, k: Int) -> [ScoredItem] {
         if let fallback { return fallback.similarItems(to: item, k: k) }
         guard item >= 0, item < train.itemCount, k > 0 else { return [] }
         var s = cosines(Array(embeddings[(item * dimension)..<((item + 1) * dimension)]))
         s[item] = -.infinity
-        return TopScores.select(s, k: k).map { ScoredItem(item: $0.index, score: Double($0.score)) }
+        return TopScores.select(s, k: k).map {
+            ScoredItem(item: $0.index, score: Double($0.score), explanation: Explanation(kind: .similarContent, songs: [item], sentence: "close in meaning"))
+        }
     }
 }
 

@@ -12,7 +12,7 @@ extension Encore {
         static let configuration = CommandConfiguration(abstract: "Fit a model and save it as a checksummed artifact file.")
 
         @Option(help: "Model name (see `encore models`).") var model: String
-        @Option(help: "Configuration overrides: a JSON object or a JSON file.") var config: String?
+        @Option(help: "Configuration overrides: a JSON object, or @FILE.json.") var config: String?
         @OptionGroup var data: TrainingDataOptions
         @Option(help: "Artifact file to write.") var output: String
         @Option(help: "Output: table or json.") var format: OutputFormat = .table

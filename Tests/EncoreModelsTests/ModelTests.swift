@@ -22,21 +22,20 @@ import Testing
 
     @Test func sgdAndBadSettings() throws {
         var c = BaselineConfiguration()
-        c.method = "sgd"
+        c.method = .sgd
         c.nEpochs = 1
         let m = matrix([(0, 0, 4), (1, 0, 2)])
         let b = try BaselineOnly(train: m, configuration: c)
         // First step: e = 4 − 3 = 1 → b_u0 = b_i0 = 0.005.
         #expect(abs(b.baselines.userBias[0] - 0.005) < 1e-12)
-        c.method = "newton"
-        #expect(throws: ModelError.self) { try BaselineOnly(train: m, configuration: c) }
+        #expect(throws: ModelError.self) { try ConfigurationOverrides.apply(#"{"method": "newton"}"#, to: c, model: "baseline") }
     }
 }
 
 @Suite struct NeighbourhoodTests {
     func model(_ variant: String = "basic", k: Int = 2, minK: Int = 1, userBased: Bool = true, similarity: SimilarityMeasure = .cosine) throws -> NeighbourhoodModel {
         var c = KNNConfiguration(userBased: userBased)
-        c.variant = variant
+        c.variant = KNNConfiguration.Variant(rawValue: variant) ?? .basic
         c.similarity = similarity
         c.k = k
         c.minK = minK
@@ -87,7 +86,7 @@ import Testing
     @Test func baselineVariantKeepsBiasesForUnknowns() throws {
         let m = matrix([(0, 0, 4), (0, 1, 2), (1, 0, 3)], users: 2, items: 3)
         var c = KNNConfiguration()
-        c.variant = "baseline"
+        c.variant = .baseline
         c.similarity = .msd
         let knn = try NeighbourhoodModel(train: m, configuration: c)
         let b = try Baselines.fit(m, configuration: c.baseline)
@@ -121,7 +120,7 @@ import Testing
         #expect(a.similarities.values == b.similarities.values)
         #expect(throws: ModelError.self) { try model(k: 0) }
         #expect(throws: ModelError.self) { try model(k: 2, minK: -1) }
-        #expect(throws: ModelError.self) { try model("weighted") }
+        #expect(throws: ModelError.self) { try ConfigurationOverrides.apply(#"{"variant": "weighted"}"#, to: KNNConfiguration(), model: "knn-user") }
     }
 }
 

@@ -111,8 +111,7 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         #expect(a.accuracyHistory.last! > 0.5)
         let b = try BayesianPersonalizedRanking(train: train, configuration: c)
         #expect(a.itemFactors == b.itemFactors)
-        c.negativeSampling = "sideways"
-        #expect(throws: ModelError.self) { try BayesianPersonalizedRanking(train: train, configuration: c) }
+        #expect(throws: ModelError.self) { try ConfigurationOverrides.apply(#"{"negative_sampling": "sideways"}"#, to: c, model: "bpr") }
     }
 }
 
@@ -135,8 +134,8 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         return (0..<n).map { i in (0..<n).map { j in i == j ? 0 : -inv[i][j] / inv[j][j] } }
     }
 
-    @Test(arguments: ["primal", "dual"])
-    func matchesTheDirectInverse(_ form: String) throws {
+    @Test(arguments: [EASEConfiguration.Form.primal, .dual])
+    func matchesTheDirectInverse(_ form: EASEConfiguration.Form) throws {
         let m = matrix([(0, 0, 3), (0, 1, 1), (1, 1, 2), (1, 2, 5), (2, 0, 1), (2, 2, 1), (2, 3, 4), (3, 3, 2), (3, 1, 1), (4, 0, 2), (4, 3, 1)])
         let b = directB(m, lambda: 2)
         var c = EASEConfiguration()
@@ -172,7 +171,7 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         let s = knn.scoreAll(user: 2)
         let expected = [1, 2, 4].reduce(0.0) { $0 + knn.neighbours.similarity($1, 0) }
         #expect(abs(Double(s[0]) - expected) < 1e-6)
-        for w in ["bm25", "tfidf"] {
+        for w in [ItemKNNConfiguration.Weighting.bm25, .tfidf] {
             var c = ItemKNNConfiguration()
             c.weighting = w
             #expect(try ItemKNN(train: handMatrix, configuration: c).recommend(user: 0, k: 2).count == 2)
