@@ -46,7 +46,7 @@ build: deps
 test: deps models
 	@test -f $(SHARED_DATA)/user_artists.dat || { echo "error: $(SHARED_DATA) is missing; the tests read the shared data beside the repository" >&2; exit 1; }
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	$(SWIFT) test $(BUILD_FLAGS) --skip-build
+	OPENBLAS_NUM_THREADS=1 $(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 demo: build models
 	$(ENCORE) generate --users 5000 --songs 2000 --plays 250000 --seed 42 --output $(DEMO_DIR)/raw

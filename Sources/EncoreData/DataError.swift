@@ -114,12 +114,6 @@ public struct DataError: UserFacingError, Sendable, Equatable {
     }
 }
 
-/// An error in how a command or a library call was used (not in the data itself).
-public struct UsageError: UserFacingError, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
 
 /// Strict or lenient handling of bad lines, and the per-reason counts of what was skipped.
 public struct ProblemLog: Sendable {

@@ -3,6 +3,7 @@
 // (3), minimum average plays per song over its listeners (strictly more than 2), minimum
 // listeners per song, and an optional cap to the N most played songs. Every step records the
 // rows, users and songs it removed. Each step is O(nnz).
+import EncoreMath
 
 /// Which filters to apply; nil disables a filter.
 public struct FilterConfiguration: Codable, Sendable, Equatable {
@@ -56,11 +57,11 @@ public struct FilterStep: Codable, Sendable, Equatable {
 /// Applies a FilterConfiguration to a dataset.
 public enum DatasetFilter {
     public static func apply(_ configuration: FilterConfiguration, to dataset: Dataset) throws -> (dataset: Dataset, steps: [FilterStep]) {
-        if let v = configuration.minUserSongs, v < 0 { throw UsageError("minimum songs per user must be ≥ 0, got \(v)") }
-        if let v = configuration.minSongListeners, v < 0 { throw UsageError("minimum listeners per song must be ≥ 0, got \(v)") }
-        if let v = configuration.topSongs, v <= 0 { throw UsageError("top songs must be > 0, got \(v)") }
-        if let v = configuration.minUserPlays, !v.isFinite { throw UsageError("minimum plays per user must be a number") }
-        if let v = configuration.minSongAveragePlays, !v.isFinite { throw UsageError("minimum average plays must be a number") }
+        if let v = configuration.minUserSongs, v < 0 { throw ParameterError("minimum songs per user must be ≥ 0, got \(v)") }
+        if let v = configuration.minSongListeners, v < 0 { throw ParameterError("minimum listeners per song must be ≥ 0, got \(v)") }
+        if let v = configuration.topSongs, v <= 0 { throw ParameterError("top songs must be > 0, got \(v)") }
+        if let v = configuration.minUserPlays, !v.isFinite { throw ParameterError("minimum plays per user must be a number") }
+        if let v = configuration.minSongAveragePlays, !v.isFinite { throw ParameterError("minimum average plays must be a number") }
 
         let m = dataset.interactions
         var keep = [Bool](repeating: true, count: m.nnz)
@@ -136,7 +137,7 @@ public enum DatasetFilter {
             record("top \(n) songs by total plays")
         }
         guard before.rows > 0 else {
-            throw UsageError("the filters removed every row; loosen them (steps: \(steps.map { "\($0.name): \($0.rows) rows left" }.joined(separator: "; ")))")
+            throw ParameterError("the filters removed every row; loosen them (steps: \(steps.map { "\($0.name): \($0.rows) rows left" }.joined(separator: "; ")))")
         }
         let (matrix, _, keptItems) = m.subset(keep: keep)
         let filtered = Dataset(name: dataset.name, interactions: matrix, catalog: dataset.catalog.subset(keptItems),

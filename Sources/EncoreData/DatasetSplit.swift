@@ -46,8 +46,8 @@ public enum DatasetSplitter {
             }
             return [pair(m, isTest)]
         case .kFold(let folds):
-            guard folds >= 2 else { throw UsageError("k-fold needs at least 2 folds, got \(folds)") }
-            guard folds <= m.nnz else { throw UsageError("k-fold with \(folds) folds needs at least \(folds) rows, the data has \(m.nnz)") }
+            guard folds >= 2 else { throw ParameterError("k-fold needs at least 2 folds, got \(folds)") }
+            guard folds <= m.nnz else { throw ParameterError("k-fold with \(folds) folds needs at least \(folds) rows, the data has \(m.nnz)") }
             var order = Array(0..<m.nnz)
             rng.shuffle(&order)
             var fold = [Int](repeating: 0, count: m.nnz)
@@ -55,7 +55,7 @@ public enum DatasetSplitter {
             return (0..<folds).map { f in pair(m, fold.map { $0 == f }) }
         case .leaveLastOut:
             guard let ts = m.timestamps else {
-                throw UsageError("leave-last-out needs timestamps, and this dataset has none (MovieLens has them); use --method per-user")
+                throw ParameterError("leave-last-out needs timestamps, and this dataset has none (MovieLens has them); use --method per-user")
             }
             var isTest = [Bool](repeating: false, count: m.nnz)
             for u in 0..<m.userCount {
@@ -71,7 +71,7 @@ public enum DatasetSplitter {
     }
 
     static func check(fraction f: Double) throws {
-        guard f > 0, f < 1 else { throw UsageError("the test fraction must be between 0 and 1 (exclusive), got \(f)") }
+        guard f > 0, f < 1 else { throw ParameterError("the test fraction must be between 0 and 1 (exclusive), got \(f)") }
     }
 
     static func pair(_ m: InteractionMatrix, _ isTest: [Bool]) -> TrainTestSplit {

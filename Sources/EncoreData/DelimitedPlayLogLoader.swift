@@ -1,5 +1,6 @@
 // Loader for any delimited play log: the caller names the delimiter and the user, item, value
 // (and timestamp) columns by 0-based index, or by header name when the file has a header.
+import EncoreMath
 
 /// A column named by index or by header name.
 public enum ColumnReference: Sendable, Equatable {
@@ -48,7 +49,7 @@ public enum DelimitedPlayLogLoader {
             case .index(let i): return i
             case .name(let n):
                 guard settings.hasHeader else {
-                    throw UsageError("column '\(n)' for \(role) is a name, but the file has no header: pass --header or a 0-based index")
+                    throw ParameterError("column '\(n)' for \(role) is a name, but the file has no header: pass --header or a 0-based index")
                 }
                 guard let i = header.firstIndex(where: { $0.lowercased() == n.lowercased() }) else {
                     throw DataError(file: path, line: 1, field: n, problem: .missingColumn(n))

@@ -98,6 +98,12 @@ public struct InteractionMatrix: Sendable {
         return lo < r.upperBound && columnIndices[lo] == target ? values[lo] : nil
     }
 
+    /// Items × users: the same entries with the axes swapped.
+    public var transposed: InteractionMatrix {
+        let c = columns
+        return InteractionMatrix(users: items, items: users, rowPointers: c.columnPointers, columnIndices: c.rowIndices, values: c.values)
+    }
+
     /// The CSC twin (built on first use, then cached).
     public var columns: CompressedColumns {
         columnCache.get { Self.transpose(self) }

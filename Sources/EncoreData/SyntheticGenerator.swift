@@ -60,16 +60,16 @@ public enum SyntheticGenerator {
                                 "folk", "r&b", "indie", "punk", "blues", "reggae", "soul", "latin"]
 
     public static func generate(_ c: GeneratorConfiguration, to directory: String, progress: Bool = ProgressReporter.stderrIsTerminal) throws -> GeneratorSummary {
-        guard c.users > 0 else { throw UsageError("--users must be positive, got \(c.users)") }
-        guard c.songs > 0 else { throw UsageError("--songs must be positive, got \(c.songs)") }
-        guard c.plays >= c.users else { throw UsageError("--plays (\(c.plays)) must be at least --users (\(c.users)): every user plays at least one song") }
-        guard c.users < Int(Int32.max), c.songs < Int(Int32.max) else { throw UsageError("at most 2^31 users and songs") }
+        guard c.users > 0 else { throw ParameterError("--users must be positive, got \(c.users)") }
+        guard c.songs > 0 else { throw ParameterError("--songs must be positive, got \(c.songs)") }
+        guard c.plays >= c.users else { throw ParameterError("--plays (\(c.plays)) must be at least --users (\(c.users)): every user plays at least one song") }
+        guard c.users < Int(Int32.max), c.songs < Int(Int32.max) else { throw ParameterError("at most 2^31 users and songs") }
         let maxPerUser = max(1, min(c.songs / 2, c.maxSongsPerUser))
         guard c.plays <= c.users * maxPerUser else {
-            throw UsageError("--plays (\(c.plays)) is more than users × min(songs/2, \(c.maxSongsPerUser)) (\(c.users * maxPerUser)); add songs or users")
+            throw ParameterError("--plays (\(c.plays)) is more than users × min(songs/2, \(c.maxSongsPerUser)) (\(c.users * maxPerUser)); add songs or users")
         }
         guard c.primaryShare >= 0, c.secondaryShare >= 0, c.primaryShare + c.secondaryShare <= 1 else {
-            throw UsageError("genre shares must be non-negative and sum to at most 1")
+            throw ParameterError("genre shares must be non-negative and sum to at most 1")
         }
         try makeDirectory(directory)
         let start = MonotonicClock.now()
@@ -88,7 +88,7 @@ public enum SyntheticGenerator {
             artistYear[a] = max(1954, 2010 - Int(-12 * _log(max(rng.nextDouble(), 1e-12))))
             artistName[a] = Words.artistName(&rng)
         }
-        guard let artistTable = AliasTable(weights: artistWeight) else { throw UsageError("cannot build the artist table") }
+        guard let artistTable = AliasTable(weights: artistWeight) else { throw ParameterError("cannot build the artist table") }
 
         // Songs: artist (so artists have several songs), popularity, id, title, release, year.
         var songArtist = [Int32](repeating: 0, count: c.songs)
@@ -135,9 +135,9 @@ public enum SyntheticGenerator {
         var genreSongs = [[Int32]](repeating: [], count: g)
         for s in 0..<c.songs { genreSongs[artistGenre[Int(songArtist[s])]].append(Int32(s)) }
         let genreTables = genreSongs.map { list in AliasTable(weights: list.map { songWeight[Int($0)] }) }
-        guard let globalTable = AliasTable(weights: songWeight) else { throw UsageError("cannot build the song table") }
+        guard let globalTable = AliasTable(weights: songWeight) else { throw ParameterError("cannot build the song table") }
         let genreMass = genreSongs.map { $0.reduce(0.0) { $0 + songWeight[Int($1)] } }
-        guard let genreTable = AliasTable(weights: genreMass) else { throw UsageError("cannot build the genre table") }
+        guard let genreTable = AliasTable(weights: genreMass) else { throw ParameterError("cannot build the genre table") }
 
         // Rows per user: Pareto activity scaled so the capped total equals the requested plays.
         // New users (activity < 0 marks them) get a fixed 1–4 songs; the rest share the remainder.

@@ -38,7 +38,7 @@ public struct RankingEvaluation: Encodable, Sendable {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(model, forKey: Key("model"))
         try c.encode(label, forKey: Key("label"))
-        try c.encode(configuration, forKey: Key("configuration"))
+        try c.encode(JSONValue(parsing: configuration), forKey: Key("configuration"))
         for (k, v) in metrics { try c.encode(v, forKey: Key(k)) }
         try c.encode(usersEvaluated, forKey: Key("users_evaluated"))
         try c.encode(fallbackUsers, forKey: Key("fallback_users"))
@@ -150,15 +150,15 @@ public enum RankingProtocol {
                 let s = RankingMetrics.score(list: entry.items, relevant: relevant, k: k, popularity: popularity, users: trainUsers)
                 p += s.precision; r += s.recall; h += s.hit; ap += s.averagePrecision; nd += s.ndcg; nov += s.novelty
                 for i in entry.items.prefix(k) { distinct.insert(i) }
-                if k == 10 {
-                    let seg = entry.user < segments.count ? segments[entry.user] : .cold
+                let seg = entry.user < segments.count ? segments[entry.user] : .cold
+                if k == cutoffs[0] {
                     segmentSums[seg, default: [:]]["users", default: 0] += 1
-                    segmentSums[seg, default: [:]]["ndcg_at_10", default: 0] += s.ndcg
-                    segmentSums[seg, default: [:]]["recall_at_10", default: 0] += s.recall
-                    segmentSums[seg, default: [:]]["precision_at_10", default: 0] += s.precision
-                    segmentSums[seg, default: [:]]["hit_rate_at_10", default: 0] += s.hit
                     if entry.fallback { fallbacks += 1 }
                 }
+                segmentSums[seg, default: [:]]["ndcg_at_\(k)", default: 0] += s.ndcg
+                segmentSums[seg, default: [:]]["recall_at_\(k)", default: 0] += s.recall
+                segmentSums[seg, default: [:]]["precision_at_\(k)", default: 0] += s.precision
+                segmentSums[seg, default: [:]]["hit_rate_at_\(k)", default: 0] += s.hit
             }
             let n = Double(max(all.count, 1))
             metrics["precision_at_\(k)"] = p / n
@@ -192,11 +192,13 @@ extension ComparisonTable {
                 rows.append(("\(name)@\(k)", results.map { f($0.metrics["\(key)_\(k)"], digits) }))
             }
         }
-        for seg in UserSegment.allCases {
-            rows.append(("NDCG@10 \(seg.rawValue) users", results.map { r in
-                guard let s = r.segments[seg.rawValue] else { return "–" }
-                return "\(f(s["ndcg_at_10"])) (\(Int(s["users"] ?? 0)))"
-            }))
+        for k in RankingProtocol.cutoffs {
+            for seg in UserSegment.allCases {
+                rows.append(("NDCG@\(k) \(seg.rawValue) users", results.map { r in
+                    guard let s = r.segments[seg.rawValue] else { return "–" }
+                    return "\(f(s["ndcg_at_\(k)"])) (\(Int(s["users"] ?? 0)))"
+                }))
+            }
         }
         rows.append(("users evaluated", results.map { String($0.usersEvaluated) }))
         rows.append(("served by the popularity fallback", results.map { String($0.fallbackUsers) }))

@@ -45,7 +45,7 @@ public struct RatingEvaluation: Codable, Sendable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(model, forKey: .model)
         try c.encode(label, forKey: .label)
-        try c.encode(configuration, forKey: .configuration)
+        try c.encode(JSONValue(parsing: configuration), forKey: .configuration)
         try c.encode(rmse, forKey: .rmse)
         try c.encode(mae, forKey: .mae)
         try c.encode(rmsePredictable, forKey: .rmsePredictable)

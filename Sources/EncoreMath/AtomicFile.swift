@@ -14,9 +14,6 @@ import Darwin
 #endif
 import Foundation
 
-/// An error a person can act on: the CLI prints `description` after `error:`, nothing else.
-public protocol UserFacingError: Error, CustomStringConvertible {}
-
 /// Why an output file was not written.
 public struct FileWriteError: UserFacingError, Sendable, Equatable {
     public enum Reason: Sendable, Equatable {

@@ -1,5 +1,6 @@
-// Thin bridge to OpenBLAS (CBLAS system library). Encore runs its own parallel loops, so BLAS is
-// set to one thread by default (`BLAS.setThreads`) to avoid oversubscribing the cores.
+// Thin bridge to OpenBLAS (CBLAS system library). Encore runs its own parallel loops and calls
+// BLAS from inside them, so a process sets BLAS to one thread once, at start (`BLAS.setThreads(1)`
+// in the CLI's main, OPENBLAS_NUM_THREADS=1 for the tests); library code never changes it.
 import CBLAS
 
 /// Entry points into OpenBLAS used by Encore's numeric code.

@@ -39,7 +39,6 @@ public enum ClusterQuality {
         let d = x.columns, n = x.rows
         var norms = [Float](repeating: 0, count: n)
         for i in 0..<n { var s: Float = 0; for q in 0..<d { s += x.values[i * d + q] * x.values[i * d + q] }; norms[i] = s }
-        BLAS.setThreads(1)
         // Blocks of query points against all points: one sgemm per block gives the dot products.
         let block = 256
         let blocks = (subset.count + block - 1) / block

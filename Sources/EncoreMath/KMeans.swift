@@ -6,30 +6,6 @@
 // centre. Deterministic for a seed. Time O(nInit · iterations · n · k · d).
 import Foundation
 
-/// A dense row-major matrix of Float32 points.
-public struct DenseMatrix: Sendable, Equatable {
-    public var rows: Int
-    public var columns: Int
-    public var values: [Float]
-
-    public init(rows: Int, columns: Int, values: [Float]) {
-        precondition(values.count == rows * columns, "values must hold rows × columns entries")
-        self.rows = rows
-        self.columns = columns
-        self.values = values
-    }
-
-    public subscript(r: Int, c: Int) -> Float { values[r * columns + c] }
-
-    /// The rows with the given indices.
-    public func rows(_ indices: [Int]) -> DenseMatrix {
-        var v = [Float]()
-        v.reserveCapacity(indices.count * columns)
-        for r in indices { v.append(contentsOf: values[(r * columns)..<((r + 1) * columns)]) }
-        return DenseMatrix(rows: indices.count, columns: columns, values: v)
-    }
-}
-
 /// Errors of the clustering and projection code.
 public struct ClusteringError: UserFacingError, Sendable {
     public var message: String
@@ -100,7 +76,6 @@ public enum KMeans {
         guard c.k <= x.rows else { throw ClusteringError("k (\(c.k)) is larger than the number of points (\(x.rows))") }
         guard c.nInit > 0, c.maxIterations > 0 else { throw ClusteringError("n_init and max_iterations must be positive") }
         guard x.values.allSatisfy({ $0.isFinite }) else { throw ClusteringError("the data holds NaN or infinite values") }
-        BLAS.setThreads(1)
         let norms = rowNorms(x)
         let sparse = SparseRows(x)
         // Tolerance relative to the mean per-feature variance, as scikit-learn.

@@ -7,6 +7,8 @@ public final class ProgressReporter: @unchecked Sendable {
     private let label: String
     private let total: Double
     private let enabled: Bool
+    // Parallel chunks report into one bar: the lock guards the two fields below.
+    private let lock = NSLock()
     private var lastDraw = Date.distantPast
     private var drewSomething = false
 
@@ -20,6 +22,8 @@ public final class ProgressReporter: @unchecked Sendable {
 
     public func update(_ done: Double) {
         guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
         let now = Date()
         guard now.timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = now
@@ -33,7 +37,10 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     public func finish() {
-        guard enabled, drewSomething else { return }
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard drewSomething else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }

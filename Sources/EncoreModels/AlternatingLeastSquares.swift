@@ -65,7 +65,6 @@ public struct AlternatingLeastSquares: HistoryRecommender {
         try c.validate()
         configuration = c
         self.train = train
-        BLAS.setThreads(1)
         let f = c.factors
         var rng = SeededGenerator(seed: c.seed)
         var x = (0..<(train.userCount * f)).map { _ in Float(rng.nextDouble() * 0.01) }

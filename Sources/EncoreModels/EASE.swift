@@ -69,7 +69,6 @@ public struct EASE: HistoryRecommender {
         form = chosen
         let lambda = Float(c.lambda)
         let x: (Int) -> Float = { k in c.binarize ? 1 : train.values[k] }
-        BLAS.setThreads(1)
         if chosen == .primal {
             // G = XᵀX + λI over active items, accumulated from each user's items.
             var g = [Float](repeating: 0, count: nI * nI)

@@ -176,10 +176,3 @@ public struct SimilarityMatrix: Sendable {
     }
 }
 
-extension InteractionMatrix {
-    /// Items × users: the same entries with the axes swapped.
-    public var transposed: InteractionMatrix {
-        let c = columns
-        return InteractionMatrix(users: items, items: users, rowPointers: c.columnPointers, columnIndices: c.rowIndices, values: c.values)
-    }
-}

@@ -125,7 +125,6 @@ public final class SentenceEncoder: @unchecked Sendable {
             batches.append(Array(order[start..<min(order.count, start + max(1, batchSize))]))
             start += max(1, batchSize)
         }
-        BLAS.setThreads(1)
         let done = ProgressCounter()
         let results = ParallelLoop.mapChunks(count: batches.count, chunks: batches.count) { range -> [(Int, [Float], [Float], [Float])] in
             var out: [(Int, [Float], [Float], [Float])] = []

@@ -17,6 +17,7 @@ struct Encore: ParsableCommand {
 
     static func main() {
         singleThreadedBLAS()
+        BLAS.setThreads(1)
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -51,6 +52,13 @@ func singleThreadedBLAS() {
     argv.append(nil)
     execv("/proc/self/exe", &argv)
     // exec failed (no /proc): carry on with the pool as it is.
+}
+
+/// An error in how a command was used (an option out of range, a missing argument).
+struct UsageError: UserFacingError, Sendable {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
 }
 
 /// How a command prints its results.

@@ -12,6 +12,8 @@ import Testing
         #expect(rows.count == 3)
         #expect(rows.map { $0["model"] as? String } == ["baseline", "knn-user", "svd"])
         #expect(rows[1]["impossible"] as? Int == 4_079)
+        let configuration = rows[2]["configuration"] as? [String: Any]
+        #expect(configuration?["nEpochs"] as? Int == 30, "the configuration is a JSON object: \(rows[2]["configuration"] ?? "none")")
         for key in ["rmse", "mae", "within_test_precision_at_30", "within_test_recall_at_30", "within_test_f1_at_30", "users_evaluated", "fit_seconds", "configuration"] {
             #expect(rows[0][key] != nil, "missing \(key)")
         }
@@ -62,6 +64,8 @@ import Testing
             #expect(rows[1][key] != nil, "missing \(key)")
         }
         #expect(rows[1]["users_evaluated"] as? Int == 1_884)
+        let segments = rows[1]["segments"] as? [String: [String: Any]]
+        for k in [10, 30] { #expect(segments?["regular"]?["ndcg_at_\(k)"] != nil, "segment NDCG@\(k)") }
         r = try CLI.run(["evaluate", "--protocol", "both", "--train", split + "/train.tsv", "--test", split + "/test.tsv",
                          "--model", "baseline,most-popular", "--format", "markdown", "--report", s.path + "/both.html"])
         #expect(r.status == 0, "\(r.stderr)")

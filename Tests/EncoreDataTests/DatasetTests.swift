@@ -113,8 +113,8 @@ func makeDataset(_ rows: [(String, String, Double)], timestamps: [Int64]? = nil)
     }
 
     @Test func badOrTotalFiltersAreRefused() {
-        #expect(throws: UsageError.self) { try DatasetFilter.apply(FilterConfiguration(minUserPlays: 1_000), to: data()) }
-        #expect(throws: UsageError.self) { try DatasetFilter.apply(FilterConfiguration(topSongs: 0), to: data()) }
+        #expect(throws: ParameterError.self) { try DatasetFilter.apply(FilterConfiguration(minUserPlays: 1_000), to: data()) }
+        #expect(throws: ParameterError.self) { try DatasetFilter.apply(FilterConfiguration(topSongs: 0), to: data()) }
     }
 
     @Test func transforms() {

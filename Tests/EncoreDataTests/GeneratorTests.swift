@@ -1,3 +1,4 @@
+import EncoreMath
 import Foundation
 import Testing
 @testable import EncoreData
@@ -67,9 +68,9 @@ import Testing
 
     @Test func badArgumentsAreRefused() {
         let dir = TempDirectory()
-        #expect(throws: UsageError.self) { try SyntheticGenerator.generate(GeneratorConfiguration(users: 0, songs: 1, plays: 1, seed: 1), to: dir.path, progress: false) }
-        #expect(throws: UsageError.self) { try SyntheticGenerator.generate(GeneratorConfiguration(users: 10, songs: 10, plays: 5, seed: 1), to: dir.path, progress: false) }
-        #expect(throws: UsageError.self) { try SyntheticGenerator.generate(GeneratorConfiguration(users: 2, songs: 4, plays: 100, seed: 1), to: dir.path, progress: false) }
+        #expect(throws: ParameterError.self) { try SyntheticGenerator.generate(GeneratorConfiguration(users: 0, songs: 1, plays: 1, seed: 1), to: dir.path, progress: false) }
+        #expect(throws: ParameterError.self) { try SyntheticGenerator.generate(GeneratorConfiguration(users: 10, songs: 10, plays: 5, seed: 1), to: dir.path, progress: false) }
+        #expect(throws: ParameterError.self) { try SyntheticGenerator.generate(GeneratorConfiguration(users: 2, songs: 4, plays: 100, seed: 1), to: dir.path, progress: false) }
     }
 
     @Test func idsAreUniqueAndShaped() {

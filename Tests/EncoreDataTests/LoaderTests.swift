@@ -1,3 +1,4 @@
+import EncoreMath
 import Testing
 @testable import EncoreData
 
@@ -196,7 +197,7 @@ let lenient = LoadOptions(lenient: true, progress: false)
         let p = dir.write("plays.csv", "a,x\na,x\nb,y\n")
         let d = try DelimitedPlayLogLoader.load(path: p, settings: DelimitedLoadOptions(value: nil), options: strict)
         #expect(d.interactions.value(user: 0, item: 0) == 2)
-        #expect(throws: UsageError.self) {
+        #expect(throws: ParameterError.self) {
             try DelimitedPlayLogLoader.load(path: p, settings: DelimitedLoadOptions(user: .name("user")), options: strict)
         }
         let h = dir.write("h.csv", "u,i,v\na,b,1\n")

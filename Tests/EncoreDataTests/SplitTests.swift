@@ -1,3 +1,4 @@
+import EncoreMath
 import Foundation
 import Testing
 @testable import EncoreData
@@ -52,19 +53,19 @@ func pairs(_ m: InteractionMatrix) -> Set<String> {
             #expect(abs(f.test.nnz - data.nnz / 5) <= 1)
         }
         #expect(total == data.nnz)
-        #expect(throws: UsageError.self) { try DatasetSplitter.split(data, method: .kFold(folds: 1), seed: 3) }
+        #expect(throws: ParameterError.self) { try DatasetSplitter.split(data, method: .kFold(folds: 1), seed: 3) }
     }
 
     @Test func leaveLastOutTakesTheLatestPlay() throws {
         let d = makeDataset([("u1", "a", 1), ("u1", "b", 1), ("u1", "c", 1), ("u2", "a", 1)], timestamps: [30, 10, 20, 5]).interactions
         let s = try #require(try DatasetSplitter.split(d, method: .leaveLastOut, seed: 0).first)
         #expect(pairs(s.test) == ["u1|a"])
-        #expect(throws: UsageError.self) { try DatasetSplitter.split(data, method: .leaveLastOut, seed: 0) }
+        #expect(throws: ParameterError.self) { try DatasetSplitter.split(data, method: .leaveLastOut, seed: 0) }
     }
 
     @Test func badFractionsAreRefused() {
-        #expect(throws: UsageError.self) { try DatasetSplitter.split(data, method: .ratio(testFraction: 0), seed: 0) }
-        #expect(throws: UsageError.self) { try DatasetSplitter.split(data, method: .perUser(testFraction: 1.5), seed: 0) }
+        #expect(throws: ParameterError.self) { try DatasetSplitter.split(data, method: .ratio(testFraction: 0), seed: 0) }
+        #expect(throws: ParameterError.self) { try DatasetSplitter.split(data, method: .perUser(testFraction: 1.5), seed: 0) }
     }
 
     @Test func writtenSplitReadsBack() throws {

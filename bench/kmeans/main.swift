@@ -4,6 +4,7 @@
 import EncoreMath
 import Foundation
 
+BLAS.setThreads(1)
 let args = CommandLine.arguments
 guard args.count == 7, let rows = Int(args[2]), let cols = Int(args[3]), let k = Int(args[4]), let nInit = Int(args[5]), let maxIter = Int(args[6]) else {
     FileHandle.standardError.write(Data("usage: encore-bench-kmeans FILE ROWS COLUMNS K N_INIT MAX_ITER\n".utf8))
