@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "EncoreModels", targets: ["EncoreModels"]),
         .library(name: "EncoreEval", targets: ["EncoreEval"]),
         .library(name: "EncoreStore", targets: ["EncoreStore"]),
+        .library(name: "EncoreService", targets: ["EncoreService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,10 +32,12 @@ let package = Package(
         .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData", "EncoreText", "CBLAS"]),
         .target(name: "EncoreEval", dependencies: ["EncoreData", "EncoreModels", "EncoreMath"]),
         .target(name: "EncoreStore", dependencies: ["EncoreData", "EncoreModels"]),
+        // What the CLI and the coming server share: data sources, the model list language, reports.
+        .target(name: "EncoreService", dependencies: ["EncoreMath", "EncoreData", "EncoreCharts", "EncoreModels", "EncoreEval", "EncoreStore"]),
         .executableTarget(
             name: "encore",
             dependencies: [
-                "EncoreMath", "EncoreData", "EncoreCharts", "EncoreText", "EncoreModels", "EncoreEval", "EncoreStore",
+                "EncoreMath", "EncoreData", "EncoreCharts", "EncoreText", "EncoreModels", "EncoreEval", "EncoreStore", "EncoreService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +51,7 @@ let package = Package(
         .testTarget(name: "EncoreEvalTests", dependencies: ["EncoreEval", "EncoreModels", "EncoreData"]),
         .testTarget(name: "EncoreStoreTests", dependencies: ["EncoreStore", "EncoreModels", "EncoreData", "EncoreMath"]),
         .testTarget(name: "EncoreCLITests", dependencies: ["EncoreData"]),
+        .testTarget(name: "EncoreServiceTests", dependencies: ["EncoreService", "EncoreData"]),
     ],
     swiftLanguageModes: [.v6]
 )

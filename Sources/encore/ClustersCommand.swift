@@ -5,6 +5,7 @@ import EncoreEval
 import EncoreMath
 import EncoreModels
 import Foundation
+import EncoreService
 
 extension Encore {
     struct Clusters: ParsableCommand {
@@ -67,7 +68,12 @@ extension Encore {
                 sweeps = ["users": u, "items": i]
             }
             if let report {
-                try writeText(html(f: f, ur: ur, ir: ir, users: userReport, items: itemReport, sweeps: sweeps), to: report, inputs: options.inputPaths)
+                let html = try ClusterReport.html(
+                    sides: [ClusterReport.Side(name: "Users", features: f.users, result: ur, report: userReport),
+                            ClusterReport.Side(name: "Songs", features: f.items, result: ir, report: itemReport)],
+                    sweeps: sweeps, seed: clusterSeed, tsne: !noTSNE,
+                    featuresDescription: dimensions == 0 ? "raw log1p rows" : "\(dimensions)-dimensional truncated SVD of log1p plays")
+                try writeText(html, to: report, inputs: options.inputPaths)
                 note("wrote \(report)")
             }
             if format == .json { print(try jsonString(Output(users: userReport, items: itemReport, sweep: sweeps))); return }
@@ -82,33 +88,6 @@ extension Encore {
                                     rows: points.map { [String($0.k), Format.number($0.inertia), String(format: "%.4f", $0.silhouette), String(format: "%.4f", $0.daviesBouldin)] }).text())
                 }
             }
-        }
-
-        func html(f: (users: DenseMatrix, userIndex: [Int], items: DenseMatrix, itemIndex: [Int]), ur: KMeansResult, ir: KMeansResult,
-                  users: ClusterSideReport, items: ClusterSideReport, sweeps: [String: [SweepPoint]]?) throws -> String {
-            var sections: [ReportSection] = []
-            for (name, x, r, rep) in [("Users", f.users, ur, users), ("Songs", f.items, ir, items)] {
-                let legend = rep.sizes.enumerated().map { "cluster \($0.offset) (\($0.element))" + ((rep.labels?[$0.offset]).map { ": \($0)" } ?? "") }
-                let proj = try ClusterAnalysis.project(x, labels: r.labels, fraction: 0.2, cap: 20_000, seed: clusterSeed, tsne: !noTSNE)
-                var charts = [ScatterPlot(title: "\(name): PCA of a 20% sample", x: proj.pca.x, y: proj.pca.y, groups: proj.pca.clusters, legend: legend).svg()]
-                if let t = proj.tsne { charts.append(ScatterPlot(title: "\(name): t-SNE of a sample", x: t.x, y: t.y, groups: t.clusters, legend: legend).svg()) }
-                sections.append(ReportSection(title: "\(name): \(rep.k) clusters", blocks: [
-                    .paragraph("Silhouette \(String(format: "%.4f", rep.silhouette))\(rep.sampleSize.map { " (on a seeded sample of \($0))" } ?? ""), Davies–Bouldin \(String(format: "%.4f", rep.daviesBouldin)), inertia \(Format.number(rep.inertia))."),
-                    .table(header: ["cluster", "size", "label"], rows: rep.sizes.enumerated().map { [String($0.offset), Format.grouped($0.element), rep.labels?[$0.offset] ?? ""] }),
-                    .gallery(charts),
-                ]))
-            }
-            if let sweeps {
-                var charts: [String] = []
-                for (name, points) in sweeps.sorted(by: { $0.key > $1.key }) {
-                    let ks = points.map { Double($0.k) }
-                    charts.append(LineChart(title: "Elbow (\(name))", xLabel: "k", yLabel: "inertia", x: ks, series: [("inertia", points.map(\.inertia))]).svg())
-                    charts.append(LineChart(title: "Silhouette and Davies–Bouldin (\(name))", xLabel: "k", yLabel: "score", x: ks,
-                                            series: [("silhouette", points.map(\.silhouette)), ("Davies–Bouldin", points.map(\.daviesBouldin))]).svg())
-                }
-                sections.append(ReportSection(title: "Choosing k", blocks: [.gallery(charts)]))
-            }
-            return HTMLReport(title: "Encore clusters", subtitle: "\(f.users.rows) users and \(f.items.rows) songs; features: \(dimensions == 0 ? "raw log1p rows" : "\(dimensions)-dimensional truncated SVD of log1p plays")", sections: sections).html()
         }
     }
 }

@@ -2,6 +2,7 @@
 // and the report's filters.
 import ArgumentParser
 import EncoreData
+import EncoreService
 import Foundation
 
 /// How to read the input: format, catalogue, strictness and the generic delimited settings.
@@ -33,30 +34,28 @@ struct LoaderOptions: ParsableArguments {
     @Option(name: .customLong("max-line-bytes"), parsing: .unconditional, help: "The longest line accepted, in bytes; longer lines are errors (skipped with --lenient).")
     var maxLineBytes: Int = DelimitedReader.defaultMaxRecordBytes
 
-    /// Every file a load of `path` read (the path itself, the files of a directory, the catalogue),
-    /// which an output must never replace.
-    func inputFiles(_ path: String, dataset: Dataset) -> [String] {
-        [path] + dataset.report.files + (songs.map { [$0] } ?? [])
+    /// The library's description of this source.
+    var source: DatasetSource {
+        var d = DatasetSource()
+        d.songs = songs
+        d.lenient = lenient
+        d.delimiter = delimiter
+        d.userColumn = userColumn
+        d.itemColumn = itemColumn
+        d.valueColumn = valueColumn
+        d.timestampColumn = timestampColumn
+        d.header = header
+        d.maxLineBytes = maxLineBytes
+        return d
     }
 
-    /// Loads `path` in the named input format (auto, triplets, course, lastfm, movielens, delimited, snapshot).
+    /// Every file a load of `path` read, which an output must never replace.
+    func inputFiles(_ path: String, dataset: Dataset) -> [String] { source.inputFiles(path, dataset: dataset) }
+
+    /// Loads `path` in the named input format, printing the load's warnings.
     func load(_ path: String, format inputFormat: String) throws -> Dataset {
-        guard let format = ImportFormat(rawValue: inputFormat.lowercased()) else {
-            throw UsageError("unknown format '\(inputFormat)'; use one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard let delimited = DelimitedFormat.named(delimiter) else {
-            throw UsageError("unknown delimiter '\(delimiter)'; use a single character, or tab, comma, semicolon, pipe")
-        }
-        let settings = DelimitedLoadOptions(
-            format: delimited, hasHeader: header,
-            user: ColumnReference(userColumn), item: ColumnReference(itemColumn),
-            value: valueColumn.lowercased() == "none" ? nil : ColumnReference(valueColumn),
-            timestamp: timestampColumn.map(ColumnReference.init))
-        if let songs { try InputFile.check(songs) }
-        guard maxLineBytes > 0 else { throw UsageError("--max-line-bytes must be positive, got \(maxLineBytes)") }
-        let dataset = try DatasetImporter.load(path: path, format: format, songs: songs, delimited: settings,
-                                               options: LoadOptions(lenient: lenient, maxLineBytes: maxLineBytes))
-        printWarnings(dataset.report)
+        let dataset = try source.load(path, format: inputFormat)
+        printWarnings(dataset.report.warnings)
         return dataset
     }
 }

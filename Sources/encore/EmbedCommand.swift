@@ -3,6 +3,7 @@ import EncoreData
 import EncoreMath
 import EncoreText
 import Foundation
+import EncoreService
 
 extension Encore {
     struct Embed: ParsableCommand {

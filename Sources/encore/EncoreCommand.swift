@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import EncoreData
 import EncoreMath
+import EncoreService
 
 @main
 struct Encore: ParsableCommand {
@@ -61,10 +62,7 @@ struct UsageError: UserFacingError, Sendable {
     var description: String { message }
 }
 
-/// How a command prints its results.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, markdown, json
-}
+extension OutputFormat: ExpressibleByArgument {}
 
 /// Prints to stderr (progress notes and summaries that are not the result).
 func note(_ s: String) {
@@ -72,14 +70,14 @@ func note(_ s: String) {
 }
 
 /// Prints a load's warnings to stderr, one `warning:` line each.
-func printWarnings(_ report: LoadReport) {
-    for w in report.warnings { note("warning: " + w) }
+func printWarnings(_ warnings: [String]) {
+    for w in warnings { note("warning: " + w) }
 }
 
 /// Loads any dataset path with the default options, printing its warnings.
 func loadDataset(_ path: String) throws -> Dataset {
-    let dataset = try DatasetImporter.load(path: path, options: LoadOptions())
-    printWarnings(dataset.report)
+    let dataset = try DatasetSource().load(path)
+    printWarnings(dataset.report.warnings)
     return dataset
 }
 

@@ -5,6 +5,7 @@ import EncoreMath
 import EncoreEval
 import EncoreModels
 import Foundation
+import EncoreService
 
 extension Encore {
     struct Evaluate: ParsableCommand {
@@ -70,9 +71,7 @@ extension Encore {
                 for t in tables { print(t.title + "\n" + t.text()) }
             }
             if let report {
-                let html = HTMLReport(title: "Encore evaluation", subtitle: "\(raw.train.nnz) training and \(rawTest.nnz) test pairs",
-                                      sections: tables.map { t in ReportSection(title: t.title, blocks: [.table(header: ["metric"] + t.columns, rows: t.rows.map { [$0.metric] + $0.values })]) }).html()
-                try writeText(html, to: report, inputs: data.inputPaths)
+                try writeText(EvaluationReport.html(tables, subtitle: "\(raw.train.nnz) training and \(rawTest.nnz) test pairs"), to: report, inputs: data.inputPaths)
                 note("wrote \(report)")
             }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EncoreData
 import EncoreMath
+import EncoreService
 
 extension Encore {
     struct Import: ParsableCommand {

@@ -6,6 +6,7 @@ import EncoreEval
 import EncoreModels
 import EncoreStore
 import Foundation
+import EncoreService
 
 extension Encore {
     struct Train: ParsableCommand {
@@ -86,20 +87,16 @@ extension Encore {
             guard let u = recommender.train.users.index(of: user) else {
                 throw UsageError("unknown user '\(user)': the model was trained on \(recommender.train.userCount) users and this is not one of them")
             }
-            var names: Catalog? = nil
-            var nameIndex: IDMap? = nil
+            var names: SongNames? = nil
             if let catalog {
                 let d = try loadDataset(catalog)
                 try CatalogMatch.check(d, describes: recommender.train, source: catalog)
-                names = d.catalog
-                nameIndex = d.interactions.items
+                names = SongNames(d)
             }
             let list = recommender.recommend(user: u, k: k)
             let rows = list.enumerated().map { n, s -> Row in
                 let id = recommender.train.items[s.item]
-                var title = ""
-                if let names, let j = nameIndex?.index(of: id) { title = names.displayName(j, fallback: id) }
-                return Row(rank: n + 1, item: id, title: title, score: s.score, reason: s.reason)
+                return Row(rank: n + 1, item: id, title: names?.title(of: id) ?? "", score: s.score, reason: s.reason)
             }
             if format == .json { print(try jsonString(rows)); return }
             print(TextTable(header: ["rank", "item", "title", "score", "reason"],
@@ -195,15 +192,12 @@ extension Encore {
             let ids = knn.userBased ? train.users : train.items
             let focusID = user ?? item!
             guard let focus = ids.index(of: focusID) else { throw UsageError("unknown \(user != nil ? "user" : "item") '\(focusID)'") }
-            var names: (Catalog, IDMap)? = nil
-            if let catalog, item != nil {
-                let d = try loadDataset(catalog)
-                names = (d.catalog, d.interactions.items)
-            }
+            var names: SongNames? = nil
+            if let catalog, item != nil { names = SongNames(try loadDataset(catalog)) }
             func node(_ index: Int) -> NetworkNode {
                 let id = ids[index]
-                if let (cat, map) = names, let j = map.index(of: id) { return NetworkNode(id: id, label: cat.displayName(j, fallback: id)) }
-                return NetworkNode(id: id, label: id)
+                let title = names?.title(of: id) ?? ""
+                return NetworkNode(id: id, label: title.isEmpty ? id : title)
             }
             let ring = knn.neighbours(of: focus, k: first)
             let graph = NetworkGraph(

@@ -2,6 +2,7 @@ import ArgumentParser
 import EncoreData
 import EncoreModels
 import Foundation
+import EncoreService
 
 extension Encore {
     struct Similar: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EncoreData
+import EncoreService
 
 extension Encore {
     struct Split: ParsableCommand {

@@ -4,6 +4,7 @@ import EncoreEval
 import EncoreMath
 import EncoreModels
 import Foundation
+import EncoreService
 
 extension Encore {
     struct Tune: ParsableCommand {

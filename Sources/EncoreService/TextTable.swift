@@ -1,15 +1,26 @@
-// Aligned terminal tables and markdown tables for command output.
+// Aligned terminal tables and markdown tables for command output and reports.
+import Foundation
+
+/// How results are printed: an aligned table, markdown, or JSON.
+public enum OutputFormat: String, CaseIterable, Sendable {
+    case table, markdown, json
+}
 
 /// A header and rows of cells, rendered as aligned text or markdown.
-struct TextTable {
-    var header: [String]
-    var rows: [[String]]
+public struct TextTable: Sendable {
+    public var header: [String]
+    public var rows: [[String]]
 
-    func render(_ format: OutputFormat) -> String {
+    public init(header: [String], rows: [[String]]) {
+        self.header = header
+        self.rows = rows
+    }
+
+    public func render(_ format: OutputFormat) -> String {
         format == .markdown ? markdown() : text()
     }
 
-    func text() -> String {
+    public func text() -> String {
         let all = [header] + rows
         let widths = header.indices.map { c in all.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
@@ -23,7 +34,7 @@ struct TextTable {
         return out
     }
 
-    func markdown() -> String {
+    public func markdown() -> String {
         var out = "| " + header.joined(separator: " | ") + " |\n"
         out += "|" + header.indices.map { $0 == 0 ? "---" : "---:" }.joined(separator: "|") + "|\n"
         for r in rows { out += "| " + r.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
@@ -32,14 +43,14 @@ struct TextTable {
 }
 
 /// Number formatting for tables.
-enum Format {
-    static func number(_ v: Double, digits: Int = 2) -> String {
+public enum Format {
+    public static func number(_ v: Double, digits: Int = 2) -> String {
         guard v.isFinite else { return "–" }
         if v == v.rounded() && abs(v) < 1e15 { return grouped(Int(v)) }
         return String(format: "%.\(digits)f", v)
     }
 
-    static func grouped(_ n: Int) -> String {
+    public static func grouped(_ n: Int) -> String {
         let s = String(abs(n))
         var out = ""
         for (i, ch) in s.enumerated() {
@@ -49,5 +60,5 @@ enum Format {
         return n < 0 ? "-" + out : out
     }
 
-    static func percent(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
+    public static func percent(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
 }

@@ -1,0 +1,48 @@
+// How a command or a service reads a dataset: the format, the catalogue, strictness, the line
+// limit and the generic delimited settings, turned into a Dataset by the loaders.
+import EncoreData
+import EncoreMath
+
+/// Where a dataset comes from and how to read it.
+public struct DatasetSource: Sendable {
+    /// A song_data.csv catalogue for triplets or count_data.csv input.
+    public var songs: String?
+    public var lenient = false
+    /// Delimited input: a character, or tab, comma, semicolon, pipe.
+    public var delimiter = "comma"
+    /// Delimited input: 0-based indices, or header names with `header`.
+    public var userColumn = "0"
+    public var itemColumn = "1"
+    /// The play-count column, or "none" when every row is one play.
+    public var valueColumn = "2"
+    public var timestampColumn: String?
+    public var header = false
+    public var maxLineBytes = DelimitedReader.defaultMaxRecordBytes
+
+    public init() {}
+
+    /// Loads `path` in the named format (auto, triplets, course, lastfm, movielens, delimited, snapshot).
+    public func load(_ path: String, format name: String = "auto") throws -> Dataset {
+        guard let format = ImportFormat(rawValue: name.lowercased()) else {
+            throw ParameterError("unknown format '\(name)'; use one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let delimited = DelimitedFormat.named(delimiter) else {
+            throw ParameterError("unknown delimiter '\(delimiter)'; use a single character, or tab, comma, semicolon, pipe")
+        }
+        guard maxLineBytes > 0 else { throw ParameterError("--max-line-bytes must be positive, got \(maxLineBytes)") }
+        let settings = DelimitedLoadOptions(
+            format: delimited, hasHeader: header,
+            user: ColumnReference(userColumn), item: ColumnReference(itemColumn),
+            value: valueColumn.lowercased() == "none" ? nil : ColumnReference(valueColumn),
+            timestamp: timestampColumn.map(ColumnReference.init))
+        if let songs { try InputFile.check(songs) }
+        return try DatasetImporter.load(path: path, format: format, songs: songs, delimited: settings,
+                                        options: LoadOptions(lenient: lenient, maxLineBytes: maxLineBytes))
+    }
+
+    /// Every file a load of `path` read (the path itself, the files of a directory, the catalogue),
+    /// which an output must never replace.
+    public func inputFiles(_ path: String, dataset: Dataset) -> [String] {
+        [path] + dataset.report.files + (songs.map { [$0] } ?? [])
+    }
+}

@@ -1,0 +1,47 @@
+import EncoreData
+import EncoreMath
+import Foundation
+import Testing
+
+@testable import EncoreService
+
+@Suite struct ServiceTests {
+    @Test func modelListsKeepCommasInsideBraces() throws {
+        let specs = try ModelSpec.parse(#"svd, svd{"n_epochs": 30, "lr_all": 0.01},ease={"lambda": 50}"#, sharedConfig: nil)
+        #expect(specs.map(\.name) == ["svd", "svd", "ease"])
+        #expect(specs[1].overrides == #"{"n_epochs": 30, "lr_all": 0.01}"#)
+        #expect(specs[2].overrides == #"{"lambda": 50}"#)
+        #expect(try ModelSpec.parse("als", sharedConfig: #"{"factors": 8}"#)[0].label == #"als {"factors": 8}"#)
+        #expect(throws: ParameterError.self) { try ModelSpec.parse("als,,ease", sharedConfig: nil) }
+        #expect(throws: ParameterError.self) { try ModelSpec.parse(#"als{"factors": 8"#, sharedConfig: nil) }
+    }
+
+    @Test func tablesAlignAndEscape() {
+        let t = TextTable(header: ["name", "plays"], rows: [["a|b", "1,234"], ["longer", "5"]])
+        #expect(t.text() == "name    plays\n------  -----\na|b     1,234\nlonger      5\n")
+        #expect(t.markdown().contains("| a\\|b | 1,234 |"))
+        #expect(Format.grouped(-1_234_567) == "-1,234,567")
+        #expect(Format.number(.nan) == "–")
+    }
+
+    @Test func trainingDataSplitsAndRefusesMixedSources() throws {
+        let dir = NSTemporaryDirectory() + "encore-service-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try SyntheticGenerator.generate(GeneratorConfiguration(users: 60, songs: 40, plays: 900, seed: 2), to: dir, progress: false)
+        var t = TrainingData()
+        t.data = dir
+        t.split = "per-user"
+        let loaded = try t.loadRaw(requireTest: true)
+        #expect(loaded.train.nnz + (loaded.test?.nnz ?? 0) == 900)
+        #expect(loaded.catalog != nil)
+        #expect(try t.transform(forRatingModel: true) == .log1p && t.transform(forRatingModel: false) == .none)
+        t.test = dir + "/count_data.csv"
+        #expect(throws: ParameterError.self) { try t.loadRaw(requireTest: true) }
+        var source = DatasetSource()
+        source.delimiter = "??"
+        #expect(throws: ParameterError.self) { try source.load(dir, format: "delimited") }
+        let d = try DatasetSource().load(dir)
+        #expect(!SongNames(d).title(of: d.interactions.items[0]).isEmpty)
+        #expect(SongNames(d).title(of: "no such song").isEmpty)
+    }
+}
