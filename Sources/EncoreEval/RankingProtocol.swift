@@ -25,6 +25,8 @@ public struct RankingEvaluation: Encodable, Sendable {
     public var recommendSeconds: Double
     /// Segment → metric name → value (and `users`).
     public var segments: [String: [String: Double]]
+    /// The fitted model's warnings, for the caller to show.
+    public var warnings: [String] = []
 
     struct Key: CodingKey {
         var stringValue: String
@@ -114,7 +116,7 @@ public enum RankingProtocol {
         let result = try evaluate(fitted: model, train: train, test: test, segmentsFrom: raw)
         return RankingEvaluation(model: entry.name, label: label ?? entry.name, configuration: model.configurationJSON,
                                  metrics: result.metrics, usersEvaluated: result.users, fallbackUsers: result.fallbacks,
-                                 fitSeconds: fitted - start, recommendSeconds: result.seconds, segments: result.segments)
+                                 fitSeconds: fitted - start, recommendSeconds: result.seconds, segments: result.segments, warnings: model.warnings)
     }
 
     /// Ranks for every test user with a fitted model.

@@ -74,6 +74,8 @@ public struct AlternatingLeastSquares: HistoryRecommender {
         let itemConfidences = items.values.map { c.confidence($0) }
         var history: [Double] = []
         for _ in 0..<c.iterations {
+            // A fit started from a task stops between iterations when the task is cancelled.
+            if Task.isCancelled { throw CancellationError() }
             Self.solveRows(rows: train, confidences: confidences, target: &x, fixed: y, configuration: c)
             Self.solveRows(rows: items, confidences: itemConfidences, target: &y, fixed: x, configuration: c)
             if c.trackLoss { history.append(Self.loss(train, confidences, x, y, c)) }

@@ -80,11 +80,13 @@ public struct BayesianPersonalizedRanking: Recommender {
         }
         let lr = Float(c.learningRate), reg = Float(c.regularization), f = c.factors
         var history: [Double] = []
+        var cancelled = false
         let m = train
         users.withUnsafeMutableBufferPointer { U in
             items.withUnsafeMutableBufferPointer { I in
                 nonisolated(unsafe) let u0 = U.baseAddress!, i0 = I.baseAddress!
                 for epoch in 0..<c.epochs {
+                    if Task.isCancelled { cancelled = true; break }
                     var correct = 0, drawn = 0
                     for shift in 0..<nb {
                         let parts = ParallelLoop.mapChunks(count: nb, chunks: nb) { range -> (Int, Int) in
@@ -121,6 +123,7 @@ public struct BayesianPersonalizedRanking: Recommender {
                 }
             }
         }
+        if cancelled { throw CancellationError() }
         userFactors = users
         itemFactors = items
         accuracyHistory = history

@@ -102,6 +102,7 @@ public struct SVD: RatingPredictor {
             }
         }
         var history: [Double] = []
+        var cancelled = false
         let biased = c.biased
         pu.withUnsafeMutableBufferPointer { P in
             qi.withUnsafeMutableBufferPointer { Q in
@@ -141,6 +142,7 @@ public struct SVD: RatingPredictor {
                                     return squared
                                 }
                                 for _ in 0..<c.nEpochs {
+                                    if Task.isCancelled { cancelled = true; break }
                                     var squared = 0.0
                                     for shift in 0..<nb {
                                         // Blocks (b, b + shift) share no user and no item: they run in parallel.
@@ -157,6 +159,7 @@ public struct SVD: RatingPredictor {
                 }
             }
         }
+        if cancelled { throw CancellationError() }
         userFactors = pu
         itemFactors = qi
         userBias = bu

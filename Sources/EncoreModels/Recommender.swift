@@ -75,9 +75,14 @@ public protocol Recommender: Sendable {
     func state() -> ModelState
     /// The top-k unplayed items, best first, with reasons where the model has them.
     func recommend(user: Int, k: Int, excluding: Set<Int>) -> [ScoredItem]
+    /// What the caller should tell a person about this model (a fallback taken while fitting);
+    /// library code never writes to stderr itself.
+    var warnings: [String] { get }
 }
 
 extension Recommender {
+    public var warnings: [String] { [] }
+
     public func scoreAll(user: Int) -> [Float] {
         score(user: user, items: Array(0..<train.itemCount)).map { Float($0) }
     }

@@ -52,6 +52,7 @@ public struct SVDpp: RatingPredictor {
         var bu = [Float](repeating: 0, count: train.userCount), bi = [Float](repeating: 0, count: train.itemCount)
         let mu = Float(profile.globalMean), lr = Float(c.lrAll), reg = Float(c.regAll)
         var implicit = [Float](repeating: 0, count: f)
+        var cancelled = false
         p.withUnsafeMutableBufferPointer { P in
             q.withUnsafeMutableBufferPointer { Q in
                 y.withUnsafeMutableBufferPointer { Y in
@@ -61,6 +62,7 @@ public struct SVDpp: RatingPredictor {
                                 let p = P.baseAddress!, q = Q.baseAddress!, y = Y.baseAddress!, implicit = IM.baseAddress!
                                 let cols = C.baseAddress!, vals = V.baseAddress!
                                 for _ in 0..<c.nEpochs {
+                                    if Task.isCancelled { cancelled = true; break }
                                     for u in 0..<train.userCount {
                                         let r = train.rowRange(u)
                                         guard !r.isEmpty else { continue }
@@ -101,6 +103,7 @@ public struct SVDpp: RatingPredictor {
                 }
             }
         }
+        if cancelled { throw CancellationError() }
         userBias = bu
         itemBias = bi
         userFactors = p

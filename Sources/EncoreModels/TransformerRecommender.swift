@@ -34,6 +34,10 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
     /// Set when the weights were missing and TF-IDF stands in.
     public let fallback: TFIDFRecommender?
 
+    public var warnings: [String] {
+        fallback == nil ? [] : ["the transformer's weights are missing from \(configuration.modelDirectory) (run `make models`): it ranks with TF-IDF instead"]
+    }
+
     public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
 
     public init(train: InteractionMatrix, configuration c: TransformerConfiguration = TransformerConfiguration(), catalog: Catalog?) throws {
@@ -46,7 +50,6 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
         let encoder: SentenceEncoder
         do { encoder = try SentenceEncoder(directory: c.modelDirectory) } catch {
             guard c.fallbackToTFIDF else { throw ModelError("\(error)") }
-            FileHandle.standardError.write(Data("warning: \(error); the transformer model falls back to TF-IDF\n".utf8))
             fallback = try TFIDFRecommender(train: train, catalog: catalog)
             embeddings = []
             dimension = 0

@@ -53,6 +53,7 @@ extension Encore {
                                                                        train: train, test: test, catalog: raw.catalog, segmentsFrom: raw.train))
                 }
             }
+            for w in Set(rankingResults.flatMap(\.warnings)).sorted() { note("warning: " + w) }
             var tables: [ComparisonTable] = []
             if !seedResults.isEmpty { tables.append(ComparisonTable.seed(seedResults)) }
             if !rankingResults.isEmpty { tables.append(ComparisonTable.ranking(rankingResults)) }

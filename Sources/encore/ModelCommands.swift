@@ -42,6 +42,7 @@ extension Encore {
             let train = raw.train.mapValues(transform)
             let start = MonotonicClock.now()
             let fitted = try entry.fit(train, overrides: config, catalog: raw.catalog)
+            for w in fitted.warnings { note("warning: " + w) }
             let seconds = MonotonicClock.now() - start
             let artifact = Artifact(model: fitted, transform: transform, metrics: ["fit_seconds": seconds])
             try artifact.write(to: output, inputs: data.inputPaths)

@@ -118,6 +118,17 @@ let foldInModels: Set<String> = ["als", "blend"]
         }
     }
 
+    /// Iterative fits check for cancellation between iterations.
+    @Test(arguments: ["als", "bpr", "svd", "svdpp"])
+    func aCancelledFitStops(_ name: String) async throws {
+        let entry = try ModelRegistry.entry(named: name)
+        let task = Task { () throws -> Int in
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try ConformanceData.fit(entry).train.nnz
+        }
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+    }
+
     @Test(arguments: names)
     func historyScoringEqualsTrainedScoring(_ name: String) throws {
         let entry = try ModelRegistry.entry(named: name)
