@@ -213,3 +213,12 @@ public struct EASE: HistoryRecommender {
     }
 
 }
+
+extension EASEConfiguration {
+    /// The dense Gram (or kernel) matrix and its inverse, plus the dual form's K X; the form as `fit` chooses it.
+    public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double {
+        let dual = form == .dual || (form == .auto && users < items)
+        let side = Double(dual ? users : items)
+        return side * side * 4 * 2 + (dual ? Double(users) * Double(items) * 4 : 0)
+    }
+}
