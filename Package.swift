@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "EncoreEvalTests", dependencies: ["EncoreEval", "EncoreModels", "EncoreData"]),
         .testTarget(name: "EncoreStoreTests", dependencies: ["EncoreStore", "EncoreModels", "EncoreData", "EncoreMath"]),
         .testTarget(name: "EncoreCLITests", dependencies: ["EncoreData"]),
-        .testTarget(name: "EncoreServiceTests", dependencies: ["EncoreService", "EncoreData"]),
+        .testTarget(name: "EncoreServiceTests", dependencies: ["EncoreService", "EncoreData", "EncoreEval", "EncoreMath"]),
     ],
     swiftLanguageModes: [.v6]
 )

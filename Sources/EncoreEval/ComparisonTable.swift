@@ -33,26 +33,4 @@ public struct ComparisonTable: Sendable {
             ("predict seconds", results.map { f($0.predictSeconds, 3) }),
         ])
     }
-
-    public func markdown() -> String {
-        var s = "| metric | " + columns.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
-        s += "|---|" + columns.map { _ in "---:" }.joined(separator: "|") + "|\n"
-        for r in rows { s += "| \(r.metric) | " + r.values.joined(separator: " | ") + " |\n" }
-        return s
-    }
-
-    public func text() -> String {
-        let header = ["metric"] + columns
-        let all = [header] + rows.map { [$0.metric] + $0.values }
-        let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { c, cell in
-                let pad = String(repeating: " ", count: max(0, widths[c] - cell.count))
-                return c == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ")
-        }
-        var s = line(header) + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
-        for r in all.dropFirst() { s += line(r) + "\n" }
-        return s
-    }
 }

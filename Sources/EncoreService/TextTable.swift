@@ -35,7 +35,7 @@ public struct TextTable: Sendable {
     }
 
     public func markdown() -> String {
-        var out = "| " + header.joined(separator: " | ") + " |\n"
+        var out = "| " + header.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
         out += "|" + header.indices.map { $0 == 0 ? "---" : "---:" }.joined(separator: "|") + "|\n"
         for r in rows { out += "| " + r.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
         return out

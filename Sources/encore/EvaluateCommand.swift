@@ -67,9 +67,9 @@ extension Encore {
                     print(try jsonString(Both(seed: seedResults, ranking: rankingResults)))
                 }
             case .markdown:
-                for t in tables { print("### \(t.title)\n\n" + t.markdown()) }
+                for t in tables { print("### \(t.title)\n\n" + t.table.markdown()) }
             case .table:
-                for t in tables { print(t.title + "\n" + t.text()) }
+                for t in tables { print(t.title + "\n" + t.table.text()) }
             }
             if let report {
                 try writeText(EvaluationReport.html(tables, subtitle: "\(raw.train.nnz) training and \(rawTest.nnz) test pairs"), to: report, inputs: data.inputPaths)

@@ -74,8 +74,7 @@ import Testing
         let t = ComparisonTable.seed(results)
         #expect(t.columns == ["baseline", "svd"])
         #expect(t.rows.first?.metric == "RMSE (all test pairs)")
-        let md = t.markdown()
-        #expect(md.hasPrefix("| metric | baseline | svd |"))
+        #expect(t.rows.allSatisfy { $0.values.count == 2 })
         let json = String(decoding: try JSONEncoder().encode(results), as: UTF8.self)
         for key in ["\"rmse\"", "\"mae\"", "\"impossible\"", "\"within_test_precision_at_30\"", "\"within_test_f1_at_30\"", "\"users_evaluated\"", "\"fit_seconds\"", "\"model\"", "\"configuration\""] {
             #expect(json.contains(key), "missing \(key)")

@@ -1,4 +1,5 @@
 import EncoreData
+import EncoreEval
 import EncoreMath
 import Foundation
 import Testing
@@ -22,6 +23,8 @@ import Testing
         #expect(t.markdown().contains("| a\\|b | 1,234 |"))
         #expect(Format.grouped(-1_234_567) == "-1,234,567")
         #expect(Format.number(.nan) == "–")
+        let comparison = ComparisonTable(title: "t", columns: ["baseline", "a|b"], rows: [("RMSE", ["1.0", "2.0"])])
+        #expect(comparison.table.markdown().hasPrefix("| metric | baseline | a\\|b |\n|---|---:|---:|\n| RMSE | 1.0 | 2.0 |"))
     }
 
     @Test func trainingDataSplitsAndRefusesMixedSources() throws {
