@@ -90,6 +90,26 @@ public struct Baselines: Sendable {
         return e
     }
 
+    /// The bias of a listener with this history, against the trained item biases. With the ALS
+    /// method this is the fit's own last user step, so a training user gets the trained bias;
+    /// with SGD it is the same number of epochs over the history with the item biases held.
+    public func userBias(history: UserHistory, configuration c: BaselineConfiguration) -> Double {
+        guard !history.isEmpty else { return 0 }
+        if c.method == .als {
+            var dev = 0.0
+            for (i, w) in zip(history.items, history.weights) where i < itemBias.count { dev += Double(w) - globalMean - itemBias[i] }
+            return dev / (c.regU + Double(history.count))
+        }
+        var bu = 0.0
+        for _ in 0..<c.epochs {
+            for (i, w) in zip(history.items, history.weights) where i < itemBias.count {
+                let err = Double(w) - (globalMean + bu + itemBias[i])
+                bu += c.learningRate * (err - c.reg * bu)
+            }
+        }
+        return bu
+    }
+
     /// The same biases with users and items swapped (for item-based neighbourhoods).
     public var transposed: Baselines { Baselines(globalMean: globalMean, userBias: itemBias, itemBias: userBias) }
 }
@@ -132,4 +152,16 @@ public struct BaselineOnly: RatingPredictor {
 
 extension BaselineConfiguration {
     public var divergenceHint: String { method == .sgd ? learningRateHint : "raise reg_u and reg_i" }
+}
+
+extension BaselineOnly: HistoryRecommender {
+    /// μ + b_u(history) + b_i, clipped as predict clips; the bias of an empty history is 0.
+    public func scoreAll(history: UserHistory) -> [Float] {
+        let bu = baselines.userBias(history: history, configuration: configuration)
+        return (0..<train.itemCount).map { i in
+            var e = baselines.globalMean + bu
+            if profile.knows(item: i) { e += baselines.itemBias[i] }
+            return Float(profile.clip(e))
+        }
+    }
 }

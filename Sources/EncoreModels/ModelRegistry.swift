@@ -88,14 +88,14 @@ extension BlendConfiguration: ModelConfiguration {}
 /// Every model Encore can train, by command-line name.
 public enum ModelRegistry {
     static func entry<C: ModelConfiguration, M: Recommender>(
-        _ name: String, _ summary: String, _ defaults: C,
+        _ name: String, _ summary: String, _ defaults: C, scoresHistories: Bool? = nil,
         fit: @escaping @Sendable (InteractionMatrix, C, Catalog?) throws -> M,
         load: @escaping @Sendable (InteractionMatrix, C, ModelState) throws -> M
     ) -> ModelEntry {
         ModelEntry(
             name: name, summary: summary, defaults: ConfigurationOverrides.json(defaults),
             predictsValues: M.self is any RatingPredictor.Type,
-            scoresHistories: M.self is any HistoryRecommender.Type,
+            scoresHistories: scoresHistories ?? (M.self is any HistoryRecommender.Type),
             fitter: { train, overrides, catalog in
                 let c = try ConfigurationOverrides.apply(overrides, to: defaults, model: name)
                 try c.validate()
@@ -122,7 +122,9 @@ public enum ModelRegistry {
     public static let all: [ModelEntry] = [
         entry("baseline", "BaselineOnly: μ + b_u + b_i fitted by ALS (or SGD), as Surprise", BaselineConfiguration(),
               fit: { m, c, _ in try BaselineOnly(train: m, configuration: c) }, load: { try BaselineOnly(train: $0, configuration: $1, state: $2) }),
+        // User-based neighbourhoods cannot score a history (it would need its similarity to every user).
         entry("knn-user", "user-based KNN (KNNBasic, pearson_baseline, k 30, min_k 1: the report's default)", KNNConfiguration(userBased: true),
+              scoresHistories: false,
               fit: { m, c, _ in try NeighbourhoodModel(train: m, configuration: userBased(c, true)) },
               load: { try NeighbourhoodModel(train: $0, configuration: userBased($1, true), state: $2) }),
         entry("knn-item", "item-based KNN (KNNBasic, pearson_baseline, k 30, min_k 1: the report's default)", KNNConfiguration(userBased: false),

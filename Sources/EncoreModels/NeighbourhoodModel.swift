@@ -150,18 +150,40 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
         let pairs = (0..<train.itemCount).map { (user: user, item: $0) }
         if configuration.userBased { return predictAll(pairs).map { Float($0.value) } }
         guard user >= 0, user < train.userCount else { return pairs.map { Float(predict(user: $0.user, item: $0.item).value) } }
-        let played = train.rowRange(user).map { Int(train.columnIndices[$0]) }
+        let r = train.rowRange(user)
+        return itemBasedScores(user: user, played: r.map { Int(train.columnIndices[$0]) }, values: Array(train.values[r]), userBias: nil)
+    }
+
+    /// Item-based estimates of every song from a listening history (songs ascending, values on
+    /// the model's scale). The similarity rows of the songs played are expanded into a dense block
+    /// (songs played × items) when it stays small, so each lookup is O(1). `user` is the training
+    /// user (or -1); `userBias` replaces the trained bias for a history (baseline variant).
+    func itemBasedScores(user: Int, played: [Int], values: [Float], userBias: Double?) -> [Float] {
         let n = train.itemCount
-        guard played.count * n <= 20_000_000 else { return pairs.map { Float(predict(user: $0.user, item: $0.item).value) } }
         var position = [Int](repeating: -1, count: n)
-        var block = [Float](repeating: 0, count: played.count * n)
-        for (p, j) in played.enumerated() {
-            position[j] = p
-            for q in similarities.rowPointers[j]..<similarities.rowPointers[j + 1] { block[p * n + Int(similarities.columns[q])] = similarities.values[q] }
+        var block: [Float] = []
+        let dense = played.count * n <= 20_000_000
+        if dense {
+            block = [Float](repeating: 0, count: played.count * n)
+            for (p, j) in played.enumerated() {
+                position[j] = p
+                for q in similarities.rowPointers[j]..<similarities.rowPointers[j + 1] { block[p * n + Int(similarities.columns[q])] = similarities.values[q] }
+            }
         }
         // sim(i, j) is symmetric: row j of the played song holds it.
+        let similarity: (Int, Int) -> Double = dense ? { a, b in a == b ? 1 : (position[b] >= 0 ? Double(block[position[b] * n + a]) : 0) }
+            : { similarities.similarity($0, $1) }
+        let otherBias = userBias ?? (user >= 0 ? baselines.map { $0.itemBias[user] } : nil)
         return (0..<n).map { i in
-            Float(predict(user: user, item: i, similarity: { a, b in a == b ? 1 : (position[b] >= 0 ? Double(block[position[b] * n + a]) : 0) }).value)
+            guard !played.isEmpty, profile.knows(item: i) else {
+                return Float(unknownEstimate(user: user, item: i, userKnown: !played.isEmpty, userBias: userBias).value)
+            }
+            var candidates: [(index: Int, similarity: Double, value: Double)] = []
+            for (j, v) in zip(played, values) where j != i {
+                let s = similarity(i, j)
+                if s > 0 { candidates.append((j, s, Double(v))) }
+            }
+            return Float(estimate(x: i, otherBias: otherBias, candidates: candidates).value)
         }
     }
 
@@ -206,19 +228,8 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
 
     func predict(user u: Int, item i: Int, similarity: (Int, Int) -> Double) -> Prediction {
         let known = profile.knows(user: u) && profile.knows(item: i)
-        let variant = configuration.variant
-        guard known else {
-            if variant == .baseline, let b = baselines {
-                let (x, y) = configuration.userBased ? (u, i) : (i, u)
-                var e = b.globalMean
-                if x >= 0 && x < b.userBias.count && (configuration.userBased ? profile.knows(user: u) : profile.knows(item: i)) { e += b.userBias[x] }
-                if y >= 0 && y < b.itemBias.count && (configuration.userBased ? profile.knows(item: i) : profile.knows(user: u)) { e += b.itemBias[y] }
-                return Prediction(value: profile.clip(e))
-            }
-            let which = !profile.knows(user: u) && !profile.knows(item: i) ? "user and item are" : (!profile.knows(user: u) ? "user is" : "item is")
-            return Prediction(value: profile.globalMean, impossible: true, reason: "\(which) unknown")
-        }
         let (x, y) = configuration.userBased ? (u, i) : (i, u)
+        guard known else { return unknownEstimate(user: u, item: i, userKnown: profile.knows(user: u), userBias: nil) }
         // Candidates: entities that rated y, with their value; in ascending index order.
         var candidates: [(index: Int, similarity: Double, value: Double)] = []
         for q in columnsOfRows.columnPointers[y]..<columnsOfRows.columnPointers[y + 1] {
@@ -228,6 +239,32 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
             let s = similarity(x, x2)
             if s > 0 { candidates.append((x2, s, Double(columnsOfRows.values[q]))) }
         }
+        return estimate(x: x, otherBias: baselines.map { $0.itemBias[y] }, candidates: candidates)
+    }
+
+    /// The estimate when the user or the item has no training entries: the baseline variant keeps
+    /// the known biases, the others are impossible at the global mean.
+    func unknownEstimate(user u: Int, item i: Int, userKnown: Bool, userBias: Double?) -> Prediction {
+        if configuration.variant == .baseline, let b = baselines {
+            var e = b.globalMean
+            if configuration.userBased {
+                if userKnown, u >= 0, u < b.userBias.count { e += userBias ?? b.userBias[u] }
+                if profile.knows(item: i) { e += b.itemBias[i] }
+            } else {
+                if profile.knows(item: i) { e += b.userBias[i] }
+                if userKnown { e += userBias ?? (u >= 0 && u < b.itemBias.count ? b.itemBias[u] : 0) }
+            }
+            return Prediction(value: profile.clip(e))
+        }
+        let which = !userKnown && !profile.knows(item: i) ? "user and item are" : (!userKnown ? "user is" : "item is")
+        return Prediction(value: profile.globalMean, impossible: true, reason: "\(which) unknown")
+    }
+
+    /// The variant's estimate for entity x from its candidate neighbours; `otherBias` is the bias
+    /// of the other side (the baseline variant needs it).
+    func estimate(x: Int, otherBias: Double?, candidates all: [(index: Int, similarity: Double, value: Double)]) -> Prediction {
+        var candidates = all
+        let variant = configuration.variant
         Self.keepBest(&candidates, k: configuration.k)
         var sumSim = 0.0, sumValues = 0.0
         for c in candidates {
@@ -237,7 +274,7 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
             case .zscore: sumValues += c.similarity * (c.value - means[c.index]) / sigmas[c.index]
             case .baseline:
                 let b = baselines!
-                sumValues += c.similarity * (c.value - (b.globalMean + b.userBias[c.index] + b.itemBias[y]))
+                sumValues += c.similarity * (c.value - (b.globalMean + b.userBias[c.index] + (otherBias ?? 0)))
             case .basic: sumValues += c.similarity * c.value
             }
         }
@@ -254,7 +291,7 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
             return Prediction(value: profile.clip(e), contributors: candidates)
         case .baseline:
             let b = baselines!
-            var e = b.globalMean + b.userBias[x] + b.itemBias[y]
+            var e = b.globalMean + b.userBias[x] + (otherBias ?? 0)
             if enough && sumSim > 0 { e += sumValues / sumSim }
             return Prediction(value: profile.clip(e), contributors: candidates)
         }
@@ -266,5 +303,16 @@ extension KNNConfiguration {
     public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double {
         let n = Double(userBased ? users : items)
         return n * Double(min(neighbourListSize, max(userBased ? users : items, 1))) * 8
+    }
+}
+
+extension NeighbourhoodModel: HistoryRecommender {
+    /// Item-based: the history's songs are the neighbours, as a training user's songs are. The
+    /// baseline variant folds the history's bias in against the trained item biases. User-based
+    /// neighbourhoods would need the history's similarity to every user: not scored ("cannot rank").
+    public func scoreAll(history: UserHistory) -> [Float] {
+        guard !configuration.userBased else { return [Float](repeating: -.infinity, count: train.itemCount) }
+        let bias = baselines.map { $0.transposed.userBias(history: history, configuration: configuration.baseline) }
+        return itemBasedScores(user: -1, played: history.items, values: history.weights, userBias: configuration.variant == .baseline ? bias : nil)
     }
 }

@@ -44,7 +44,7 @@ enum ConformanceData {
 }
 
 /// Models that do not score histories yet, documented in the README; any other model must.
-let modelsWithoutHistoryScoring: Set<String> = ["baseline", "knn-user", "knn-item", "svd", "svdpp", "bpr", "clustering"]
+let modelsWithoutHistoryScoring: Set<String> = ["knn-user", "svd", "svdpp", "bpr", "clustering"]
 /// Models whose history scores solve a new system (ALS, and the blend that holds it): equal rankings, not equal floats.
 let foldInModels: Set<String> = ["als", "blend"]
 
@@ -118,6 +118,23 @@ let foldInModels: Set<String> = ["als", "blend"]
         }
     }
 
+    /// Item-based KNN scores a history as a training user's row, for every variant (the baseline
+    /// variant folds the history's bias in) and the report's pearson_baseline similarity.
+    @Test(arguments: ["basic", "means", "zscore", "baseline"])
+    func itemKNNHistoriesMatchEveryVariant(_ variant: String) throws {
+        let entry = try ModelRegistry.entry(named: "knn-item")
+        let model = try entry.fit(ConformanceData.train.mapValues(.log1p), overrides: "{\"variant\": \"\(variant)\", \"k\": 10}")
+        let h = try #require(model as? any HistoryRecommender)
+        for u in ConformanceData.users {
+            #expect(model.scoreAll(user: u).elementsEqual(h.scoreAll(history: UserHistory(user: u, of: model.train)), by: sameFloat), "user \(u)")
+        }
+        let baseline = try ModelRegistry.entry(named: "baseline").fit(ConformanceData.train.mapValues(.log1p), overrides: #"{"method": "sgd"}"#)
+        let b = try #require(baseline as? any HistoryRecommender)
+        let u = ConformanceData.users[1]
+        let top = Set(TopScores.select(baseline.scoreAll(user: u), k: 10).map(\.index))
+        #expect(top == Set(TopScores.select(b.scoreAll(history: UserHistory(user: u, of: baseline.train)), k: 10).map(\.index)), "SGD baselines rank alike")
+    }
+
     /// Iterative fits check for cancellation between iterations.
     @Test(arguments: ["als", "bpr", "svd", "svdpp"])
     func aCancelledFitStops(_ name: String) async throws {
@@ -134,7 +151,7 @@ let foldInModels: Set<String> = ["als", "blend"]
         let entry = try ModelRegistry.entry(named: name)
         #expect(entry.scoresHistories == !modelsWithoutHistoryScoring.contains(name), "the README's list of models without history scoring")
         let model = try ConformanceData.fit(entry)
-        guard let h = model as? any HistoryRecommender else { return }
+        guard entry.scoresHistories, let h = model as? any HistoryRecommender else { return }
         for u in ConformanceData.users {
             let trained = model.scoreAll(user: u)
             let folded = h.scoreAll(history: UserHistory(user: u, of: model.train))
