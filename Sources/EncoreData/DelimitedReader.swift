@@ -125,7 +125,7 @@ public final class DelimitedReader {
 
     /// The magic bytes of Encore's binary files, which are never delimited text.
     static let binaryMagics: [(magic: [UInt8], kind: String)] = [
-        (Array("ENCSNAP".utf8) + [0], "snapshot"), (Array("ENCMODEL".utf8), "model artifact"), (Array("ENCEMB1".utf8) + [0], "embedding cache"),
+        (Snapshot.magic, "snapshot"), (Array("ENCMODEL".utf8), "model artifact"), (Array("ENCEMB1".utf8) + [0], "embedding cache"),
     ]
 
     public init(path: String, format: DelimitedFormat, blockSize: Int = 1 << 22, maxRecordBytes: Int = DelimitedReader.defaultMaxRecordBytes) throws {

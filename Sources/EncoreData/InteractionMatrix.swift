@@ -241,3 +241,28 @@ public enum ValueTransform: Sendable, Equatable, Codable, CustomStringConvertibl
         }
     }
 }
+
+extension InteractionMatrix {
+    /// The sections Encore's binary files store a matrix in: row pointers, column indices, values,
+    /// timestamps (only with `timestampSection`; empty when the matrix has none), user ids, item ids.
+    public func appendSections(to out: inout Data, timestampSection: Bool) {
+        BinaryCoding.appendArray(&out, rowPointers.map { Int64($0) })
+        BinaryCoding.appendArray(&out, columnIndices)
+        BinaryCoding.appendArray(&out, values)
+        if timestampSection { BinaryCoding.appendArray(&out, timestamps ?? []) }
+        BinaryCoding.appendStrings(&out, users.ids)
+        BinaryCoding.appendStrings(&out, items.ids)
+    }
+
+    /// Reads what `appendSections` wrote and validates it; an empty timestamp section means none.
+    public static func readSections(_ cursor: inout BinaryCursor, timestampSection: Bool, corrupt: (String) -> Error) throws -> InteractionMatrix {
+        let ptr = try cursor.array(Int64.self, corrupt)
+        let cols = try cursor.array(Int32.self, corrupt)
+        let vals = try cursor.array(Float.self, corrupt)
+        let ts = timestampSection ? try cursor.array(Int64.self, corrupt) : []
+        let users = try cursor.strings(corrupt)
+        let items = try cursor.strings(corrupt)
+        return try validated(users: users, items: items, rowPointers: ptr, columnIndices: cols, values: vals,
+                             timestamps: ts.isEmpty ? nil : ts, corrupt: corrupt)
+    }
+}

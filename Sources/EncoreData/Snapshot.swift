@@ -49,12 +49,7 @@ public enum Snapshot {
                             report: dataset.report, fingerprint: fingerprint(m))
         let json = try JSONEncoder().encode(header)
         return container.encode(header: json) { out in
-            BinaryCoding.appendArray(&out, m.rowPointers.map { Int64($0) })
-            BinaryCoding.appendArray(&out, m.columnIndices)
-            BinaryCoding.appendArray(&out, m.values)
-            BinaryCoding.appendArray(&out, m.timestamps ?? [])
-            BinaryCoding.appendStrings(&out, m.users.ids)
-            BinaryCoding.appendStrings(&out, m.items.ids)
+            m.appendSections(to: &out, timestampSection: true)
             let c = dataset.catalog.entries
             BinaryCoding.appendStrings(&out, c.map(\.title))
             BinaryCoding.appendStrings(&out, c.map(\.release))
@@ -66,9 +61,7 @@ public enum Snapshot {
 
     /// Writes atomically; `inputs` are the files the dataset came from, which the output must not replace.
     public static func write(_ dataset: Dataset, to path: String, inputs: [String] = []) throws {
-        try AtomicFile.checkOutput(path, inputs: inputs)
-        let bytes = try encode(dataset)
-        try AtomicFile.write(bytes, to: path, inputs: inputs)
+        try AtomicFile.write(try encode(dataset), to: path, inputs: inputs)
     }
 
     public static func read(path: String) throws -> Dataset {
@@ -82,24 +75,18 @@ public enum Snapshot {
             try container.open(raw, source: source) { headerBytes, cursor, corrupt in
                 let header: Header
                 do { header = try JSONDecoder().decode(Header.self, from: headerBytes) } catch { throw corrupt("unreadable header") }
-                let ptr = try cursor.array(Int64.self, corrupt)
-                let cols = try cursor.array(Int32.self, corrupt)
-                let vals = try cursor.array(Float.self, corrupt)
-                let ts = try cursor.array(Int64.self, corrupt)
-                let users = try cursor.strings(corrupt)
-                let items = try cursor.strings(corrupt)
+                let matrix = try InteractionMatrix.readSections(&cursor, timestampSection: true, corrupt: corrupt)
                 let titles = try cursor.strings(corrupt)
                 let releases = try cursor.strings(corrupt)
                 let artists = try cursor.strings(corrupt)
                 let years = try cursor.array(Int32.self, corrupt)
                 let tags = try cursor.strings(corrupt)
-                guard users.count == header.users, items.count == header.items, vals.count == header.interactions,
-                      header.hasTimestamps ? ts.count == vals.count : ts.isEmpty,
+                let items = matrix.items.ids
+                guard matrix.userCount == header.users, matrix.itemCount == header.items, matrix.nnz == header.interactions,
+                      header.hasTimestamps == (matrix.timestamps != nil) || matrix.nnz == 0,
                       [titles.count, releases.count, artists.count, years.count, tags.count].allSatisfy({ $0 == items.count })
                 else { throw corrupt("section sizes disagree with the header") }
                 guard let transform = ValueTransform(argument: header.transform) else { throw corrupt("unknown value transform '\(header.transform)'") }
-                let matrix = try InteractionMatrix.validated(users: users, items: items, rowPointers: ptr, columnIndices: cols, values: vals,
-                                                             timestamps: header.hasTimestamps ? ts : nil, corrupt: corrupt)
                 guard fingerprint(matrix) == header.fingerprint else { throw corrupt("the plays do not match the header's fingerprint") }
                 var entries: [CatalogEntry] = []
                 entries.reserveCapacity(items.count)

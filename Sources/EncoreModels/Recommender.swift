@@ -112,7 +112,6 @@ extension Recommender {
     /// The top-k items by score, excluding the user's training items and `excluding`.
     public func recommend(user: Int, k: Int, excluding: Set<Int>) -> [ScoredItem] {
         guard k > 0, user >= 0, user < train.userCount else { return [] }
-        let k = min(k, train.itemCount)
         var scores = scoreAll(user: user)
         for c in train.row(user).items { scores[Int(c)] = -.infinity }
         for e in excluding where e >= 0 && e < scores.count { scores[e] = -.infinity }
@@ -167,7 +166,7 @@ extension HistoryRecommender {
         var scores = scoreAll(history: history)
         for i in history.items where i < scores.count { scores[i] = -.infinity }
         for e in excluding where e >= 0 && e < scores.count { scores[e] = -.infinity }
-        return TopScores.select(scores, k: min(k, scores.count)).map { ScoredItem(item: $0.index, score: Double($0.score)) }
+        return TopScores.select(scores, k: k).map { ScoredItem(item: $0.index, score: Double($0.score)) }
     }
 }
 

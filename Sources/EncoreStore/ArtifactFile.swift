@@ -82,11 +82,7 @@ public struct Artifact: Sendable {
     public func encode() throws -> Data {
         let json = try JSONEncoder().encode(header)
         return Self.container.encode(header: json) { out in
-            BinaryCoding.appendArray(&out, train.rowPointers.map { Int64($0) })
-            BinaryCoding.appendArray(&out, train.columnIndices)
-            BinaryCoding.appendArray(&out, train.values)
-            BinaryCoding.appendStrings(&out, train.users.ids)
-            BinaryCoding.appendStrings(&out, train.items.ids)
+            train.appendSections(to: &out, timestampSection: false)
             for info in header.arrays {
                 switch state.arrays[info.name] {
                 case .float(let a)?: BinaryCoding.appendArray(&out, a)
@@ -101,7 +97,6 @@ public struct Artifact: Sendable {
 
     /// Writes atomically; `inputs` are the files the model was trained from, which the output must not replace.
     public func write(to path: String, inputs: [String] = []) throws {
-        try AtomicFile.checkOutput(path, inputs: inputs)
         try AtomicFile.write(try encode(), to: path, inputs: inputs)
     }
 
@@ -117,13 +112,7 @@ public struct Artifact: Sendable {
             try container.open(raw, source: source) { headerBytes, c, corrupt in
                 let header: Header
                 do { header = try JSONDecoder().decode(Header.self, from: headerBytes) } catch { throw corrupt("unreadable header") }
-                let ptr = try c.array(Int64.self, corrupt)
-                let cols = try c.array(Int32.self, corrupt)
-                let vals = try c.array(Float.self, corrupt)
-                let users = try c.strings(corrupt)
-                let items = try c.strings(corrupt)
-                let train = try InteractionMatrix.validated(users: users, items: items, rowPointers: ptr, columnIndices: cols, values: vals,
-                                                            timestamps: nil, corrupt: corrupt)
+                let train = try InteractionMatrix.readSections(&c, timestampSection: false, corrupt: corrupt)
                 var arrays: [String: StateArray] = [:]
                 for info in header.arrays {
                     guard arrays[info.name] == nil else { throw corrupt("the array '\(info.name)' appears twice") }
