@@ -124,8 +124,10 @@ public enum AtomicFile {
         defer { closedir(dir) }
         var stale: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            // Read the name in place: a dirent can be shorter than sizeof(dirent), so copying the
+            // whole d_name array can run past the end of readdir's buffer.
+            let name = withUnsafePointer(to: &entry.pointee.d_name) { p in
+                p.withMemoryRebound(to: CChar.self, capacity: 1) { String(cString: $0) }
             }
             guard name.hasPrefix(prefix) else { continue }
             let rest = name.dropFirst(prefix.count)

@@ -101,7 +101,7 @@ public enum KMeans {
         return best!
     }
 
-    static func rowNorms(_ x: DenseMatrix) -> [Float] {
+    public static func rowNorms(_ x: DenseMatrix) -> [Float] {
         (0..<x.rows).map { r in
             var s: Float = 0
             for j in 0..<x.columns { let v = x.values[r * x.columns + j]; s += v * v }

@@ -142,7 +142,7 @@ public struct BaselineOnly: RatingPredictor {
     public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
 
     public func predict(user: Int, item: Int) -> Prediction {
-        Prediction(value: profile.clip(baselines.estimate(user: user, item: item, profile: profile)))
+        profile.predict(user: user, item: item) { _, _ in Estimate(baselines.estimate(user: user, item: item, profile: profile)) }
     }
 
     public func state() -> ModelState {
@@ -159,9 +159,7 @@ extension BaselineOnly: HistoryRecommender {
     public func scoreAll(history: UserHistory) -> [Float] {
         let bu = baselines.userBias(history: history, configuration: configuration)
         return (0..<train.itemCount).map { i in
-            var e = baselines.globalMean + bu
-            if profile.knows(item: i) { e += baselines.itemBias[i] }
-            return Float(profile.clip(e))
+            Float(profile.predict(user: -1, item: i) { _, ki in Estimate(baselines.globalMean + bu + (ki ? baselines.itemBias[i] : 0)) }.value)
         }
     }
 }

@@ -160,3 +160,11 @@ extension BPRConfiguration {
 
     public var divergenceHint: String { learningRateHint }
 }
+
+extension BayesianPersonalizedRanking: HistoryRecommender {
+    /// Fold-in: BPR's own SGD steps on the history's user vector, item vectors fixed (FoldIn.bprUser).
+    public func scoreAll(history: UserHistory) -> [Float] {
+        let x = FoldIn.bprUser(history: history, items: itemFactors, train: train, configuration: configuration)
+        return VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: configuration.factors + 1, x: x)
+    }
+}

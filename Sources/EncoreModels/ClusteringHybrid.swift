@@ -31,29 +31,88 @@ public struct ClusteringConfiguration: Codable, Sendable, Equatable {
     }
 }
 
-/// Features of the rows of a sparse matrix: a truncated SVD projection, or the dense rows.
-public enum ClusterFeatures {
-    public static func rows(_ m: InteractionMatrix, dimensions: Int, seed: UInt64) throws -> DenseMatrix {
+/// How a row (column, value pairs) becomes a feature vector: its projection on a truncated SVD's
+/// components, or the dense row itself. Training rows and new histories go through the same code.
+public struct FeatureProjection: Sendable, Equatable {
+    /// columns × dimensions (row j: the loadings of column j); empty when the row is the feature.
+    public let loadings: [Float]
+    public let columns: Int
+    public let dimensions: Int
+
+    public init(loadings: [Float], columns: Int, dimensions: Int) throws {
+        guard columns >= 0, dimensions >= 0, loadings.isEmpty ? dimensions == columns : loadings.count == columns * dimensions else {
+            throw ModelError("a feature projection of \(loadings.count) loadings does not fit \(columns) columns and \(dimensions) dimensions")
+        }
+        self.loadings = loadings
+        self.columns = columns
+        self.dimensions = dimensions
+    }
+
+    /// The features of a row, added into `out` (length `dimensions`, zeroed by the caller).
+    public func project<I: Sequence<Int>, W: Sequence<Float>>(items: I, weights: W, into out: UnsafeMutableBufferPointer<Float>) {
+        let k = dimensions
+        for (j, v) in zip(items, weights) where j >= 0 && j < columns {
+            if loadings.isEmpty { out[j] += v; continue }
+            let base = j * k
+            for c in 0..<k { out[c] += v * loadings[base + c] }
+        }
+    }
+
+    public func project(items: [Int], weights: [Float]) -> [Float] {
+        var out = [Float](repeating: 0, count: dimensions)
+        out.withUnsafeMutableBufferPointer { project(items: items, weights: weights, into: $0) }
+        return out
+    }
+}
+
+/// Features of the rows of a sparse matrix: X Vᵀ on a truncated SVD's `dimensions` components,
+/// or the dense rows when `dimensions` is 0 or not below the matrix's sides.
+public struct ClusterFeatures: Sendable {
+    public let projection: FeatureProjection
+    /// rows × dimensions.
+    public let features: DenseMatrix
+
+    public init(_ m: InteractionMatrix, dimensions: Int, seed: UInt64) throws {
         let n = m.userCount, d = m.itemCount
         if dimensions == 0 || dimensions >= min(n, d) {
-            var v = [Float](repeating: 0, count: n * d)
-            for u in 0..<n { for k in m.rowRange(u) { v[u * d + Int(m.columnIndices[k])] = m.values[k] } }
-            return DenseMatrix(rows: n, columns: d, values: v)
+            projection = try FeatureProjection(loadings: [], columns: d, dimensions: d)
+        } else {
+            let result = try RandomizedPCA.fit(rows: n, columns: d, components: dimensions, oversampling: 10, powerIterations: 4, seed: seed,
+                rowTimes: { i, b, width, out in
+                    for k in m.rowRange(i) {
+                        let v = Double(m.values[k]), j = Int(m.columnIndices[k])
+                        for c in 0..<width { out[c] += v * b[j * width + c] }
+                    }
+                },
+                transposeTimes: { q, width, out in
+                    for i in 0..<n { for k in m.rowRange(i) {
+                        let v = Double(m.values[k]), j = Int(m.columnIndices[k])
+                        for c in 0..<width { out[j * width + c] += v * q[i * width + c] }
+                    } }
+                })
+            let comps = result.components
+            var loadings = [Float](repeating: 0, count: d * dimensions)
+            for c in 0..<dimensions { for j in 0..<d { loadings[j * dimensions + c] = comps.values[c * d + j] } }
+            projection = try FeatureProjection(loadings: loadings, columns: d, dimensions: dimensions)
         }
-        let result = try RandomizedPCA.fit(rows: n, columns: d, components: dimensions, oversampling: 10, powerIterations: 4, seed: seed,
-            rowTimes: { i, b, width, out in
-                for k in m.rowRange(i) {
-                    let v = Double(m.values[k]), j = Int(m.columnIndices[k])
-                    for c in 0..<width { out[c] += v * b[j * width + c] }
+        let k = projection.dimensions, p = projection
+        var values = [Float](repeating: 0, count: n * k)
+        values.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            ParallelLoop.forEachChunk(count: n) { _, range in
+                for u in range {
+                    let r = m.rowRange(u)
+                    p.project(items: r.lazy.map { Int(m.columnIndices[$0]) }, weights: r.lazy.map { m.values[$0] },
+                              into: UnsafeMutableBufferPointer(rebasing: out[(u * k)..<((u + 1) * k)]))
                 }
-            },
-            transposeTimes: { q, width, out in
-                for i in 0..<n { for k in m.rowRange(i) {
-                    let v = Double(m.values[k]), j = Int(m.columnIndices[k])
-                    for c in 0..<width { out[j * width + c] += v * q[i * width + c] }
-                } }
-            })
-        return result.projection
+            }
+        }
+        features = DenseMatrix(rows: n, columns: k, values: values)
+    }
+
+    /// The features alone (cluster analysis).
+    public static func rows(_ m: InteractionMatrix, dimensions: Int, seed: UInt64) throws -> DenseMatrix {
+        try ClusterFeatures(m, dimensions: dimensions, seed: seed).features
     }
 }
 
@@ -71,6 +130,10 @@ public struct ClusteringHybrid: RatingPredictor {
     let userMean: [Float]
     let itemMean: [Float]
     let profile: TrainingProfile
+    /// How a listening history becomes user features, and the user centroids in that space (for
+    /// history scoring; absent in artifacts written before they were saved).
+    let userProjection: FeatureProjection?
+    let userCentres: DenseMatrix?
 
     public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
 
@@ -81,7 +144,8 @@ public struct ClusteringHybrid: RatingPredictor {
         let activeItems = (0..<train.itemCount).filter { itemDegrees[$0] > 0 }
         guard c.userClusters <= activeUsers.count else { throw ModelError("\(c.userClusters) user clusters but only \(activeUsers.count) users with plays") }
         guard c.itemClusters <= activeItems.count else { throw ModelError("\(c.itemClusters) song clusters but only \(activeItems.count) songs with plays") }
-        let userFeatures = try ClusterFeatures.rows(train, dimensions: c.dimensions, seed: c.seed).rows(activeUsers)
+        let userSpace = try ClusterFeatures(train, dimensions: c.dimensions, seed: c.seed)
+        let userFeatures = userSpace.features.rows(activeUsers)
         let itemFeatures = try ClusterFeatures.rows(train.transposed, dimensions: c.dimensions, seed: c.seed).rows(activeItems)
         var ku = KMeansConfiguration(k: c.userClusters, nInit: c.nInit, seed: c.seed)
         ku.maxIterations = c.maxIterations
@@ -93,11 +157,15 @@ public struct ClusteringHybrid: RatingPredictor {
         for (n, u) in activeUsers.enumerated() { userLabels[u] = ur.labels[n] }
         var itemLabels = [Int32](repeating: -1, count: train.itemCount)
         for (n, i) in activeItems.enumerated() { itemLabels[i] = ir.labels[n] }
-        try self.init(train: train, configuration: c, userLabels: userLabels, itemLabels: itemLabels)
+        try self.init(train: train, configuration: c, userLabels: userLabels, itemLabels: itemLabels,
+                      userProjection: userSpace.projection, userCentres: ur.centres)
     }
 
-    init(train: InteractionMatrix, configuration c: ClusteringConfiguration, userLabels: [Int32], itemLabels: [Int32]) throws {
+    init(train: InteractionMatrix, configuration c: ClusteringConfiguration, userLabels: [Int32], itemLabels: [Int32],
+         userProjection: FeatureProjection? = nil, userCentres: DenseMatrix? = nil) throws {
         configuration = c
+        self.userProjection = userProjection
+        self.userCentres = userCentres
         self.train = train
         self.userLabels = userLabels
         self.itemLabels = itemLabels
@@ -132,26 +200,41 @@ public struct ClusteringHybrid: RatingPredictor {
         guard ul.allSatisfy({ $0 >= -1 && $0 < c.userClusters }), il.allSatisfy({ $0 >= -1 && $0 < c.itemClusters }) else {
             throw ModelError("cluster labels out of range")
         }
-        try self.init(train: train, configuration: c, userLabels: ul, itemLabels: il)
+        // The history-scoring arrays: both or neither (an artifact from before they were saved).
+        var projection: FeatureProjection? = nil, centres: DenseMatrix? = nil
+        if state.arrays["user_centres"] != nil || state.arrays["user_loadings"] != nil {
+            let loadings = try state.floats("user_loadings"), flat = try state.floats("user_centres")
+            let dims = loadings.isEmpty ? train.itemCount : loadings.count / max(train.itemCount, 1)
+            projection = try FeatureProjection(loadings: loadings, columns: train.itemCount, dimensions: dims)
+            try ModelState.require(flat.count, c.userClusters * dims, "user_centres")
+            centres = DenseMatrix(rows: c.userClusters, columns: dims, values: flat)
+        }
+        try self.init(train: train, configuration: c, userLabels: ul, itemLabels: il, userProjection: projection, userCentres: centres)
     }
 
-    public func state() -> ModelState { ModelState(arrays: ["user_labels": .int32(userLabels), "item_labels": .int32(itemLabels)]) }
+    public func state() -> ModelState {
+        var arrays: [String: StateArray] = ["user_labels": .int32(userLabels), "item_labels": .int32(itemLabels)]
+        if let p = userProjection, let c = userCentres {
+            arrays["user_loadings"] = .float(p.loadings)
+            arrays["user_centres"] = .float(c.values)
+        }
+        return ModelState(arrays: arrays)
+    }
 
     public func predict(user u: Int, item i: Int) -> Prediction {
-        let ku = profile.knows(user: u), ki = profile.knows(item: i)
-        var estimates: [Double] = []
-        if ku && ki {
-            let a = clusterItemMean[Int(userLabels[u]) * train.itemCount + i]
-            let b = userClusterMean[u * configuration.itemClusters + Int(itemLabels[i])]
-            if a.isFinite { estimates.append(Double(a)) }
-            if b.isFinite { estimates.append(Double(b)) }
-        } else if ku && i >= 0 && i < train.itemCount {
-            // A song nobody played: the user's mean over nothing is unknown; use the user's mean.
+        profile.predict(user: u, item: i) { ku, ki throws(PredictionImpossible) in
+            var estimates: [Double] = []
+            if ku && ki {
+                let a = clusterItemMean[Int(userLabels[u]) * train.itemCount + i]
+                let b = userClusterMean[u * configuration.itemClusters + Int(itemLabels[i])]
+                if a.isFinite { estimates.append(Double(a)) }
+                if b.isFinite { estimates.append(Double(b)) }
+            }
+            if !estimates.isEmpty { return Estimate(estimates.reduce(0, +) / Double(estimates.count)) }
+            if ku, userMean[u].isFinite { return Estimate(Double(userMean[u]), reason: "no cluster estimate: the user's mean") }
+            if ki, itemMean[i].isFinite { return Estimate(Double(itemMean[i]), reason: "unknown user: the song's mean") }
+            throw .unknown(knownUser: ku, knownItem: ki)
         }
-        if !estimates.isEmpty { return Prediction(value: profile.clip(estimates.reduce(0, +) / Double(estimates.count))) }
-        if ku, userMean[u].isFinite { return Prediction(value: profile.clip(Double(userMean[u])), reason: "no cluster estimate: the user's mean") }
-        if ki, itemMean[i].isFinite { return Prediction(value: profile.clip(Double(itemMean[i])), reason: "unknown user: the song's mean") }
-        return Prediction(value: profile.globalMean, impossible: true, reason: "user and song are unknown")
     }
 
     public func scoreAll(user: Int) -> [Float] {
@@ -181,5 +264,46 @@ extension ClusteringConfiguration {
         let d = dimensions == 0 || dimensions >= min(users, items) ? nil : Double(dimensions)
         let features = d.map { (u + i) * $0 * 4 * 3 } ?? u * i * 4 * 2
         return features + (Double(userClusters) + Double(itemClusters)) * (u + i) * 4
+    }
+}
+
+extension ClusteringHybrid: HistoryRecommender {
+    /// The history's user cluster: its features (the training projection) against the user
+    /// centroids, nearest by squared distance as k-means' last assignment; nil when it cannot be
+    /// placed (an empty history, or an artifact without centroids).
+    public func userCluster(history: UserHistory) -> Int? {
+        guard !history.isEmpty, let p = userProjection, let centres = userCentres else { return nil }
+        let x = DenseMatrix(rows: 1, columns: p.dimensions, values: p.project(items: history.items, weights: history.weights))
+        let label = KMeans.assign(x, norms: KMeans.rowNorms(x), centres: centres).labels[0]
+        return label >= 0 ? Int(label) : nil
+    }
+
+    /// predict's formula with the history in the user's place: its nearest user centroid's mean of
+    /// each song, and the history's own mean over each song cluster; then the history's mean.
+    public func scoreAll(history: UserHistory) -> [Float] {
+        let nI = train.itemCount, ki = configuration.itemClusters
+        guard let cu = userCluster(history: history) else { return [Float](repeating: -.infinity, count: nI) }
+        var sum = [Double](repeating: 0, count: ki), count = [Int](repeating: 0, count: ki)
+        var total = 0.0, n = 0
+        for (i, w) in zip(history.items, history.weights) where profile.knows(item: i) {
+            let ci = Int(itemLabels[i])
+            guard ci >= 0 else { continue }
+            sum[ci] += Double(w); count[ci] += 1
+            total += Double(w); n += 1
+        }
+        let mean = n > 0 ? total / Double(n) : Double.nan
+        return (0..<nI).map { i -> Float in
+            guard profile.knows(item: i) else { return -.infinity }
+            return Float(profile.resolve { () throws(PredictionImpossible) -> Estimate in
+                var estimates: [Double] = []
+                let a = clusterItemMean[cu * nI + i]
+                let ci = Int(itemLabels[i])
+                if a.isFinite { estimates.append(Double(a)) }
+                if ci >= 0, count[ci] > 0 { estimates.append(Double(Float(sum[ci] / Double(count[ci])))) }
+                if !estimates.isEmpty { return Estimate(estimates.reduce(0, +) / Double(estimates.count)) }
+                if mean.isFinite { return Estimate(Double(Float(mean))) }
+                return Estimate(Double(itemMean[i]))
+            }.value)
+        }
     }
 }

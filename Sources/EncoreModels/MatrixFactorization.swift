@@ -216,20 +216,24 @@ public struct SVD: RatingPredictor {
                             "user_bias": .float(userBias), "item_bias": .float(itemBias)])
     }
 
+    /// Surprise's SVD.estimate: the known sides' terms; unbiased with a side unknown, impossible.
     public func predict(user u: Int, item i: Int) -> Prediction {
-        let ku = profile.knows(user: u), ki = profile.knows(item: i)
-        var e = profile.globalMean
-        if configuration.biased {
-            if ku { e += Double(userBias[u]) }
-            if ki { e += Double(itemBias[i]) }
+        profile.predict(user: u, item: i) { ku, ki throws(PredictionImpossible) in
+            var e = profile.globalMean
+            if configuration.biased {
+                if ku { e += Double(userBias[u]) }
+                if ki { e += Double(itemBias[i]) }
+            } else if !(ku && ki) {
+                throw .unknown(knownUser: ku, knownItem: ki)
+            }
+            if ku && ki {
+                let f = configuration.nFactors
+                var dot: Float = 0
+                for j in 0..<f { dot += userFactors[u * f + j] * itemFactors[i * f + j] }
+                e += Double(dot)
+            }
+            return Estimate(e)
         }
-        if ku && ki {
-            let f = configuration.nFactors
-            var dot: Float = 0
-            for j in 0..<f { dot += userFactors[u * f + j] * itemFactors[i * f + j] }
-            e += Double(dot)
-        }
-        return Prediction(value: profile.clip(e))
     }
 }
 
@@ -240,4 +244,37 @@ extension SVDConfiguration {
     }
 
     public var divergenceHint: String { learningRateHint }
+}
+
+extension SVD: HistoryRecommender {
+    /// Fold-in (FoldIn.squaredErrorUser): the user's bias and factors by SVD's own steps over the
+    /// history, the item biases and factors held at their trained values.
+    public func foldIn(history: UserHistory) -> (factors: [Float], bias: Double) {
+        let c = configuration
+        let known = zip(history.items, history.weights).filter { profile.knows(item: $0.0) }
+        let mu = Float(profile.globalMean)
+        let r = FoldIn.squaredErrorUser(items: known.map(\.0), values: known.map(\.1), factors: itemFactors, width: c.nFactors,
+                                        start: Float(c.initMean), bias: c.biased, epochs: c.nEpochs,
+                                        lrBias: Float(c.lrBu ?? c.lrAll), regBias: Float(c.regBu ?? c.regAll),
+                                        lrFactors: Float(c.lrPu ?? c.lrAll), regFactors: Float(c.regPu ?? c.regAll),
+                                        base: { i in mu + (c.biased ? itemBias[i] : 0) })
+        return (r.factors, Double(r.bias))
+    }
+
+    public func scoreAll(history: UserHistory) -> [Float] {
+        let (p, bu) = foldIn(history: history)
+        let f = configuration.nFactors
+        return (0..<train.itemCount).map { i in
+            Float(profile.predict(user: -1, item: i) { _, ki in
+                var e = profile.globalMean + bu
+                if ki {
+                    if configuration.biased { e += Double(itemBias[i]) }
+                    var dot: Float = 0
+                    for j in 0..<f { dot += p[j] * itemFactors[i * f + j] }
+                    e += Double(dot)
+                }
+                return Estimate(e)
+            }.value)
+        }
+    }
 }

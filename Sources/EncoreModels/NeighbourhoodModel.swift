@@ -175,15 +175,18 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
             : { similarities.similarity($0, $1) }
         let otherBias = userBias ?? (user >= 0 ? baselines.map { $0.itemBias[user] } : nil)
         return (0..<n).map { i in
-            guard !played.isEmpty, profile.knows(item: i) else {
-                return Float(unknownEstimate(user: user, item: i, userKnown: !played.isEmpty, userBias: userBias).value)
+            let prediction = profile.resolve { () throws(PredictionImpossible) -> Estimate in
+                guard !played.isEmpty, profile.knows(item: i) else {
+                    return try unknownEstimate(user: user, item: i, userKnown: !played.isEmpty, userBias: userBias)
+                }
+                var candidates: [(index: Int, similarity: Double, value: Double)] = []
+                for (j, v) in zip(played, values) where j != i {
+                    let s = similarity(i, j)
+                    if s > 0 { candidates.append((j, s, Double(v))) }
+                }
+                return try estimate(x: i, otherBias: otherBias, candidates: candidates)
             }
-            var candidates: [(index: Int, similarity: Double, value: Double)] = []
-            for (j, v) in zip(played, values) where j != i {
-                let s = similarity(i, j)
-                if s > 0 { candidates.append((j, s, Double(v))) }
-            }
-            return Float(estimate(x: i, otherBias: otherBias, candidates: candidates).value)
+            return Float(prediction.value)
         }
     }
 
@@ -227,24 +230,25 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
     }
 
     func predict(user u: Int, item i: Int, similarity: (Int, Int) -> Double) -> Prediction {
-        let known = profile.knows(user: u) && profile.knows(item: i)
-        let (x, y) = configuration.userBased ? (u, i) : (i, u)
-        guard known else { return unknownEstimate(user: u, item: i, userKnown: profile.knows(user: u), userBias: nil) }
-        // Candidates: entities that rated y, with their value; in ascending index order.
-        var candidates: [(index: Int, similarity: Double, value: Double)] = []
-        for q in columnsOfRows.columnPointers[y]..<columnsOfRows.columnPointers[y + 1] {
-            let x2 = Int(columnsOfRows.rowIndices[q])
-            // A training pair's own entry is not its neighbour (test pairs never meet this).
-            if x2 == x { continue }
-            let s = similarity(x, x2)
-            if s > 0 { candidates.append((x2, s, Double(columnsOfRows.values[q]))) }
+        profile.predict(user: u, item: i) { ku, ki throws(PredictionImpossible) in
+            guard ku && ki else { return try unknownEstimate(user: u, item: i, userKnown: ku, userBias: nil) }
+            let (x, y) = configuration.userBased ? (u, i) : (i, u)
+            // Candidates: entities that rated y, with their value; in ascending index order.
+            var candidates: [(index: Int, similarity: Double, value: Double)] = []
+            for q in columnsOfRows.columnPointers[y]..<columnsOfRows.columnPointers[y + 1] {
+                let x2 = Int(columnsOfRows.rowIndices[q])
+                // A training pair's own entry is not its neighbour (test pairs never meet this).
+                if x2 == x { continue }
+                let s = similarity(x, x2)
+                if s > 0 { candidates.append((x2, s, Double(columnsOfRows.values[q]))) }
+            }
+            return try estimate(x: x, otherBias: baselines.map { $0.itemBias[y] }, candidates: candidates)
         }
-        return estimate(x: x, otherBias: baselines.map { $0.itemBias[y] }, candidates: candidates)
     }
 
     /// The estimate when the user or the item has no training entries: the baseline variant keeps
     /// the known biases, the others are impossible at the global mean.
-    func unknownEstimate(user u: Int, item i: Int, userKnown: Bool, userBias: Double?) -> Prediction {
+    func unknownEstimate(user u: Int, item i: Int, userKnown: Bool, userBias: Double?) throws(PredictionImpossible) -> Estimate {
         if configuration.variant == .baseline, let b = baselines {
             var e = b.globalMean
             if configuration.userBased {
@@ -254,15 +258,14 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
                 if profile.knows(item: i) { e += b.userBias[i] }
                 if userKnown { e += userBias ?? (u >= 0 && u < b.itemBias.count ? b.itemBias[u] : 0) }
             }
-            return Prediction(value: profile.clip(e))
+            return Estimate(e)
         }
-        let which = !userKnown && !profile.knows(item: i) ? "user and item are" : (!userKnown ? "user is" : "item is")
-        return Prediction(value: profile.globalMean, impossible: true, reason: "\(which) unknown")
+        throw .unknown(knownUser: userKnown, knownItem: profile.knows(item: i))
     }
 
     /// The variant's estimate for entity x from its candidate neighbours; `otherBias` is the bias
     /// of the other side (the baseline variant needs it).
-    func estimate(x: Int, otherBias: Double?, candidates all: [(index: Int, similarity: Double, value: Double)]) -> Prediction {
+    func estimate(x: Int, otherBias: Double?, candidates all: [(index: Int, similarity: Double, value: Double)]) throws(PredictionImpossible) -> Estimate {
         var candidates = all
         let variant = configuration.variant
         Self.keepBest(&candidates, k: configuration.k)
@@ -282,18 +285,18 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
         switch variant {
         case .basic:
             guard enough, sumSim > 0 else {
-                return Prediction(value: profile.globalMean, impossible: true, reason: "not enough neighbours (\(candidates.count) < \(max(configuration.minK, 1)))", contributors: candidates)
+                throw PredictionImpossible("not enough neighbours (\(candidates.count) < \(max(configuration.minK, 1)))", contributors: candidates)
             }
-            return Prediction(value: profile.clip(sumValues / sumSim), contributors: candidates)
+            return Estimate(sumValues / sumSim, contributors: candidates)
         case .means, .zscore:
             var e = means[x]
             if enough && sumSim > 0 { e += (variant == .zscore ? sigmas[x] : 1) * sumValues / sumSim }
-            return Prediction(value: profile.clip(e), contributors: candidates)
+            return Estimate(e, contributors: candidates)
         case .baseline:
             let b = baselines!
             var e = b.globalMean + b.userBias[x] + (otherBias ?? 0)
             if enough && sumSim > 0 { e += sumValues / sumSim }
-            return Prediction(value: profile.clip(e), contributors: candidates)
+            return Estimate(e, contributors: candidates)
         }
     }
 }

@@ -183,6 +183,37 @@ public protocol NeighbourModel: Recommender {
     func neighbours(of index: Int, k: Int) -> [Neighbour]
 }
 
+/// A rating model's raw estimate for a pair, before `TrainingProfile.predict` clips it.
+public struct Estimate: Sendable {
+    public var value: Double
+    /// A fallback the model took that is still a real estimate ("the user's mean").
+    public var reason: String?
+    public var contributors: [(index: Int, similarity: Double, value: Double)]
+
+    public init(_ value: Double, reason: String? = nil, contributors: [(index: Int, similarity: Double, value: Double)] = []) {
+        self.value = value
+        self.reason = reason
+        self.contributors = contributors
+    }
+}
+
+/// Surprise's PredictionImpossible: the model has no estimate for the pair, and the shared
+/// fallback (the global mean, flagged impossible) stands in.
+public struct PredictionImpossible: Error, Sendable {
+    public var reason: String
+    public var contributors: [(index: Int, similarity: Double, value: Double)]
+
+    public init(_ reason: String, contributors: [(index: Int, similarity: Double, value: Double)] = []) {
+        self.reason = reason
+        self.contributors = contributors
+    }
+
+    /// "user is unknown", "item is unknown", "user and item are unknown".
+    public static func unknown(knownUser: Bool, knownItem: Bool) -> PredictionImpossible {
+        PredictionImpossible("\(!knownUser && !knownItem ? "user and item are" : (!knownUser ? "user is" : "item is")) unknown")
+    }
+}
+
 /// Which entries of the training matrix are known, and the value range used for clipping.
 public struct TrainingProfile: Sendable {
     public let globalMean: Double
@@ -211,4 +242,25 @@ public struct TrainingProfile: Sendable {
 
     /// Clips an estimate to the training value range, as Surprise clips to the rating scale.
     @inline(__always) public func clip(_ v: Double) -> Double { min(maximum, max(minimum, v)) }
+
+    /// The one place where every rating model's prediction is finished, as Surprise's
+    /// `AlgoBase.predict`: the estimate is clipped to the training range; an impossible estimate
+    /// becomes the global mean, flagged, with its reason.
+    @inline(__always)
+    public func resolve(_ estimate: () throws(PredictionImpossible) -> Estimate) -> Prediction {
+        do {
+            let e = try estimate()
+            return Prediction(value: clip(e.value), reason: e.reason, contributors: e.contributors)
+        } catch {
+            return Prediction(value: globalMean, impossible: true, reason: error.reason, contributors: error.contributors)
+        }
+    }
+
+    /// `resolve` for a (user, item) pair: the estimate is told which sides the training matrix
+    /// knows (an index out of range is unknown), so no model checks them itself.
+    @inline(__always)
+    public func predict(user u: Int, item i: Int, _ estimate: (_ knownUser: Bool, _ knownItem: Bool) throws(PredictionImpossible) -> Estimate) -> Prediction {
+        let ku = knows(user: u), ki = knows(item: i)
+        return resolve { () throws(PredictionImpossible) -> Estimate in try estimate(ku, ki) }
+    }
 }

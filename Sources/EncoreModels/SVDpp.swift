@@ -135,23 +135,24 @@ public struct SVDpp: RatingPredictor {
     }
 
     public func predict(user u: Int, item i: Int) -> Prediction {
-        let ku = profile.knows(user: u), ki = profile.knows(item: i)
-        var e = profile.globalMean
-        if ku { e += Double(userBias[u]) }
-        if ki { e += Double(itemBias[i]) }
-        if ku && ki {
-            let f = configuration.nFactors
-            let r = train.rowRange(u)
-            let norm = 1 / Float(r.count).squareRoot()
-            var dot: Float = 0
-            for t in 0..<f {
-                var implicit: Float = 0
-                for k in r { implicit += implicitFactors[Int(train.columnIndices[k]) * f + t] }
-                dot += itemFactors[i * f + t] * (userFactors[u * f + t] + implicit * norm)
+        profile.predict(user: u, item: i) { ku, ki in
+            var e = profile.globalMean
+            if ku { e += Double(userBias[u]) }
+            if ki { e += Double(itemBias[i]) }
+            if ku && ki {
+                let f = configuration.nFactors
+                let r = train.rowRange(u)
+                let norm = 1 / Float(r.count).squareRoot()
+                var dot: Float = 0
+                for t in 0..<f {
+                    var implicit: Float = 0
+                    for k in r { implicit += implicitFactors[Int(train.columnIndices[k]) * f + t] }
+                    dot += itemFactors[i * f + t] * (userFactors[u * f + t] + implicit * norm)
+                }
+                e += Double(dot)
             }
-            e += Double(dot)
+            return Estimate(e)
         }
-        return Prediction(value: profile.clip(e))
     }
 }
 
@@ -162,4 +163,42 @@ extension SVDppConfiguration {
     }
 
     public var divergenceHint: String { learningRateHint }
+}
+
+extension SVDpp: HistoryRecommender {
+    /// Fold-in: the implicit part |N|^(−1/2) Σ y_j comes from the history's songs as in training;
+    /// the user's bias and explicit factors from SVD++'s own steps over the history
+    /// (FoldIn.squaredErrorUser), with the item side (b_i, q_i, y_j) held at its trained values.
+    public func scoreAll(history: UserHistory) -> [Float] {
+        let f = configuration.nFactors
+        let known = zip(history.items, history.weights).filter { profile.knows(item: $0.0) }
+        var implicit = [Float](repeating: 0, count: f)
+        if !known.isEmpty {
+            for (j, _) in known { for t in 0..<f { implicit[t] += implicitFactors[j * f + t] } }
+            let norm = 1 / Float(known.count).squareRoot()
+            for t in 0..<f { implicit[t] *= norm }
+        }
+        let mu = Float(profile.globalMean), lr = Float(configuration.lrAll), reg = Float(configuration.regAll)
+        let (p, b) = FoldIn.squaredErrorUser(items: known.map(\.0), values: known.map(\.1), factors: itemFactors, width: f,
+                                             start: Float(configuration.initMean), bias: true, epochs: configuration.nEpochs,
+                                             lrBias: lr, regBias: reg, lrFactors: lr, regFactors: reg,
+                                             base: { i in
+                                                 var dot: Float = 0
+                                                 for t in 0..<f { dot += itemFactors[i * f + t] * implicit[t] }
+                                                 return mu + itemBias[i] + dot
+                                             })
+        let bu = Double(b)
+        return (0..<train.itemCount).map { i in
+            Float(profile.predict(user: -1, item: i) { _, ki in
+                var e = profile.globalMean + bu
+                if ki {
+                    e += Double(itemBias[i])
+                    var dot: Float = 0
+                    for t in 0..<f { dot += itemFactors[i * f + t] * (p[t] + implicit[t]) }
+                    e += Double(dot)
+                }
+                return Estimate(e)
+            }.value)
+        }
+    }
 }

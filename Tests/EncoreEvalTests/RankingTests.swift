@@ -75,3 +75,32 @@ import Testing
         #expect(Set(r.segments.keys) == ["cold", "low_engagement", "regular"])
     }
 }
+
+/// A listener served from a history (fold-in) must be served about as well as the same listener
+/// served from trained parameters: NDCG@10 on the shared Last.fm split, every 4th test user.
+@Suite struct HistoryScoringQualityTests {
+    @Test(arguments: [("als", 0.97), ("bpr", 0.9), ("svd", 0.9), ("svdpp", 0.9), ("clustering", 1.0), ("ease", 1.0)] as [(String, Double)])
+    func foldInRanksAsWellAsTraining(_ name: String, _ share: Double) throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/data/lastfm-2k/splits").path
+        let f = try SplitFiles.load(train: dir + "/train.tsv", test: dir + "/test.tsv", options: LoadOptions(lenient: false, progress: false))
+        let entry = try ModelRegistry.entry(named: name)
+        let train = entry.predictsValues ? f.train.mapValues(.log1p) : f.train
+        let model = try entry.fit(train, overrides: nil, catalog: nil)
+        let h = try #require(model as? any HistoryRecommender)
+        let users = stride(from: 0, to: f.test.userCount, by: 4).filter { !f.test.rowRange($0).isEmpty && $0 < train.userCount && !train.rowRange($0).isEmpty }
+        let popularity = train.itemDegrees()
+        var trained = 0.0, folded = 0.0
+        for u in users {
+            let relevant = Set(f.test.row(u).items.map(Int.init))
+            let a = model.recommend(user: u, k: 10).map(\.item)
+            let b = h.recommend(history: UserHistory(user: u, of: train), k: 10).map(\.item)
+            trained += RankingMetrics.score(list: a, relevant: relevant, k: 10, popularity: popularity, users: train.userCount).ndcg
+            folded += RankingMetrics.score(list: b, relevant: relevant, k: 10, popularity: popularity, users: train.userCount).ndcg
+        }
+        trained /= Double(users.count)
+        folded /= Double(users.count)
+        print("fold-in quality \(name): trained \(trained) history \(folded) over \(users.count) users")
+        #expect(folded >= share * trained, "\(name): NDCG@10 from histories \(folded) against \(trained) trained")
+    }
+}
