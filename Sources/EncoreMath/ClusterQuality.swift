@@ -42,7 +42,7 @@ public enum ClusterQuality {
         // Blocks of query points against all points: one sgemm per block gives the dot products.
         let block = 256
         let blocks = (subset.count + block - 1) / block
-        let parts = ParallelLoop.mapChunks(count: blocks, chunks: min(blocks, 8)) { range -> Double in
+        let parts = ParallelLoop.mapChunks(count: blocks, chunks: min(blocks, 8)) { [subset, norms, sizes] range -> Double in
             var total = 0.0
             var queries = [Float](repeating: 0, count: block * d)
             var products = [Float](repeating: 0, count: block * n)

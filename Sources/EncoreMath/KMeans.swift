@@ -185,7 +185,7 @@ public enum KMeans {
         var labels = [Int32](repeating: 0, count: n)
         var dist = [Float](repeating: 0, count: n)
         // A fixed number of chunks: the partial sums add up in the same order on any machine.
-        let parts = ParallelLoop.mapChunks(count: n, chunks: 8) { range -> (labels: [Int32], dist: [Float], sums: [Double], counts: [Int]) in
+        let parts = ParallelLoop.mapChunks(count: n, chunks: 8) { [ct] range -> (labels: [Int32], dist: [Float], sums: [Double], counts: [Int]) in
             var l: [Int32] = [], dd: [Float] = []
             var sums = [Double](repeating: 0, count: accumulate ? k * d : 0)
             var counts = [Int](repeating: 0, count: k)

@@ -16,7 +16,7 @@ public enum ParallelLoop {
     public static func forEachChunk(
         count: Int,
         chunks requested: Int = defaultWorkers,
-        _ body: (Int, Range<Int>) -> Void
+        _ body: @Sendable (Int, Range<Int>) -> Void
     ) {
         guard count > 0 else { return }
         let chunks = max(1, min(requested, count))
@@ -39,7 +39,7 @@ public enum ParallelLoop {
     public static func mapChunks<T>(
         count: Int,
         chunks requested: Int = defaultWorkers,
-        _ body: (Range<Int>) -> T
+        _ body: @Sendable (Range<Int>) -> T
     ) -> [T] {
         let chunks = max(1, min(requested, max(count, 1)))
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: chunks)
@@ -49,8 +49,10 @@ public enum ParallelLoop {
             results.deallocate()
         }
         if count == 0 { return [] }
+        // Each chunk writes its own slot.
+        nonisolated(unsafe) let slots = results
         forEachChunk(count: count, chunks: chunks) { c, range in
-            results[c] = body(range)
+            slots[c] = body(range)
         }
         return results.compactMap { $0 }
     }

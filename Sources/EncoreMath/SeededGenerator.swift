@@ -85,7 +85,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// Fills `rows` × `width` values with N(mean, std), each row from its own stream of `seed`, in
     /// parallel; the result depends on the seed only, not on the number of threads.
-    public static func gaussianMatrix(rows: Int, width: Int, mean: Double, std: Double, seed: UInt64, skipRow: ((Int) -> Bool)? = nil) -> [Float] {
+    public static func gaussianMatrix(rows: Int, width: Int, mean: Double, std: Double, seed: UInt64, skipRow: (@Sendable (Int) -> Bool)? = nil) -> [Float] {
         var out = [Float](repeating: 0, count: rows * width)
         out.withUnsafeMutableBufferPointer { buf in
             nonisolated(unsafe) let base = buf.baseAddress

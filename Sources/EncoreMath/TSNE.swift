@@ -83,7 +83,7 @@ public enum TSNE {
             var grad = [Double](repeating: 0, count: 2 * n)
             grad.withUnsafeMutableBufferPointer { G in
                 nonisolated(unsafe) let g = G.baseAddress!
-                ParallelLoop.forEachChunk(count: n) { _, range in
+                ParallelLoop.forEachChunk(count: n) { [q, p, qSum, y] _, range in
                     for i in range {
                         var gx = 0.0, gy = 0.0
                         for j in 0..<n where j != i {

@@ -89,7 +89,7 @@ public struct BayesianPersonalizedRanking: Recommender {
                     if Task.isCancelled { cancelled = true; break }
                     var correct = 0, drawn = 0
                     for shift in 0..<nb {
-                        let parts = ParallelLoop.mapChunks(count: nb, chunks: nb) { range -> (Int, Int) in
+                        let parts = ParallelLoop.mapChunks(count: nb, chunks: nb) { [positives, blockItems, rowOf] range -> (Int, Int) in
                             var good = 0, n = 0
                             for b in range {
                                 let list = positives[b * nb + (b + shift) % nb]

@@ -106,7 +106,7 @@ public struct EASE: HistoryRecommender {
             kx.withUnsafeMutableBufferPointer { out in
                 invDiag.withUnsafeMutableBufferPointer { dOut in
                     nonisolated(unsafe) let o = out.baseAddress!, d = dOut.baseAddress!
-                    ParallelLoop.forEachChunk(count: nI) { _, range in
+                    ParallelLoop.forEachChunk(count: nI) { [active] _, range in
                         var column = [Float](repeating: 0, count: nU)
                         kk.withUnsafeBufferPointer { K in
                             for a in range {

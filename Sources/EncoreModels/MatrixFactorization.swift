@@ -113,7 +113,7 @@ public struct SVD: RatingPredictor {
                                 // Raw pointers: no bounds or exclusivity checks in the SGD loop.
                                 nonisolated(unsafe) let p0 = P.baseAddress!, q0 = Q.baseAddress!, bu0 = BU.baseAddress!, bi0 = BI.baseAddress!
                                 nonisolated(unsafe) let col = cols.baseAddress!, val = vals.baseAddress!
-                                let block = { (list: [Int32]) -> Double in
+                                let block: @Sendable ([Int32]) -> Double = { [rowOf] list in
                                     var squared = 0.0
                                     list.withUnsafeBufferPointer { entries in
                                         for n in 0..<entries.count {
@@ -146,7 +146,7 @@ public struct SVD: RatingPredictor {
                                     var squared = 0.0
                                     for shift in 0..<nb {
                                         // Blocks (b, b + shift) share no user and no item: they run in parallel.
-                                        let parts = ParallelLoop.mapChunks(count: nb, chunks: nb) { range in
+                                        let parts = ParallelLoop.mapChunks(count: nb, chunks: nb) { [lists] range in
                                             range.reduce(0.0) { $0 + block(lists[$1 * nb + ($1 + shift) % nb]) }
                                         }
                                         squared += parts.reduce(0, +)

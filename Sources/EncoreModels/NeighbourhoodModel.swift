@@ -195,7 +195,7 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
     public func predictAll(_ pairs: [(user: Int, item: Int)]) -> [Prediction] {
         let n = similarities.count
         var order = Array(pairs.indices)
-        let key: (Int) -> Int = { configuration.userBased ? pairs[$0].user : pairs[$0].item }
+        let key: @Sendable (Int) -> Int = { [configuration] in configuration.userBased ? pairs[$0].user : pairs[$0].item }
         order.sort { key($0) != key($1) ? key($0) < key($1) : $0 < $1 }
         var results = [Prediction](repeating: Prediction(value: 0), count: pairs.count)
         // Group boundaries, split into chunks at group starts.
@@ -203,7 +203,7 @@ public struct NeighbourhoodModel: RatingPredictor, NeighbourModel {
         for (p, idx) in order.enumerated() where p == 0 || key(order[p - 1]) != key(idx) { starts.append(p) }
         starts.append(order.count)
         let groups = starts.count - 1
-        let parts = ParallelLoop.mapChunks(count: groups, chunks: ParallelLoop.defaultWorkers * 4) { range -> [(Int, Prediction)] in
+        let parts = ParallelLoop.mapChunks(count: groups, chunks: ParallelLoop.defaultWorkers * 4) { [order, starts] range -> [(Int, Prediction)] in
             var dense = [Float](repeating: 0, count: n)
             var out: [(Int, Prediction)] = []
             for g in range {

@@ -126,7 +126,7 @@ public final class SentenceEncoder: @unchecked Sendable {
             start += max(1, batchSize)
         }
         let done = ProgressCounter()
-        let results = ParallelLoop.mapChunks(count: batches.count, chunks: batches.count) { range -> [(Int, [Float], [Float], [Float])] in
+        let results = ParallelLoop.mapChunks(count: batches.count, chunks: batches.count) { [batches] range -> [(Int, [Float], [Float], [Float])] in
             var out: [(Int, [Float], [Float], [Float])] = []
             for b in range {
                 let batch = batches[b].map { ids[$0] }
