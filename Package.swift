@@ -18,6 +18,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -31,9 +35,17 @@ let package = Package(
         .target(name: "EncoreText", dependencies: ["EncoreMath", "CBLAS"]),
         .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData", "EncoreText", "CBLAS"]),
         .target(name: "EncoreEval", dependencies: ["EncoreData", "EncoreModels", "EncoreMath"]),
-        .target(name: "EncoreStore", dependencies: ["EncoreData", "EncoreModels"]),
+        .target(name: "EncoreStore", dependencies: [
+            "EncoreMath", "EncoreData", "EncoreModels",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // What the CLI and the coming server share: data sources, the model list language, reports.
-        .target(name: "EncoreService", dependencies: ["EncoreMath", "EncoreData", "EncoreCharts", "EncoreModels", "EncoreEval", "EncoreStore"]),
+        .target(name: "EncoreService", dependencies: ["EncoreMath", "EncoreData", "EncoreCharts", "EncoreModels", "EncoreEval", "EncoreStore",
+                                                      .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "encore",
             dependencies: [

@@ -2,18 +2,22 @@ import ArgumentParser
 import EncoreData
 import EncoreMath
 import EncoreService
+import EncoreStore
 
 extension Encore {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load a dataset (triplets, course CSVs, Last.fm HetRec, MovieLens, any delimited file) into a snapshot.")
+            abstract: "Load a dataset (triplets, course CSVs, Last.fm HetRec, MovieLens, any delimited file) into a snapshot or a database.",
+            discussion: "With --database the plays, users and catalogue go into the database in one transaction: all or nothing. A file imported before (same content) is refused in append mode.")
 
         @Argument(help: "A file or a directory.") var path: String
         @Option(help: "Input format: auto, triplets, course, lastfm, movielens, delimited, snapshot.") var format: String = "auto"
         @OptionGroup var loader: LoaderOptions
         @OptionGroup var filters: FilterOptions
         @Option(help: "Value transform stored in the snapshot: none, log1p, cap:N.") var transform: String = "none"
-        @Option(help: "Where to write the snapshot.") var output: String
+        @Option(help: "Where to write the snapshot.") var output: String?
+        @Option(help: "A database to import into instead: a SQLite file or postgres://user@host:port/db.") var database: String?
+        @Option(help: "With --database: append (refuses a file imported before) or replace (every stored play).") var mode: ImportMode = .append
         @Option(name: .customLong("output-format"), help: "Summary format: table or json.") var outputFormat: OutputFormat = .table
 
         struct Summary: Encodable {
@@ -38,6 +42,12 @@ extension Encore {
             guard let t = ValueTransform(argument: transform) else {
                 throw UsageError("unknown --transform '\(transform)'; use none, log1p or cap:N")
             }
+            if let database {
+                guard output == nil else { throw UsageError("give --output (a snapshot) or --database, not both") }
+                guard t == .none else { throw UsageError("a database keeps raw play counts: --transform applies to snapshots only") }
+                return try importIntoDatabase(database)
+            }
+            guard let output else { throw UsageError("give --output (a snapshot file) or --database (a SQLite file or postgres:// URL)") }
             try AtomicFile.checkOutput(output, inputs: [path] + (loader.songs.map { [$0] } ?? []))
             let start = MonotonicClock.now()
             var dataset = try loader.load(path, format: format)
@@ -72,6 +82,47 @@ extension Encore {
             rows += [["parse seconds", Format.number(summary.parseSeconds, digits: 3)], ["write seconds", Format.number(summary.writeSeconds, digits: 3)]]
             print(TextTable(header: ["import", "value"], rows: rows).text(), terminator: "")
             print("wrote \(output)")
+        }
+
+        struct DatabaseSummary: Encodable {
+            var database: String
+            var rows: Int
+            var users: Int
+            var songs: Int
+            var contentHash: String
+            var seconds: Double
+            var status: StoreStatus
+            enum CodingKeys: String, CodingKey {
+                case database, rows, users, songs, seconds, status
+                case contentHash = "content_hash"
+            }
+        }
+
+        func importIntoDatabase(_ url: String) throws {
+            let store = try waitFor { try await Stores.open(url) }
+            var dataset = try loader.load(path, format: format)
+            (dataset, _) = try filters.apply(to: dataset, quiet: outputFormat == .json)
+            let files = loader.inputFiles(path, dataset: dataset)
+            let (d, m) = (dataset, mode)
+            let result = try waitFor { () async throws -> (ImportSummary, StoreStatus) in
+                do {
+                    let r = try await StoreWorkflows.importDataset(d, files: files, into: store, mode: m)
+                    let s = try await store.status()
+                    try await store.close()
+                    return (r, s)
+                } catch {
+                    try? await store.close()
+                    throw error
+                }
+            }
+            let summary = DatabaseSummary(database: store.location, rows: result.0.rows, users: result.0.users, songs: result.0.songs,
+                                          contentHash: result.0.contentHash, seconds: result.0.seconds, status: result.1)
+            if outputFormat == .json { print(try jsonString(summary)); return }
+            print(TextTable(header: ["import", "value"], rows: [
+                ["database", summary.database], ["rows imported", Format.grouped(summary.rows)], ["users in the file", Format.grouped(summary.users)],
+                ["songs in the file", Format.grouped(summary.songs)], ["rows per second", Format.grouped(Int(Double(summary.rows) / max(summary.seconds, 1e-9)))],
+                ["seconds", Format.number(summary.seconds, digits: 3)], ["events stored", Format.grouped(summary.status.events)],
+            ]).text(), terminator: "")
         }
     }
 }

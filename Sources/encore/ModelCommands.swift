@@ -15,7 +15,8 @@ extension Encore {
         @Option(help: "Model name (see `encore models`).") var model: String
         @Option(help: "Configuration overrides: a JSON object, or @FILE.json.") var config: String?
         @OptionGroup var data: TrainingDataOptions
-        @Option(help: "Artifact file to write.") var output: String
+        @Option(help: "Artifact file to write.") var output: String?
+        @Option(help: "Train on the plays stored in this database (SQLite file or postgres:// URL) and register a candidate.") var database: String?
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
 
         struct Summary: Encodable {
@@ -36,6 +37,11 @@ extension Encore {
 
         func run() throws {
             let entry = try ModelRegistry.entry(named: model)
+            if let database {
+                guard output == nil, data.data == nil, data.train == nil else { throw UsageError("--database trains on the stored plays: leave out --output, --data and --train") }
+                return try trainOnDatabase(database, entry: entry)
+            }
+            guard let output else { throw UsageError("give --output (an artifact file) or --database") }
             try AtomicFile.checkOutput(output, inputs: data.inputPaths)
             let raw = try data.loadRaw(requireTest: false)
             let transform = try data.transform(forRatingModel: entry.predictsValues)
@@ -53,6 +59,27 @@ extension Encore {
                 ["model", s.model], ["configuration", s.configuration], ["users", Format.grouped(s.users)], ["items", Format.grouped(s.items)],
                 ["interactions", Format.grouped(s.interactions)], ["fit seconds", Format.number(seconds, digits: 3)], ["artifact", output],
             ]).text(), terminator: "")
+        }
+
+        func trainOnDatabase(_ url: String, entry: ModelEntry) throws {
+            let store = try waitFor { try await Stores.open(url) }
+            let (name, overrides, fraction, seed) = (entry.name, config, data.testFraction, data.seed)
+            let c = try waitFor { () async throws -> StoreWorkflows.Candidate in
+                do {
+                    let c = try await StoreWorkflows.train(model: name, overrides: overrides, store: store, testFraction: fraction, seed: seed)
+                    try await store.close()
+                    return c
+                } catch {
+                    try? await store.close()
+                    throw error
+                }
+            }
+            if format == .json { print(try jsonString(c.record)); return }
+            print(TextTable(header: ["train", "value"], rows: [
+                ["model", "\(c.record.kind) v\(c.record.version) (id \(c.record.id))"], ["status", c.record.status.rawValue],
+                ["configuration", c.record.configuration], ["users", Format.grouped(c.users)], ["songs", Format.grouped(c.items)],
+                ["plays", Format.grouped(c.interactions)],
+            ] + ["ndcg_at_10", "recall_at_30", "precision_at_10", "fit_seconds"].compactMap { k in c.metrics[k].map { [k, Format.number($0, digits: 4)] } }).text(), terminator: "")
         }
     }
 

@@ -1,0 +1,80 @@
+// What the CLI and the server do with a store: import a loaded dataset once (a content hash per
+// import), train a model on the stored plays and register it as a candidate with its metrics
+// (ranking protocol on a per-user holdout of the stored data) and its artifact.
+import Crypto
+import EncoreData
+import EncoreEval
+import EncoreMath
+import EncoreModels
+import EncoreStore
+import Foundation
+
+public enum StoreWorkflows {
+    /// SHA-256 over the bytes of the input files, in order (streamed, 1 MiB at a time).
+    public static func contentHash(files: [String]) throws -> String {
+        var hasher = SHA256()
+        for path in files {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { continue }
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError.badInput("cannot read \(path)") }
+            defer { try? handle.close() }
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Imports raw plays (a transformed dataset is refused) with the content hash of its files.
+    public static func importDataset(_ dataset: Dataset, files: [String], into store: any Store, mode: ImportMode) async throws -> ImportSummary {
+        let hash = try contentHash(files: files)
+        return try await store.importDataset(dataset, contentHash: hash, source: files.joined(separator: ", "), mode: mode)
+    }
+
+    /// A trained and registered candidate.
+    public struct Candidate: Sendable {
+        public var record: ModelRecord
+        public var metrics: [String: Double]
+        public var users: Int
+        public var items: Int
+        public var interactions: Int
+    }
+
+    /// Fits `model` on a per-user holdout of the stored plays to measure it, then on all of them
+    /// for the artifact, and registers the result as a candidate.
+    public static func train(model name: String, overrides: String?, store: any Store, testFraction: Double = 0.2, seed: UInt64 = 42) async throws -> Candidate {
+        let entry = try ModelRegistry.entry(named: name)
+        let data = try await store.trainingData()
+        let raw = data.interactions
+        guard raw.nnz > 0 else { throw StoreError.badInput("the database holds no plays: run `encore import PATH --database …` first") }
+        let transform: ValueTransform = entry.predictsValues ? .log1p : .none
+        let split = try DatasetSplitter.split(raw, method: .perUser(testFraction: testFraction), seed: seed)[0]
+        let evaluation = try RankingProtocol.evaluate(model: entry, overrides: overrides, train: split.train.mapValues(transform), test: split.test,
+                                                      catalog: data.catalog, segmentsFrom: split.train)
+        let start = MonotonicClock.now()
+        let fitted = try entry.fit(raw.mapValues(transform), overrides: overrides, catalog: data.catalog)
+        var metrics = evaluation.metrics
+        metrics["fit_seconds"] = MonotonicClock.now() - start
+        metrics["users_evaluated"] = Double(evaluation.usersEvaluated)
+        let artifact = Artifact(model: fitted, transform: transform, metrics: metrics)
+        let bytes = [UInt8](try artifact.encode())
+        let metricsJSON = String(decoding: try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys]), as: UTF8.self)
+        let record = try await store.registerModel(NewModel(kind: entry.name, configuration: fitted.configurationJSON,
+                                                            dataFingerprint: artifact.header.dataFingerprint, metrics: metricsJSON, artifact: bytes))
+        return Candidate(record: record, metrics: metrics, users: raw.userCount, items: raw.itemCount, interactions: raw.nnz)
+    }
+}
+
+/// Runs async store work from synchronous code (the command line's main thread), waiting for it.
+public func waitFor<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = WaitBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        do { box.result = Result<T, any Error>.success(try await operation()) } catch { box.result = Result<T, any Error>.failure(error) }
+        done.signal()
+    }
+    done.wait()
+    guard let result = box.result else { throw StoreError.cannotOpen("the operation ended without a result") }
+    return try result.get()
+}
+
+/// The result handed from the task to the waiting thread (written once, before the signal).
+final class WaitBox<T>: @unchecked Sendable { var result: Result<T, any Error>? }

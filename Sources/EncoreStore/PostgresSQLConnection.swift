@@ -1,0 +1,239 @@
+// PostgreSQL through PostgresNIO: one connection per store, its transactions serialised on a
+// dedicated queue (so the store logic is written once, synchronously, for both databases; the
+// queue's thread waits on PostgresNIO's event loop, never on Swift's cooperative pool). Bulk
+// inserts stream `COPY … FROM STDIN` in text format; an insert with a conflict clause copies into
+// a temporary table first and then runs one INSERT … SELECT … ON CONFLICT. Readers use
+// REPEATABLE READ READ ONLY snapshots; PostgreSQL's MVCC keeps them from blocking a writer.
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
+    let connection: PostgresConnection
+    let location: String
+    let logger: Logger
+    /// Serialises transactions on the one connection (the only mutable use of this object).
+    private let queue = DispatchQueue(label: "encore.store.postgres")
+    var dialect: SQLDialect { .postgres }
+
+    private init(connection: PostgresConnection, location: String, logger: Logger) {
+        self.connection = connection
+        self.location = location
+        self.logger = logger
+    }
+
+    static func connect(host: String, port: Int, user: String, password: String?, database: String) async throws -> PostgresSQLConnection {
+        var logger = Logger(label: "encore.store")
+        logger.logLevel = .critical
+        let location = "PostgreSQL \(user)@\(host):\(port)/\(database)"
+        var configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(10)
+        do {
+            let c = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            return PostgresSQLConnection(connection: c, location: location, logger: logger)
+        } catch {
+            throw StoreError.cannotOpen("cannot connect to \(location): \(message(error))")
+        }
+    }
+
+    /// One readable sentence from PostgresNIO's deliberately terse errors.
+    static func message(_ error: any Error) -> String {
+        if let e = error as? PSQLError {
+            if let server = e.serverInfo?[.message] { return server }
+            if e.code == .authMechanismRequiresPassword { return "the server wants a password (set PGPASSWORD or put it in the URL)" }
+            if let u = e.underlying { return "\(u)" }
+            return "\(e.code)"
+        }
+        if let e = error as? StoreError { return e.description }
+        return "\(error)"
+    }
+
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await run("BEGIN", body)
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    private func run<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        let session = PostgresSession(connection: connection, logger: logger)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            queue.async {
+                do {
+                    try session.execute(begin, [])
+                    do {
+                        let result = try body(session)
+                        try session.execute("COMMIT", [])
+                        continuation.resume(returning: result)
+                    } catch {
+                        try? session.execute("ROLLBACK", [])
+                        throw error
+                    }
+                } catch let e as StoreError {
+                    continuation.resume(throwing: e)
+                } catch {
+                    continuation.resume(throwing: StoreError.cannotOpen("\(self.location) failed: \(Self.message(error))"))
+                }
+            }
+        }
+    }
+
+    func databaseBytes() async throws -> Int64 {
+        try await read { s in try s.scalar("SELECT pg_database_size(current_database())").int ?? 0 }
+    }
+
+    func close() async throws { try await connection.close() }
+}
+
+/// Waits on this (non-cooperative) thread for async work on PostgresNIO's event loop.
+/// The result handed from the task to the waiting thread (written once, before the signal).
+private final class ResultBox<T>: @unchecked Sendable { var result: Result<T, any Error>? }
+
+private func blocking<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.result = Result<T, any Error>.success(try await operation()) } catch { box.result = Result<T, any Error>.failure(error) }
+        done.signal()
+    }
+    done.wait()
+    guard let result = box.result else { throw StoreError.cannotOpen("a PostgreSQL call ended without a result") }
+    return try result.get()
+}
+
+struct PostgresSession: SQLSession {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// `?` placeholders become `$1, $2, …` (no statement here holds a literal question mark).
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        var n = 0
+        for ch in sql {
+            if ch == "?" { n += 1; out += "$\(n)" } else { out.append(ch) }
+        }
+        return out
+    }
+
+    static func query(_ sql: String, _ args: [SQLValue]) throws -> PostgresQuery {
+        var binds = PostgresBindings(capacity: args.count)
+        for a in args {
+            switch a {
+            case .null: binds.appendNull()
+            case .int(let v): try binds.append(v)
+            case .double(let v): try binds.append(v)
+            case .text(let v): try binds.append(v)
+            case .blob(let v): try binds.append(ByteBuffer(bytes: v))
+            }
+        }
+        return PostgresQuery(unsafeSQL: numbered(sql), binds: binds)
+    }
+
+    func execute(_ sql: String, _ args: [SQLValue]) throws {
+        let q = try Self.query(sql, args)
+        let (c, l) = (connection, logger)
+        try blocking { _ = try await c.query(q, logger: l).collect() }
+    }
+
+    func query(_ sql: String, _ args: [SQLValue]) throws -> [[SQLValue]] {
+        let q = try Self.query(sql, args)
+        let (c, l) = (connection, logger)
+        return try blocking {
+            var rows: [[SQLValue]] = []
+            for try await row in try await c.query(q, logger: l) {
+                rows.append(try row.map(Self.value))
+            }
+            return rows
+        }
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2: return .int(Int64(try cell.decode(Int16.self)))
+        case .int4: return .int(Int64(try cell.decode(Int32.self)))
+        case .int8: return .int(try cell.decode(Int64.self))
+        case .float4: return .double(Double(try cell.decode(Float.self)))
+        case .float8: return .double(try cell.decode(Double.self))
+        case .bool: return .int(try cell.decode(Bool.self) ? 1 : 0)
+        case .bytea:
+            let b = try cell.decode(ByteBuffer.self)
+            return .blob(Array(b.readableBytesView))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+
+    func forEachTriple(_ sql: String, _ body: (Int64, Int64, Double) throws -> Void) throws {
+        let q = try Self.query(sql, [])
+        let (c, l) = (connection, logger)
+        let (a, b, v) = try blocking { () -> ([Int64], [Int64], [Double]) in
+            var a: [Int64] = [], b: [Int64] = [], v: [Double] = []
+            for try await (x, y, z) in try await c.query(q, logger: l).decode((Int64, Int64, Double).self) {
+                a.append(x); b.append(y); v.append(z)
+            }
+            return (a, b, v)
+        }
+        for n in a.indices { try body(a[n], b[n], v[n]) }
+    }
+
+    /// COPY's text format: tab-separated, `\N` for NULL, backslash escapes.
+    static func copyField(_ v: SQLValue, into s: inout String) {
+        switch v {
+        case .null: s += "\\N"
+        case .int(let x): s += String(x)
+        case .double(let x): s += x.isFinite ? "\(x)" : (x.isNaN ? "NaN" : (x > 0 ? "Infinity" : "-Infinity"))
+        case .text(let x):
+            for ch in x.unicodeScalars {
+                switch ch {
+                case "\\": s += "\\\\"
+                case "\t": s += "\\t"
+                case "\n": s += "\\n"
+                case "\r": s += "\\r"
+                default: s.unicodeScalars.append(ch)
+                }
+            }
+        case .blob(let x):
+            s += "\\\\x"
+            for byte in x { s += String(format: "%02x", byte) }
+        }
+    }
+
+    func insertMany(table: String, columns: [String], count: Int, conflict: String?, row: (Int, inout [SQLValue]) -> Void) throws {
+        guard count > 0 else { return }
+        // The text is built here (the row closure is synchronous), in chunks of about 1 MiB.
+        var chunks: [ByteBuffer] = []
+        var text = ""
+        text.reserveCapacity(1 << 20)
+        var values = [SQLValue](repeating: .null, count: columns.count)
+        for n in 0..<count {
+            row(n, &values)
+            for (c, v) in values.enumerated() {
+                if c > 0 { text += "\t" }
+                Self.copyField(v, into: &text)
+            }
+            text += "\n"
+            if text.utf8.count >= 1 << 20 {
+                chunks.append(ByteBuffer(string: text))
+                text.removeAll(keepingCapacity: true)
+            }
+        }
+        if !text.isEmpty { chunks.append(ByteBuffer(string: text)) }
+        let target = conflict == nil ? table : "encore_staging"
+        if conflict != nil {
+            try execute("CREATE TEMP TABLE encore_staging ON COMMIT DROP AS SELECT \(columns.joined(separator: ", ")) FROM \(table) WITH NO DATA", [])
+        }
+        let (c, l, cols, parts) = (connection, logger, columns, chunks)
+        try blocking {
+            try await c.copyFrom(table: target, columns: cols, format: .text(.init()), logger: l) { writer in
+                for part in parts { try await writer.write(part) }
+            }
+        }
+        if let conflict {
+            let list = columns.joined(separator: ", ")
+            try execute("INSERT INTO \(table) (\(list)) SELECT \(list) FROM encore_staging \(conflict)", [])
+            try execute("DROP TABLE encore_staging", [])
+        }
+    }
+}

@@ -1,0 +1,502 @@
+// The store logic, once for both databases: versioned forward-only migrations (each in its own
+// transaction, a newer schema refused untouched), imports in one transaction, durable appends
+// that keep the aggregated play counts current, the model registry's states, served lists and
+// salted API-key hashes. Ids are external strings at the edge and integers inside.
+import Crypto
+import EncoreData
+import EncoreMath
+import Foundation
+
+struct SQLStore<C: SQLConnection>: Store {
+    let connection: C
+    var location: String { connection.location }
+
+    init(connection: C) throws { self.connection = connection }
+
+    // MARK: Schema
+
+    /// Forward-only migrations; migration n brings the schema from version n − 1 to n.
+    static var migrations: [String] {
+        [
+            // 1: the catalogue, users, events and their aggregate, imports.
+            """
+            CREATE TABLE encore_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE songs (id {ID}, external_id TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '', release TEXT NOT NULL DEFAULT '',
+                artist TEXT NOT NULL DEFAULT '', year {INT} NOT NULL DEFAULT 0, tags TEXT NOT NULL DEFAULT '', added_at {INT} NOT NULL);
+            CREATE TABLE users (id {ID}, external_id TEXT NOT NULL UNIQUE, created_at {INT} NOT NULL, onboarding TEXT);
+            CREATE TABLE events (id {ID}, user_id {INT} NOT NULL REFERENCES users(id), song_id {INT} NOT NULL REFERENCES songs(id),
+                kind TEXT NOT NULL CHECK (kind IN ('play', 'skip', 'like', 'dislike', 'impression')), plays {REAL} NOT NULL,
+                at {INT} NOT NULL, request_id TEXT);
+            CREATE INDEX events_by_user ON events (user_id);
+            CREATE TABLE play_counts (user_id {INT} NOT NULL REFERENCES users(id), song_id {INT} NOT NULL REFERENCES songs(id),
+                plays {REAL} NOT NULL, PRIMARY KEY (user_id, song_id)) {NOROWID};
+            CREATE TABLE imports (content_hash TEXT PRIMARY KEY, source TEXT NOT NULL, rows {INT} NOT NULL, imported_at {INT} NOT NULL);
+            """,
+            // 2: the model registry, served lists and API keys.
+            """
+            CREATE TABLE models (id {ID}, kind TEXT NOT NULL, version {INT} NOT NULL, configuration TEXT NOT NULL,
+                data_fingerprint TEXT NOT NULL, dataset_id TEXT NOT NULL, metrics TEXT NOT NULL, artifact {BLOB}, artifact_path TEXT,
+                artifact_sha256 TEXT NOT NULL, trained_at {INT} NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('candidate', 'active', 'retired')), segment TEXT, activated_at {INT},
+                UNIQUE (kind, version));
+            CREATE TABLE served_lists (request_id TEXT PRIMARY KEY, user_id {INT} NOT NULL REFERENCES users(id), segment TEXT NOT NULL,
+                arm TEXT NOT NULL, items TEXT NOT NULL, at {INT} NOT NULL);
+            CREATE INDEX served_by_user ON served_lists (user_id, at);
+            CREATE TABLE api_keys (id TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('read', 'write', 'admin')),
+                salt {BLOB} NOT NULL, hash {BLOB} NOT NULL, created_at {INT} NOT NULL, last_used_at {INT}, revoked {INT} NOT NULL DEFAULT 0);
+            """,
+        ]
+    }
+
+    static var latestVersion: Int { migrations.count }
+
+    static func version(_ s: any SQLSession, dialect: SQLDialect) throws -> Int {
+        let exists = dialect == .sqlite
+            ? try s.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'encore_schema'").int ?? 0
+            : try s.scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'encore_schema'").int ?? 0
+        guard exists > 0 else { return 0 }
+        return Int(try s.scalar("SELECT version FROM encore_schema").int ?? 0)
+    }
+
+    func migrate() async throws -> (from: Int, to: Int) { try await migrate(upTo: Self.latestVersion) }
+
+    /// Applies migrations up to `target`, one transaction each; a newer database is refused untouched.
+    func migrate(upTo target: Int) async throws -> (from: Int, to: Int) {
+        let dialect = connection.dialect
+        let start = try await connection.read { s in try Self.version(s, dialect: dialect) }
+        guard start <= Self.latestVersion else { throw StoreError.newerSchema(found: start, supported: Self.latestVersion) }
+        var version = start
+        while version < target {
+            let next = version + 1
+            let ddl = dialect.ddl(Self.migrations[next - 1])
+            version = try await connection.transaction { s in
+                // Re-read inside the transaction: another process may have migrated meanwhile.
+                let current = try Self.version(s, dialect: dialect)
+                guard current < next else { return current }
+                guard current == next - 1 else { throw StoreError.newerSchema(found: current, supported: Self.latestVersion) }
+                for statement in ddl.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
+                    try s.execute(statement)
+                }
+                if current == 0 {
+                    try s.execute("CREATE TABLE encore_schema (version \(dialect.ddl("{INT}")) NOT NULL)")
+                    try s.execute("INSERT INTO encore_schema (version) VALUES (?)", [.int(Int64(next))])
+                    try s.execute("INSERT INTO encore_meta (key, value) VALUES ('dataset_id', ?)", [.text(UUID().uuidString)])
+                } else {
+                    try s.execute("UPDATE encore_schema SET version = ?", [.int(Int64(next))])
+                }
+                return next
+            }
+        }
+        return (start, version)
+    }
+
+    /// Every other call first checks that the schema is the one this Encore writes.
+    func ready() async throws {
+        let dialect = connection.dialect
+        let v = try await connection.read { s in try Self.version(s, dialect: dialect) }
+        if v > Self.latestVersion { throw StoreError.newerSchema(found: v, supported: Self.latestVersion) }
+        if v < Self.latestVersion { throw StoreError.conflict("the database is at schema version \(v), this Encore needs \(Self.latestVersion): run `encore db migrate`") }
+    }
+
+    func status() async throws -> StoreStatus {
+        let dialect = connection.dialect
+        let bytes = try await connection.databaseBytes()
+        return try await connection.read { s in
+            let v = try Self.version(s, dialect: dialect)
+            guard v > 0 else { return StoreStatus(users: 0, songs: 0, events: 0, models: 0, schemaVersion: 0, bytes: bytes) }
+            guard v <= Self.latestVersion else { throw StoreError.newerSchema(found: v, supported: Self.latestVersion) }
+            func count(_ t: String) throws -> Int { Int(try s.scalar("SELECT count(*) FROM \(t)").int ?? 0) }
+            return StoreStatus(users: try count("users"), songs: try count("songs"), events: try count("events"),
+                               models: v >= 2 ? try count("models") : 0, schemaVersion: v, bytes: bytes)
+        }
+    }
+
+    // MARK: Catalogue, users, events
+
+    /// Interns external ids into a table (`songs` or `users`), returning their row ids.
+    static func intern(_ s: any SQLSession, table: String, ids: [String], now: Int64) throws -> [String: Int64] {
+        var known: [String: Int64] = [:]
+        known.reserveCapacity(ids.count)
+        let wanted = Set(ids)
+        try lookUp(s, table: table, ids: wanted, into: &known)
+        let missing = wanted.filter { known[$0] == nil }.sorted()
+        guard !missing.isEmpty else { return known }
+        let stamp = table == "songs" ? "added_at" : "created_at"
+        try s.insertMany(table: table, columns: ["external_id", stamp], count: missing.count, conflict: nil) { n, row in
+            row[0] = .text(missing[n])
+            row[1] = .int(now)
+        }
+        try lookUp(s, table: table, ids: Set(missing), into: &known)
+        return known
+    }
+
+    /// Row ids of external ids: by index lookups for a few, one scan for many.
+    static func lookUp(_ s: any SQLSession, table: String, ids: Set<String>, into known: inout [String: Int64]) throws {
+        if ids.count > 2_000 {
+            for row in try s.query("SELECT id, external_id FROM \(table)", []) {
+                if let id = row[0].int, let ext = row[1].text, ids.contains(ext) { known[ext] = id }
+            }
+            return
+        }
+        let list = Array(ids)
+        for start in stride(from: 0, to: list.count, by: 500) {
+            let part = list[start..<min(list.count, start + 500)]
+            let marks = part.map { _ in "?" }.joined(separator: ", ")
+            for row in try s.query("SELECT id, external_id FROM \(table) WHERE external_id IN (\(marks))", part.map { .text($0) }) {
+                if let id = row[0].int, let ext = row[1].text { known[ext] = id }
+            }
+        }
+    }
+
+    static func writeCatalog(_ s: any SQLSession, ids: [String], entries: [CatalogEntry], now: Int64) throws {
+        let pairs = zip(ids, entries).filter { !$0.1.title.isEmpty || !$0.1.artist.isEmpty || !$0.1.tags.isEmpty }
+        try s.insertMany(table: "songs", columns: ["external_id", "title", "release", "artist", "year", "tags", "added_at"], count: pairs.count,
+                         conflict: "ON CONFLICT (external_id) DO UPDATE SET title = excluded.title, release = excluded.release, artist = excluded.artist, year = excluded.year, tags = excluded.tags") { n, row in
+            let (id, e) = pairs[n]
+            row[0] = .text(id); row[1] = .text(e.title); row[2] = .text(e.release); row[3] = .text(e.artist)
+            row[4] = .int(Int64(e.year)); row[5] = .text(e.tags.joined(separator: "|")); row[6] = .int(now)
+        }
+    }
+
+    /// Adds plays into the aggregate (pairs merged first: one row per pair per statement).
+    static func addPlayCounts(_ s: any SQLSession, _ triples: [(user: Int64, song: Int64, plays: Double)]) throws {
+        var merged: [PairKey: Double] = [:]
+        for t in triples where t.plays > 0 { merged[PairKey(user: t.user, song: t.song), default: 0] += t.plays }
+        let rows = merged.sorted { $0.key.user != $1.key.user ? $0.key.user < $1.key.user : $0.key.song < $1.key.song }
+        try s.insertMany(table: "play_counts", columns: ["user_id", "song_id", "plays"], count: rows.count,
+                         conflict: "ON CONFLICT (user_id, song_id) DO UPDATE SET plays = play_counts.plays + excluded.plays") { n, row in
+            row[0] = .int(rows[n].key.user); row[1] = .int(rows[n].key.song); row[2] = .double(rows[n].value)
+        }
+    }
+
+    struct PairKey: Hashable { var user: Int64; var song: Int64 }
+
+    func importDataset(_ dataset: Dataset, contentHash: String, source: String, mode: ImportMode) async throws -> ImportSummary {
+        try await ready()
+        let start = MonotonicClock.now()
+        let m = dataset.interactions
+        guard dataset.transform == .none else { throw StoreError.badInput("import stores raw play counts; the dataset was transformed (\(dataset.transform))") }
+        let result: (rows: Int, users: Int, songs: Int) = try await connection.transaction { s in
+            if mode == .append, try !s.query("SELECT source FROM imports WHERE content_hash = ?", [.text(contentHash)]).isEmpty {
+                throw StoreError.conflict("this file was imported before (content hash \(contentHash.prefix(16))…); nothing was added. Use --mode replace to start over")
+            }
+            let now = Event.now()
+            if mode == .replace {
+                for t in ["events", "play_counts", "imports"] { try s.execute("DELETE FROM \(t)") }
+                try s.execute("UPDATE encore_meta SET value = ? WHERE key = 'dataset_id'", [.text(UUID().uuidString)])
+            }
+            let songIDs = try Self.intern(s, table: "songs", ids: m.items.ids, now: now)
+            try Self.writeCatalog(s, ids: m.items.ids.indices.map { m.items[$0] },
+                                  entries: m.items.ids.indices.map { $0 < dataset.catalog.count ? dataset.catalog.entries[$0] : CatalogEntry() }, now: now)
+            let userIDs = try Self.intern(s, table: "users", ids: m.users.ids, now: now)
+            let songRow = m.items.ids.map { songIDs[$0] ?? -1 }
+            let userRow = m.users.ids.map { userIDs[$0] ?? -1 }
+            var owner = [Int32](repeating: 0, count: m.nnz)
+            for u in 0..<m.userCount { for k in m.rowRange(u) { owner[k] = Int32(u) } }
+            try s.insertMany(table: "events", columns: ["user_id", "song_id", "kind", "plays", "at"], count: m.nnz, conflict: nil) { k, row in
+                row[0] = .int(userRow[Int(owner[k])]); row[1] = .int(songRow[Int(m.columnIndices[k])]); row[2] = .text("play")
+                row[3] = .double(Double(m.values[k])); row[4] = .int(m.timestamps.map { $0[k] * 1000 } ?? now)
+            }
+            // The matrix has one entry per pair already: the aggregate takes it as it is.
+            try s.insertMany(table: "play_counts", columns: ["user_id", "song_id", "plays"], count: m.nnz,
+                             conflict: "ON CONFLICT (user_id, song_id) DO UPDATE SET plays = play_counts.plays + excluded.plays") { k, row in
+                row[0] = .int(userRow[Int(owner[k])]); row[1] = .int(songRow[Int(m.columnIndices[k])]); row[2] = .double(Double(m.values[k]))
+            }
+            try s.execute("INSERT INTO imports (content_hash, source, rows, imported_at) VALUES (?, ?, ?, ?)",
+                          [.text(contentHash), .text(source), .int(Int64(m.nnz)), .int(now)])
+            return (m.nnz, m.userCount, m.itemCount)
+        }
+        return ImportSummary(rows: result.rows, users: result.users, songs: result.songs, contentHash: contentHash, seconds: MonotonicClock.now() - start)
+    }
+
+    func append(_ events: [Event]) async throws {
+        guard !events.isEmpty else { return }
+        for e in events { try e.validate() }
+        try await ready()
+        try await connection.transaction { s in
+            let now = Event.now()
+            let songs = try Self.intern(s, table: "songs", ids: events.map(\.song), now: now)
+            let users = try Self.intern(s, table: "users", ids: events.map(\.user), now: now)
+            try s.insertMany(table: "events", columns: ["user_id", "song_id", "kind", "plays", "at", "request_id"], count: events.count, conflict: nil) { n, row in
+                let e = events[n]
+                row[0] = .int(users[e.user] ?? -1); row[1] = .int(songs[e.song] ?? -1); row[2] = .text(e.kind.rawValue)
+                row[3] = .double(e.plays); row[4] = .int(e.timestamp); row[5] = .optional(e.requestID)
+            }
+            try Self.addPlayCounts(s, events.filter { $0.kind == .play }.map { (users[$0.user] ?? -1, songs[$0.song] ?? -1, $0.plays) })
+        }
+    }
+
+    func upsertSongs(ids: [String], entries: [CatalogEntry]) async throws {
+        guard ids.count == entries.count else { throw StoreError.badInput("one catalogue entry per song id") }
+        for id in ids { try Event(user: "-", song: id).validate() }
+        try await ready()
+        try await connection.transaction { s in try Self.writeCatalog(s, ids: ids, entries: entries, now: Event.now()) }
+    }
+
+    func upsertUser(_ id: String, onboarding: Onboarding?) async throws {
+        try Event(user: id, song: "-").validate()
+        try await ready()
+        let answers = try onboarding.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await connection.transaction { s in
+            _ = try Self.intern(s, table: "users", ids: [id], now: Event.now())
+            if let answers { try s.execute("UPDATE users SET onboarding = ? WHERE external_id = ?", [.text(answers), .text(id)]) }
+        }
+    }
+
+    func onboarding(of user: String) async throws -> Onboarding? {
+        try await ready()
+        let text = try await connection.read { s in try s.scalar("SELECT onboarding FROM users WHERE external_id = ?", [.text(user)]).text }
+        return try text.map { try JSONDecoder().decode(Onboarding.self, from: Data($0.utf8)) }
+    }
+
+    func trainingData() async throws -> Dataset {
+        try await ready()
+        return try await connection.read { s in
+            var songIndex: [Int64: Int32] = [:], userIndex: [Int64: Int32] = [:]
+            var songIDs: [String] = [], userIDs: [String] = [], entries: [CatalogEntry] = []
+            for row in try s.query("SELECT id, external_id, title, release, artist, year, tags FROM songs ORDER BY id", []) {
+                guard let id = row[0].int, let ext = row[1].text else { continue }
+                songIndex[id] = Int32(songIDs.count)
+                songIDs.append(ext)
+                let tags = row[6].text ?? ""
+                entries.append(CatalogEntry(title: row[2].text ?? "", release: row[3].text ?? "", artist: row[4].text ?? "",
+                                            year: Int(row[5].int ?? 0), tags: tags.isEmpty ? [] : tags.split(separator: "|").map(String.init)))
+            }
+            for row in try s.query("SELECT id, external_id FROM users ORDER BY id", []) {
+                guard let id = row[0].int, let ext = row[1].text else { continue }
+                userIndex[id] = Int32(userIDs.count)
+                userIDs.append(ext)
+            }
+            // Rows arrive by user then song id; song indices follow song ids, so each row is sorted.
+            var pointers = [Int64](repeating: 0, count: userIDs.count + 1)
+            var columns: [Int32] = [], values: [Float] = []
+            var lastUser = -1
+            try s.forEachTriple("SELECT user_id, song_id, plays FROM play_counts ORDER BY user_id, song_id") { u, i, v in
+                guard let ui = userIndex[u], let si = songIndex[i] else { throw StoreError.conflict("play_counts names a user or song that does not exist") }
+                let user = Int(ui)
+                if user != lastUser {
+                    for w in (lastUser + 1)...user { pointers[w] = Int64(columns.count) }
+                    lastUser = user
+                }
+                columns.append(si)
+                values.append(Float(v))
+            }
+            for w in (lastUser + 1)...userIDs.count { pointers[w] = Int64(columns.count) }
+            let matrix = try InteractionMatrix.validated(users: userIDs, items: songIDs, rowPointers: pointers, columnIndices: columns, values: values,
+                                                         timestamps: nil, corrupt: { StoreError.conflict("the stored plays are inconsistent: \($0)") })
+            var report = LoadReport(format: "database")
+            report.rowsRead = values.count
+            report.rowsAccepted = values.count
+            return Dataset(name: "database", interactions: matrix, catalog: Catalog(entries: entries), report: report)
+        }
+    }
+
+    func history(of user: String) async throws -> [(song: String, plays: Double)] {
+        try await ready()
+        let rows = try await connection.read { s in
+            try s.query("SELECT s.external_id, p.plays FROM play_counts p JOIN users u ON u.id = p.user_id JOIN songs s ON s.id = p.song_id WHERE u.external_id = ? ORDER BY s.id", [.text(user)])
+        }
+        return rows.compactMap { r in r[0].text.flatMap { song in r[1].double.map { (song, $0) } } }
+    }
+
+    // MARK: Registry
+
+    static var modelColumns: String { "id, kind, version, configuration, data_fingerprint, metrics, artifact_sha256, artifact_path, trained_at, status, segment, activated_at" }
+
+    static func record(_ r: [SQLValue]) throws -> ModelRecord {
+        guard let id = r[0].int, let kind = r[1].text, let version = r[2].int, let status = r[9].text.flatMap(ModelStatus.init(rawValue:)) else {
+            throw StoreError.conflict("a models row is malformed")
+        }
+        return ModelRecord(id: id, kind: kind, version: Int(version), configuration: r[3].text ?? "{}", dataFingerprint: r[4].text ?? "",
+                           metrics: r[5].text ?? "{}", artifactSHA256: r[6].text ?? "", artifactPath: r[7].text, trainedAt: r[8].int ?? 0,
+                           status: status, segment: r[10].text, activatedAt: r[11].int)
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+
+    func registerModel(_ model: NewModel) async throws -> ModelRecord {
+        try await ready()
+        for json in [model.configuration, model.metrics] {
+            guard (try? JSONSerialization.jsonObject(with: Data(json.utf8))) is [String: Any] else { throw StoreError.badInput("configuration and metrics must be JSON objects") }
+        }
+        let digest = Self.sha256(model.artifact)
+        let id: Int64 = try await connection.transaction { s in
+            let version = (try s.scalar("SELECT max(version) FROM models WHERE kind = ?", [.text(model.kind)]).int ?? 0) + 1
+            let dataset = try s.scalar("SELECT value FROM encore_meta WHERE key = 'dataset_id'").text ?? ""
+            let rows = try s.query("""
+                INSERT INTO models (kind, version, configuration, data_fingerprint, dataset_id, metrics, artifact, artifact_path, artifact_sha256, trained_at, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'candidate') RETURNING id
+                """, [.text(model.kind), .int(version), .text(model.configuration), .text(model.dataFingerprint), .text(dataset), .text(model.metrics),
+                      model.artifactPath == nil ? .blob(model.artifact) : .null, .optional(model.artifactPath), .text(digest), .int(Event.now())])
+            guard let id = rows.first?.first?.int else { throw StoreError.conflict("the new model got no id") }
+            return id
+        }
+        return try await self.model(id: id)
+    }
+
+    func models() async throws -> [ModelRecord] {
+        try await ready()
+        return try await connection.read { s in try s.query("SELECT \(Self.modelColumns) FROM models ORDER BY id", []).map(Self.record) }
+    }
+
+    static func model(_ s: any SQLSession, id: Int64) throws -> ModelRecord {
+        guard let row = try s.query("SELECT \(modelColumns) FROM models WHERE id = ?", [.int(id)]).first else {
+            throw StoreError.notFound("no model with id \(id) (encore registry list shows them)")
+        }
+        return try record(row)
+    }
+
+    func model(id: Int64) async throws -> ModelRecord {
+        try await ready()
+        return try await connection.read { s in try Self.model(s, id: id) }
+    }
+
+    func artifact(id: Int64) async throws -> [UInt8] {
+        let record = try await model(id: id)
+        let bytes: [UInt8]
+        if let path = record.artifactPath {
+            guard let data = FileManager.default.contents(atPath: path) else { throw StoreError.notFound("model \(id)'s artifact file \(path) cannot be read") }
+            bytes = [UInt8](data)
+        } else {
+            bytes = try await connection.read { s in try s.scalar("SELECT artifact FROM models WHERE id = ?", [.int(id)]).blob ?? [] }
+        }
+        guard Self.sha256(bytes) == record.artifactSHA256 else {
+            throw StoreError.conflict("model \(id)'s artifact does not match its SHA-256 (\(record.artifactSHA256.prefix(16))…): it was changed or damaged")
+        }
+        return bytes
+    }
+
+    func activate(id: Int64, segment: String?) async throws -> ModelRecord {
+        try await ready()
+        try await connection.transaction { s in
+            let m = try Self.model(s, id: id)
+            let dataset = try s.scalar("SELECT value FROM encore_meta WHERE key = 'dataset_id'").text
+            let trainedOn = try s.scalar("SELECT dataset_id FROM models WHERE id = ?", [.int(id)]).text
+            guard dataset == trainedOn else {
+                throw StoreError.conflict("model \(id) (\(m.kind) v\(m.version)) was trained on other data (the plays were replaced since); train a new one")
+            }
+            let now = Event.now()
+            try s.execute("UPDATE models SET status = 'retired' WHERE status = 'active' AND id <> ? AND " + Self.sameSegment, [.int(id)] + Self.segmentArgs(segment))
+            try s.execute("UPDATE models SET status = 'active', segment = ?, activated_at = ? WHERE id = ?", [.optional(segment), .int(now), .int(id)])
+        }
+        return try await model(id: id)
+    }
+
+    static var sameSegment: String { "((segment IS NULL AND CAST(? AS TEXT) IS NULL) OR segment = ?)" }
+    static func segmentArgs(_ segment: String?) -> [SQLValue] { [.optional(segment), .optional(segment)] }
+
+    func retire(id: Int64) async throws -> ModelRecord {
+        try await ready()
+        try await connection.transaction { s in
+            _ = try Self.model(s, id: id)
+            try s.execute("UPDATE models SET status = 'retired' WHERE id = ?", [.int(id)])
+        }
+        return try await model(id: id)
+    }
+
+    func rollback(segment: String?) async throws -> ModelRecord {
+        try await ready()
+        let id: Int64 = try await connection.transaction { s in
+            let active = try s.query("SELECT id FROM models WHERE status = 'active' AND " + Self.sameSegment, Self.segmentArgs(segment))
+            guard let current = active.first?.first?.int else { throw StoreError.notFound("no active model\(segment.map { " for segment \($0)" } ?? "") to roll back") }
+            let previous = try s.query("SELECT id FROM models WHERE id <> ? AND status = 'retired' AND activated_at IS NOT NULL AND " + Self.sameSegment
+                                       + " ORDER BY activated_at DESC, id DESC", [.int(current)] + Self.segmentArgs(segment))
+            guard let back = previous.first?.first?.int else { throw StoreError.notFound("model \(current) is the first one served\(segment.map { " for segment \($0)" } ?? ""): nothing to roll back to") }
+            try s.execute("UPDATE models SET status = 'retired' WHERE id = ?", [.int(current)])
+            try s.execute("UPDATE models SET status = 'active', activated_at = ? WHERE id = ?", [.int(Event.now()), .int(back)])
+            return back
+        }
+        return try await model(id: id)
+    }
+
+    // MARK: Served lists
+
+    func recordServedList(_ list: ServedList) async throws {
+        try Event(user: list.user, song: "-").validate()
+        guard !list.requestID.isEmpty, list.items.count <= 10_000 else { throw StoreError.badInput("a served list needs a request id and at most 10,000 items") }
+        try await ready()
+        let items = String(decoding: try JSONEncoder().encode(list.items), as: UTF8.self)
+        try await connection.transaction { s in
+            let users = try Self.intern(s, table: "users", ids: [list.user], now: Event.now())
+            guard try s.query("SELECT 1 FROM served_lists WHERE request_id = ?", [.text(list.requestID)]).isEmpty else {
+                throw StoreError.conflict("request id \(list.requestID) was recorded before")
+            }
+            try s.execute("INSERT INTO served_lists (request_id, user_id, segment, arm, items, at) VALUES (?, ?, ?, ?, ?, ?)",
+                          [.text(list.requestID), .int(users[list.user] ?? -1), .text(list.segment), .text(list.arm), .text(items), .int(list.timestamp)])
+        }
+    }
+
+    func servedLists(user: String, limit: Int) async throws -> [ServedList] {
+        try await ready()
+        let rows = try await connection.read { s in
+            try s.query("SELECT l.request_id, l.segment, l.arm, l.items, l.at FROM served_lists l JOIN users u ON u.id = l.user_id WHERE u.external_id = ? ORDER BY l.at DESC, l.request_id LIMIT ?",
+                        [.text(user), .int(Int64(max(0, min(limit, 10_000))))])
+        }
+        return try rows.map { r in
+            let items = try JSONDecoder().decode([String].self, from: Data((r[3].text ?? "[]").utf8))
+            return ServedList(requestID: r[0].text ?? "", user: user, segment: r[1].text ?? "", arm: r[2].text ?? "", items: items, timestamp: r[4].int ?? 0)
+        }
+    }
+
+    // MARK: API keys
+
+    static func randomBytes(_ n: Int) -> [UInt8] {
+        var g = SystemRandomNumberGenerator()
+        return (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) }
+    }
+
+    static func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
+
+    static func keyHash(salt: [UInt8], secret: String) -> [UInt8] {
+        Array(SHA256.hash(data: salt + Array(secret.utf8)))
+    }
+
+    static func apiKey(_ r: [SQLValue]) throws -> APIKey {
+        guard let id = r[0].text, let role = r[1].text.flatMap(APIRole.init(rawValue:)) else { throw StoreError.conflict("an api_keys row is malformed") }
+        return APIKey(id: id, role: role, createdAt: r[2].int ?? 0, lastUsedAt: r[3].int, revoked: (r[4].int ?? 0) != 0)
+    }
+
+    func createAPIKey(role: APIRole) async throws -> (key: APIKey, secret: String) {
+        try await ready()
+        let id = Self.hex(Self.randomBytes(6))
+        let secret = "enc_\(id)_" + Self.hex(Self.randomBytes(24))
+        let salt = Self.randomBytes(16)
+        let now = Event.now()
+        try await connection.transaction { s in
+            try s.execute("INSERT INTO api_keys (id, role, salt, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                          [.text(id), .text(role.rawValue), .blob(salt), .blob(Self.keyHash(salt: salt, secret: secret)), .int(now)])
+        }
+        return (APIKey(id: id, role: role, createdAt: now, lastUsedAt: nil, revoked: false), secret)
+    }
+
+    func authenticate(secret: String) async throws -> APIKey? {
+        let parts = secret.split(separator: "_")
+        guard parts.count == 3, parts[0] == "enc", parts[1].count == 12, secret.utf8.count < 200 else { return nil }
+        try await ready()
+        let id = String(parts[1])
+        return try await connection.transaction { s in
+            guard let r = try s.query("SELECT salt, hash, revoked FROM api_keys WHERE id = ?", [.text(id)]).first,
+                  let salt = r[0].blob, let stored = r[1].blob, (r[2].int ?? 1) == 0 else { return nil }
+            let computed = Self.keyHash(salt: salt, secret: secret)
+            // Constant time over the digest.
+            guard computed.count == stored.count, zip(computed, stored).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+            try s.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", [.int(Event.now()), .text(id)])
+            return try Self.apiKey(try s.query("SELECT id, role, created_at, last_used_at, revoked FROM api_keys WHERE id = ?", [.text(id)])[0])
+        }
+    }
+
+    func revokeAPIKey(id: String) async throws {
+        try await ready()
+        try await connection.transaction { s in
+            guard try !s.query("SELECT 1 FROM api_keys WHERE id = ?", [.text(id)]).isEmpty else { throw StoreError.notFound("no API key \(id)") }
+            try s.execute("UPDATE api_keys SET revoked = 1 WHERE id = ?", [.text(id)])
+        }
+    }
+
+    func apiKeys() async throws -> [APIKey] {
+        try await ready()
+        return try await connection.read { s in try s.query("SELECT id, role, created_at, last_used_at, revoked FROM api_keys ORDER BY created_at, id", []).map(Self.apiKey) }
+    }
+
+    func close() async throws { try await connection.close() }
+}

@@ -1,0 +1,206 @@
+// `encore db` and `encore registry`: the store's schema and counts, a durable event stream, and
+// the model registry's states. Parse, call the store, print.
+import ArgumentParser
+import EncoreData
+import EncoreService
+import EncoreStore
+import Foundation
+
+struct DatabaseOption: ParsableArguments {
+    @Option(help: "A SQLite file (created when missing) or postgres://user@host:port/db (password from PGPASSWORD).") var database: String = "encore.db"
+
+    func open(migrate: Bool = true) throws -> any Store {
+        let text = database
+        return try waitFor { try await Stores.open(text, migrate: migrate) }
+    }
+}
+
+extension ModelStatus: ExpressibleByArgument {}
+extension ImportMode: ExpressibleByArgument {}
+
+extension Encore {
+    struct Db: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "db", abstract: "Create, migrate and inspect the database.",
+            subcommands: [Init.self, Status.self, Migrate.self, Append.self])
+
+        struct Init: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create the database (or bring it up to date) and print its status.")
+            @OptionGroup var db: DatabaseOption
+            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            func run() throws {
+                let store = try db.open()
+                try Status.show(store, format: format)
+            }
+        }
+
+        struct Migrate: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Apply pending schema migrations, each in a transaction.")
+            @OptionGroup var db: DatabaseOption
+            func run() throws {
+                let store = try db.open(migrate: false)
+                let (from, to) = try waitFor { try await store.migrate() }
+                try waitFor { try await store.close() }
+                print(from == to ? "schema version \(to): up to date" : "schema version \(from) → \(to)")
+            }
+        }
+
+        struct Status: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Counts of users, songs, events and models; the schema version; the size.")
+            @OptionGroup var db: DatabaseOption
+            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+
+            func run() throws {
+                try Self.show(try db.open(migrate: false), format: format)
+            }
+
+            static func show(_ store: any Store, format: OutputFormat) throws {
+                let s = try waitFor { try await store.status() }
+                try waitFor { try await store.close() }
+                if format == .json { print(try jsonString(s)); return }
+                print(TextTable(header: ["database", store.location], rows: [
+                    ["users", Format.grouped(s.users)], ["songs", Format.grouped(s.songs)], ["events", Format.grouped(s.events)],
+                    ["models", Format.grouped(s.models)], ["schema version", String(s.schemaVersion)], ["bytes", Format.grouped(Int(s.bytes))],
+                ]).text(), terminator: "")
+            }
+        }
+
+        struct Append: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Append events read from standard input (`user<TAB>song[<TAB>plays[<TAB>kind]]` per line).",
+                discussion: "Each batch is committed durably before `ok N` (the running total) is printed.")
+            @OptionGroup var db: DatabaseOption
+            @Option(parsing: .unconditional, help: "Events per transaction.") var batch: Int = 1
+
+            func run() throws {
+                guard (1...100_000).contains(batch) else { throw UsageError("--batch must be between 1 and 100,000") }
+                let store = try db.open()
+                var pending: [Event] = []
+                var total = 0
+                var line = 0
+                func flush() throws {
+                    let events = pending
+                    try waitFor { try await store.append(events) }
+                    total += events.count
+                    pending.removeAll(keepingCapacity: true)
+                    print("ok \(total)")
+                    fflush(nil)
+                }
+                while let text = readLine() {
+                    line += 1
+                    let f = text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                    guard f.count >= 2 else { throw UsageError("line \(line): expected user<TAB>song[<TAB>plays[<TAB>kind]]") }
+                    let kind = f.count > 3 ? EventKind(rawValue: f[3]) : .play
+                    guard let kind else { throw UsageError("line \(line): unknown kind '\(f[3])'; kinds: \(EventKind.allCases.map(\.rawValue).joined(separator: ", "))") }
+                    let plays = f.count > 2 ? Double(f[2]) : (kind == .play ? 1 : 0)
+                    guard let plays else { throw UsageError("line \(line): plays '\(f[2])' is not a number") }
+                    let event = Event(user: f[0], song: f[1], kind: kind, plays: plays)
+                    do { try event.validate() } catch { throw UsageError("line \(line): \(error)") }
+                    pending.append(event)
+                    if pending.count >= batch { try flush() }
+                }
+                if !pending.isEmpty { try flush() }
+                try waitFor { try await store.close() }
+            }
+        }
+    }
+
+    struct Registry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The trained models: list, show, activate, retire, roll back.",
+            subcommands: [List.self, Show.self, Activate.self, Retire.self, Rollback.self])
+
+        static func rows(_ models: [ModelRecord]) -> [[String]] {
+            models.map { m in
+                [String(m.id), m.kind, "v\(m.version)", m.status.rawValue, m.segment ?? "", Self.metric(m.metrics, "ndcg_at_10"), Self.date(m.trainedAt)]
+            }
+        }
+        static let header = ["id", "model", "version", "status", "segment", "NDCG@10", "trained"]
+
+        static func metric(_ json: String, _ key: String) -> String {
+            guard let o = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], let v = o[key] as? Double else { return "" }
+            return Format.number(v, digits: 4)
+        }
+
+        static func date(_ ms: Int64) -> String {
+            let f = ISO8601DateFormatter()
+            return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        }
+
+        static func print(_ models: [ModelRecord], format: OutputFormat) throws {
+            if format == .json { Swift.print(try jsonString(models)); return }
+            Swift.print(TextTable(header: header, rows: rows(models)).text(), terminator: "")
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Every registered model.")
+            @OptionGroup var db: DatabaseOption
+            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            func run() throws {
+                let store = try db.open()
+                let models = try waitFor { try await store.models() }
+                try waitFor { try await store.close() }
+                try Registry.print(models, format: format)
+            }
+        }
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "One model: configuration, metrics, artifact.")
+            @OptionGroup var db: DatabaseOption
+            @Argument(help: "Model id.") var id: Int64
+            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            func run() throws {
+                let store = try db.open()
+                let (id) = id
+                let m = try waitFor { try await store.model(id: id) }
+                try waitFor { try await store.close() }
+                if format == .json { Swift.print(try jsonString(m)); return }
+                Swift.print(TextTable(header: ["model \(m.id)", ""], rows: [
+                    ["kind", m.kind], ["version", String(m.version)], ["status", m.status.rawValue], ["segment", m.segment ?? ""],
+                    ["configuration", m.configuration], ["metrics", m.metrics], ["data fingerprint", m.dataFingerprint],
+                    ["artifact", m.artifactPath ?? "in the database"], ["artifact SHA-256", m.artifactSHA256], ["trained", Registry.date(m.trainedAt)],
+                ]).text(), terminator: "")
+            }
+        }
+
+        struct Activate: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Serve a model (the one active before in its segment is retired).")
+            @OptionGroup var db: DatabaseOption
+            @Argument(help: "Model id.") var id: Int64
+            @Option(help: "The segment it serves (default: every segment).") var segment: String?
+            func run() throws {
+                let store = try db.open()
+                let (id, segment) = (id, segment)
+                let m = try waitFor { try await store.activate(id: id, segment: segment) }
+                try waitFor { try await store.close() }
+                Swift.print("model \(m.id) (\(m.kind) v\(m.version)) is active\(m.segment.map { " for \($0)" } ?? "")")
+            }
+        }
+
+        struct Retire: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Stop serving a model.")
+            @OptionGroup var db: DatabaseOption
+            @Argument(help: "Model id.") var id: Int64
+            func run() throws {
+                let store = try db.open()
+                let id = id
+                let m = try waitFor { try await store.retire(id: id) }
+                try waitFor { try await store.close() }
+                Swift.print("model \(m.id) (\(m.kind) v\(m.version)) is retired")
+            }
+        }
+
+        struct Rollback: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Retire the active model and serve the one active before it.")
+            @OptionGroup var db: DatabaseOption
+            @Option(help: "The segment (default: the model serving every segment).") var segment: String?
+            func run() throws {
+                let store = try db.open()
+                let segment = segment
+                let m = try waitFor { try await store.rollback(segment: segment) }
+                try waitFor { try await store.close() }
+                Swift.print("model \(m.id) (\(m.kind) v\(m.version)) is active again")
+            }
+        }
+    }
+}
