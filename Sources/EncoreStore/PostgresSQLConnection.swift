@@ -42,7 +42,11 @@ final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
         if let e = error as? PSQLError {
             if let server = e.serverInfo?[.message] { return server }
             if e.code == .authMechanismRequiresPassword { return "the server wants a password (set PGPASSWORD or put it in the URL)" }
-            if let u = e.underlying { return "\(u)" }
+            if let u = e.underlying {
+                let text = "\(u)"
+                if text.contains("Connection refused") { return "connection refused (is the server running, and is the port right?)" }
+                return text
+            }
             return "\(e.code)"
         }
         if let e = error as? StoreError { return e.description }

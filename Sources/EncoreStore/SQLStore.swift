@@ -176,6 +176,8 @@ struct SQLStore<C: SQLConnection>: Store {
         let start = MonotonicClock.now()
         let m = dataset.interactions
         guard dataset.transform == .none else { throw StoreError.badInput("import stores raw play counts; the dataset was transformed (\(dataset.transform))") }
+        // Task-locals do not reach the connection's thread: read the fault here.
+        let failAfterEvents = StoreFault.failImportAfterEvents
         let result: (rows: Int, users: Int, songs: Int) = try await connection.transaction { s in
             if mode == .append, try !s.query("SELECT source FROM imports WHERE content_hash = ?", [.text(contentHash)]).isEmpty {
                 throw StoreError.conflict("this file was imported before (content hash \(contentHash.prefix(16))…); nothing was added. Use --mode replace to start over")
@@ -197,6 +199,7 @@ struct SQLStore<C: SQLConnection>: Store {
                 row[0] = .int(userRow[Int(owner[k])]); row[1] = .int(songRow[Int(m.columnIndices[k])]); row[2] = .text("play")
                 row[3] = .double(Double(m.values[k])); row[4] = .int(m.timestamps.map { $0[k] * 1000 } ?? now)
             }
+            if failAfterEvents { throw StoreError.conflict("injected failure after the events") }
             // The matrix has one entry per pair already: the aggregate takes it as it is.
             try s.insertMany(table: "play_counts", columns: ["user_id", "song_id", "plays"], count: m.nnz,
                              conflict: "ON CONFLICT (user_id, song_id) DO UPDATE SET plays = play_counts.plays + excluded.plays") { k, row in
@@ -375,7 +378,8 @@ struct SQLStore<C: SQLConnection>: Store {
             guard dataset == trainedOn else {
                 throw StoreError.conflict("model \(id) (\(m.kind) v\(m.version)) was trained on other data (the plays were replaced since); train a new one")
             }
-            let now = Event.now()
+            // Strictly increasing, so activation history has an order even within one millisecond.
+            let now = max(Event.now(), (try s.scalar("SELECT max(activated_at) FROM models").int ?? 0) + 1)
             try s.execute("UPDATE models SET status = 'retired' WHERE status = 'active' AND id <> ? AND " + Self.sameSegment, [.int(id)] + Self.segmentArgs(segment))
             try s.execute("UPDATE models SET status = 'active', segment = ?, activated_at = ? WHERE id = ?", [.optional(segment), .int(now), .int(id)])
         }
@@ -397,13 +401,16 @@ struct SQLStore<C: SQLConnection>: Store {
     func rollback(segment: String?) async throws -> ModelRecord {
         try await ready()
         let id: Int64 = try await connection.transaction { s in
-            let active = try s.query("SELECT id FROM models WHERE status = 'active' AND " + Self.sameSegment, Self.segmentArgs(segment))
-            guard let current = active.first?.first?.int else { throw StoreError.notFound("no active model\(segment.map { " for segment \($0)" } ?? "") to roll back") }
-            let previous = try s.query("SELECT id FROM models WHERE id <> ? AND status = 'retired' AND activated_at IS NOT NULL AND " + Self.sameSegment
-                                       + " ORDER BY activated_at DESC, id DESC", [.int(current)] + Self.segmentArgs(segment))
+            let active = try s.query("SELECT id, activated_at FROM models WHERE status = 'active' AND " + Self.sameSegment, Self.segmentArgs(segment))
+            guard let current = active.first?.first?.int, let since = active.first?[1].int else {
+                throw StoreError.notFound("no active model\(segment.map { " for segment \($0)" } ?? "") to roll back")
+            }
+            // Walks back in activation history: a rolled-back-to model keeps its activation time.
+            let previous = try s.query("SELECT id FROM models WHERE id <> ? AND status = 'retired' AND activated_at < ? AND " + Self.sameSegment
+                                       + " ORDER BY activated_at DESC, id DESC", [.int(current), .int(since)] + Self.segmentArgs(segment))
             guard let back = previous.first?.first?.int else { throw StoreError.notFound("model \(current) is the first one served\(segment.map { " for segment \($0)" } ?? ""): nothing to roll back to") }
             try s.execute("UPDATE models SET status = 'retired' WHERE id = ?", [.int(current)])
-            try s.execute("UPDATE models SET status = 'active', activated_at = ? WHERE id = ?", [.int(Event.now()), .int(back)])
+            try s.execute("UPDATE models SET status = 'active' WHERE id = ?", [.int(back)])
             return back
         }
         return try await model(id: id)
@@ -499,4 +506,22 @@ struct SQLStore<C: SQLConnection>: Store {
     }
 
     func close() async throws { try await connection.close() }
+}
+
+/// A fault the tests inject into an import, inside its transaction (after the events are written),
+/// to show that a failed import changes nothing.
+enum StoreFault {
+    @TaskLocal static var failImportAfterEvents = false
+}
+
+/// What the conformance tests need beyond the protocol: partial migrations and raw SQL.
+protocol StoreTesting: Store {
+    func migrate(upTo target: Int) async throws -> (from: Int, to: Int)
+    func rawQuery(_ sql: String) async throws -> [[SQLValue]]
+    func rawExecute(_ sql: String) async throws
+}
+
+extension SQLStore: StoreTesting {
+    func rawQuery(_ sql: String) async throws -> [[SQLValue]] { try await connection.read { s in try s.query(sql, []) } }
+    func rawExecute(_ sql: String) async throws { try await connection.transaction { s in try s.execute(sql) } }
 }

@@ -1,0 +1,320 @@
+// One conformance suite for both stores, the same cases: a new SQLite file, and a new database
+// on the throwaway PostgreSQL server that scripts/with-postgres.sh starts (make test runs the
+// suite through it). Without that server the PostgreSQL cases fail; they never skip.
+import Crypto
+import EncoreMath
+import Foundation
+import Testing
+
+@testable import EncoreData
+@testable import EncoreStore
+
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+struct TestDatabaseError: Error, CustomStringConvertible {
+    var description: String
+}
+
+enum TestStores {
+    static let environment = ProcessInfo.processInfo.environment
+
+    /// A new, empty database of the kind: its `--database` text.
+    static func fresh(_ kind: StoreKind) throws -> String {
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20).lowercased()
+        switch kind {
+        case .sqlite:
+            return NSTemporaryDirectory() + "encore-store-\(name).db"
+        case .postgres:
+            guard let url = environment["ENCORE_TEST_POSTGRES"], let port = environment["ENCORE_TEST_POSTGRES_PORT"] else {
+                throw TestDatabaseError(description: "ENCORE_TEST_POSTGRES is not set: run the tests through scripts/with-postgres.sh (make test does), which starts a throwaway PostgreSQL server")
+            }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["psql", "-h", "127.0.0.1", "-p", port, "-U", "encore", "-d", "postgres", "-q", "-c", "CREATE DATABASE \(name)"]
+            try p.run()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw TestDatabaseError(description: "psql could not create database \(name)") }
+            return url.replacingOccurrences(of: "/postgres", with: "/\(name)")
+        }
+    }
+
+    static func open(_ kind: StoreKind, migrate: Bool = true) async throws -> (store: any StoreTesting, url: String) {
+        let url = try fresh(kind)
+        let store = try await Stores.open(url, migrate: migrate)
+        return (try #require(store as? any StoreTesting), url)
+    }
+
+    /// A small dataset with a catalogue: 3 users, 4 songs.
+    static func dataset(extraUser: String? = nil) throws -> Dataset {
+        var users = ["ann", "bob", "cy"]
+        if let extraUser { users.append(extraUser) }
+        var triples: [(Int, Int, Float)] = [(0, 0, 3), (0, 2, 1), (1, 1, 5), (1, 2, 2), (2, 3, 7)]
+        if extraUser != nil { triples.append((3, 0, 1)) }
+        let m = try InteractionMatrix.validated(users: users, items: ["s1", "s2", "s3", "s4"],
+                                                rowPointers: rowPointers(triples, users: users.count), columnIndices: triples.map { Int32($0.1) },
+                                                values: triples.map(\.2), timestamps: nil, corrupt: { TestDatabaseError(description: $0) })
+        let catalog = Catalog(entries: [CatalogEntry(title: "One", artist: "A", year: 2001, tags: ["rock", "pop"]), CatalogEntry(title: "Two", artist: "B"),
+                                        CatalogEntry(title: "Three", artist: "A"), CatalogEntry()])
+        return Dataset(name: "tiny", interactions: m, catalog: catalog, report: LoadReport(format: "test"))
+    }
+
+    static func rowPointers(_ t: [(Int, Int, Float)], users: Int) -> [Int64] {
+        var p = [Int64](repeating: 0, count: users + 1)
+        for (u, _, _) in t { p[u + 1] += 1 }
+        for u in 0..<users { p[u + 1] += p[u] }
+        return p
+    }
+}
+
+@Suite(.serialized) struct StoreConformanceTests {
+    @Test(arguments: StoreKind.allCases)
+    func migrationsFromEmptyAndFromEachEarlierVersion(_ kind: StoreKind) async throws {
+        let latest = SQLStore<SQLiteConnection>.latestVersion
+        for start in 0...latest {
+            let (store, url) = try await TestStores.open(kind, migrate: false)
+            #expect(try await store.status().schemaVersion == 0)
+            _ = try await store.migrate(upTo: start)
+            if start >= 1 { try await store.rawExecute("INSERT INTO songs (external_id, title, added_at) VALUES ('kept', 'Kept', 1)") }
+            let (from, to) = try await store.migrate()
+            #expect(from == start && to == latest)
+            let status = try await store.status()
+            #expect(status.schemaVersion == latest)
+            if start >= 1 { #expect(status.songs == 1, "a migration from version \(start) kept the data") }
+            // Migrating again is a no-op.
+            #expect(try await store.migrate() == (latest, latest))
+            try await store.close()
+            // A database from a newer Encore is refused and left untouched.
+            let raw = try await Stores.open(url) as? any StoreTesting
+            try await raw?.rawExecute("UPDATE encore_schema SET version = 99")
+            try await raw?.close()
+            await #expect(throws: StoreError.newerSchema(found: 99, supported: latest)) { _ = try await Stores.open(url) }
+            let again = try #require(try await Stores.open(url, migrate: false) as? any StoreTesting)
+            #expect(try await again.rawQuery("SELECT version FROM encore_schema").first?.first?.int == 99)
+            await #expect(throws: StoreError.self) { _ = try await again.trainingData() }
+            try await again.close()
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func importIsAllOrNothingAndIdempotent(_ kind: StoreKind) async throws {
+        let (store, _) = try await TestStores.open(kind)
+        let d = try TestStores.dataset()
+        // A failure inside the transaction, after the events were written: nothing stays.
+        await #expect(throws: StoreError.self) {
+            try await StoreFault.$failImportAfterEvents.withValue(true) { _ = try await store.importDataset(d, contentHash: "h1", source: "tiny", mode: .append) }
+        }
+        let empty = try await store.status()
+        #expect(empty.events == 0 && empty.songs == 0 && empty.users == 0)
+        let summary = try await store.importDataset(d, contentHash: "h1", source: "tiny", mode: .append)
+        #expect(summary.rows == 5 && summary.users == 3 && summary.songs == 4)
+        let once = try await store.status()
+        #expect(once.events == 5 && once.songs == 4 && once.users == 3)
+        // The same content again: refused in append mode, nothing doubled.
+        await #expect(throws: StoreError.self) { _ = try await store.importDataset(d, contentHash: "h1", source: "tiny", mode: .append) }
+        #expect(try await store.status() == once)
+        _ = try await store.importDataset(d, contentHash: "h1", source: "tiny", mode: .replace)
+        #expect(try await store.status().events == 5)
+        // What comes back is what went in: pairs, values, catalogue.
+        let back = try await store.trainingData()
+        #expect(back.interactions.nnz == 5)
+        for u in 0..<d.interactions.userCount {
+            let user = d.interactions.users[u]
+            let b = try #require(back.interactions.users.index(of: user))
+            let want = Dictionary(uniqueKeysWithValues: zip(d.interactions.row(u).items.map { d.interactions.items[Int($0)] }, d.interactions.row(u).values))
+            let got = Dictionary(uniqueKeysWithValues: zip(back.interactions.row(b).items.map { back.interactions.items[Int($0)] }, back.interactions.row(b).values))
+            #expect(want == got, "user \(user)")
+        }
+        let s1 = try #require(back.interactions.items.index(of: "s1"))
+        #expect(back.catalog.entries[s1] == CatalogEntry(title: "One", artist: "A", year: 2001, tags: ["rock", "pop"]))
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func appendedEventsAggregateAndBadEventsChangeNothing(_ kind: StoreKind) async throws {
+        let (store, _) = try await TestStores.open(kind)
+        _ = try await store.importDataset(try TestStores.dataset(), contentHash: "h", source: "tiny", mode: .append)
+        try await store.append([Event(user: "ann", song: "s1", plays: 2), Event(user: "ann", song: "s1"), Event(user: "new", song: "s9"),
+                                Event(user: "ann", song: "s2", kind: .skip, plays: 0)])
+        let history = Dictionary(uniqueKeysWithValues: try await store.history(of: "ann").map { ($0.song, $0.plays) })
+        #expect(history == ["s1": 6, "s3": 1], "plays add up; a skip is an event, not a play")
+        #expect(try await store.history(of: "new").map(\.song) == ["s9"])
+        let before = try await store.status()
+        #expect(before.events == 9 && before.users == 4 && before.songs == 5)
+        for bad in [Event(user: "", song: "s1"), Event(user: "ann", song: "s1", plays: .nan), Event(user: "ann", song: "s1", plays: -1),
+                    Event(user: "a\u{0}b", song: "s1"), Event(user: "ann", song: "s1", kind: .like, plays: 3)] {
+            await #expect(throws: StoreError.self) { try await store.append([Event(user: "ok", song: "s1"), bad]) }
+        }
+        #expect(try await store.status() == before)
+        try await store.upsertUser("newcomer", onboarding: Onboarding(artists: ["A"], tags: ["rock"]))
+        #expect(try await store.onboarding(of: "newcomer") == Onboarding(artists: ["A"], tags: ["rock"]))
+        try await store.recordServedList(ServedList(requestID: "r1", user: "ann", segment: "regular", arm: "mix-a", items: ["s2", "s4"], timestamp: 5))
+        await #expect(throws: StoreError.self) { try await store.recordServedList(ServedList(requestID: "r1", user: "ann", segment: "x", arm: "y", items: [])) }
+        #expect(try await store.servedLists(user: "ann", limit: 10) == [ServedList(requestID: "r1", user: "ann", segment: "regular", arm: "mix-a", items: ["s2", "s4"], timestamp: 5)])
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func registryStatesAndRollback(_ kind: StoreKind) async throws {
+        let (store, _) = try await TestStores.open(kind)
+        _ = try await store.importDataset(try TestStores.dataset(), contentHash: "h", source: "tiny", mode: .append)
+        func register(_ kind: String) async throws -> ModelRecord {
+            try await store.registerModel(NewModel(kind: kind, configuration: #"{"k": 1}"#, dataFingerprint: "f", metrics: #"{"ndcg_at_10": 0.2}"#, artifact: [1, 2, 3]))
+        }
+        let a = try await register("ease"), b = try await register("ease"), c = try await register("als")
+        #expect(a.version == 1 && b.version == 2 && c.version == 1 && a.status == .candidate)
+        #expect(try await store.artifact(id: b.id) == [1, 2, 3])
+        #expect(try await store.activate(id: a.id, segment: nil).status == .active)
+        _ = try await store.activate(id: b.id, segment: nil)
+        #expect(try await store.model(id: a.id).status == .retired)
+        _ = try await store.activate(id: c.id, segment: "cold")
+        #expect(try await store.model(id: b.id).status == .active, "another segment's activation leaves this one alone")
+        let back = try await store.rollback(segment: nil)
+        #expect(back.id == a.id && back.status == .active)
+        #expect(try await store.model(id: b.id).status == .retired)
+        await #expect(throws: StoreError.self) { _ = try await store.rollback(segment: nil) }
+        await #expect(throws: StoreError.notFound("no model with id 999 (encore registry list shows them)")) { _ = try await store.model(id: 999) }
+        #expect(try await store.retire(id: c.id).status == .retired)
+        #expect(try await store.models().map(\.id) == [a.id, b.id, c.id])
+        await #expect(throws: StoreError.self) { _ = try await store.registerModel(NewModel(kind: "x", configuration: "[1]", dataFingerprint: "", metrics: "{}", artifact: [])) }
+        // Models trained before the plays were replaced are refused.
+        _ = try await store.importDataset(try TestStores.dataset(extraUser: "dee"), contentHash: "h2", source: "tiny2", mode: .replace)
+        await #expect(throws: StoreError.self) { _ = try await store.activate(id: b.id, segment: nil) }
+        let fresh = try await register("ease")
+        #expect(try await store.activate(id: fresh.id, segment: nil).status == .active)
+        // A damaged artifact is caught by its SHA-256.
+        try await store.rawExecute("UPDATE models SET artifact_sha256 = 'x' WHERE id = \(fresh.id)")
+        await #expect(throws: StoreError.self) { _ = try await store.artifact(id: fresh.id) }
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func apiKeysAreStoredOnlyAsSaltedHashes(_ kind: StoreKind) async throws {
+        let (store, _) = try await TestStores.open(kind)
+        let (key, secret) = try await store.createAPIKey(role: .write)
+        let (_, secret2) = try await store.createAPIKey(role: .read)
+        let rows = try await store.rawQuery("SELECT id, role, salt, hash, created_at FROM api_keys ORDER BY created_at, id")
+        #expect(rows.count == 2)
+        let secretBytes = Array(secret.utf8)
+        for row in rows {
+            for cell in row {
+                if let t = cell.text { #expect(!t.contains(secret) && !secret.hasSuffix(t) || t == key.id) }
+                if let b = cell.blob { #expect(b != secretBytes && b != Array(SHA256.hash(data: secretBytes))) }
+            }
+        }
+        #expect(rows[0][2].blob != rows[1][2].blob, "each key has its own salt")
+        #expect(try await store.authenticate(secret: secret)?.role == .write)
+        #expect(try await store.authenticate(secret: secret2)?.role == .read)
+        #expect(try await store.authenticate(secret: secret + "x") == nil)
+        #expect(try await store.authenticate(secret: "enc_\(key.id)_" + String(repeating: "0", count: 48)) == nil)
+        #expect(try await store.authenticate(secret: "nonsense") == nil)
+        #expect(try await store.apiKeys().first { $0.id == key.id }?.lastUsedAt != nil)
+        try await store.revokeAPIKey(id: key.id)
+        #expect(try await store.authenticate(secret: secret) == nil)
+        await #expect(throws: StoreError.self) { try await store.revokeAPIKey(id: "nope") }
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func readersRunWhileOneWriterAppends(_ kind: StoreKind) async throws {
+        let (writer, url) = try await TestStores.open(kind)
+        _ = try await writer.importDataset(try TestStores.dataset(), contentHash: "h", source: "tiny", mode: .append)
+        let batches = 60, size = 50
+        let readers = [try await Stores.open(url), try await Stores.open(url)]
+        async let written: Void = {
+            for b in 0..<batches {
+                try await writer.append((0..<size).map { Event(user: "w\(b % 7)", song: "song\(b)-\($0)") })
+            }
+        }()
+        // Each reader sees a consistent, growing store while the writer works.
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for r in readers {
+                group.addTask {
+                    var reads = 0, last = 0
+                    while reads < 20 {
+                        let d = try await r.trainingData()
+                        let status = try await r.status()
+                        #expect(d.interactions.nnz >= last)
+                        #expect(status.events >= d.interactions.nnz - 5)
+                        last = d.interactions.nnz
+                        reads += 1
+                    }
+                    return reads
+                }
+            }
+            for try await n in group { #expect(n == 20) }
+        }
+        try await written
+        #expect(try await readers[0].status().events == 5 + batches * size)
+        for r in readers { try await r.close() }
+        try await writer.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func acknowledgedEventsSurviveKill9(_ kind: StoreKind) async throws {
+        let url = try TestStores.fresh(kind)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: StoreCLI.binary)
+        p.arguments = ["db", "append", "--database", url, "--batch", "5"]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Feed events from another thread while this one reads the acknowledgements.
+        let feeder = Thread {
+            for n in 0..<100_000 {
+                guard (try? input.fileHandleForWriting.write(contentsOf: Data("user\(n % 13)\tsong\(n)\t1\n".utf8))) != nil else { return }
+            }
+        }
+        feeder.start()
+        var acknowledged = 0
+        var buffer = ""
+        while acknowledged < 200 {
+            let data = output.fileHandleForReading.availableData
+            guard !data.isEmpty else { break }
+            buffer += String(decoding: data, as: UTF8.self)
+            let lines = buffer.split(separator: "\n", omittingEmptySubsequences: false)
+            for line in lines.dropLast() where line.hasPrefix("ok ") { acknowledged = max(acknowledged, Int(line.dropFirst(3)) ?? 0) }
+            buffer = String(lines.last ?? "")
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal)
+        #expect(acknowledged >= 200, "the child acknowledged \(acknowledged) events")
+        let store = try await Stores.open(url)
+        let d = try await store.trainingData()
+        let songs = Set(d.interactions.items.ids)
+        let missing = (0..<acknowledged).filter { !songs.contains("song\($0)") }
+        #expect(missing.isEmpty, "\(missing.count) acknowledged events were lost, first \(missing.prefix(5))")
+        #expect(try await store.status().events >= acknowledged)
+        try await store.close()
+    }
+
+    @Test func locationsAndOpeningErrors() async throws {
+        #expect(try StoreLocation("encore.db") == .sqlite(path: "encore.db"))
+        #expect(try StoreLocation("postgres://me:pw@db.example:6000/music", environment: [:]) == .postgres(host: "db.example", port: 6000, user: "me", password: "pw", database: "music"))
+        #expect(try StoreLocation("postgres://me@localhost/music", environment: ["PGPASSWORD": "s"]) == .postgres(host: "localhost", port: 5432, user: "me", password: "s", database: "music"))
+        for bad in ["", "postgres://", "postgres://host/db", "postgres://me@host", "postgres://me@host:99999/db", "mysql://me@host/db"] {
+            #expect(throws: StoreError.self, "\(bad)") { _ = try StoreLocation(bad) }
+        }
+        let notSQLite = NSTemporaryDirectory() + "encore-not-sqlite-\(UUID().uuidString)"
+        try Data("user\tsong\tplays\n".utf8).write(to: URL(fileURLWithPath: notSQLite))
+        await #expect(throws: StoreError.self) { _ = try await Stores.open(notSQLite) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: notSQLite)) == Data("user\tsong\tplays\n".utf8), "left untouched")
+        await #expect(throws: StoreError.self) { _ = try await Stores.open("/nonexistent-folder/x.db") }
+        await #expect(throws: StoreError.self) { _ = try await Stores.open("postgres://encore@127.0.0.1:1/none") }
+    }
+}
+
+enum StoreCLI {
+    /// The `encore` binary beside this test bundle, or in .build/release.
+    static var binary: String {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = [exe.deletingLastPathComponent().appendingPathComponent("encore").path, root.appendingPathComponent(".build/release/encore").path]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+}
