@@ -14,6 +14,11 @@ loader:    parse a 2,000,000-row file in count_data.csv format. Peer: pandas.rea
            index_col=0). Encore: `encore import --format course`, its parse_seconds (read, parse,
            intern ids and build the CSR matrix) and the whole process wall time. Median of 3.
 generator: `encore generate` at 10,000,000 plays: rows per second and peak resident memory.
+store:     the 2,000,000-row count_data.csv into SQLite (Encore against the sqlite3 tool's
+           `.import --csv` into an equivalent table) and into PostgreSQL (against `psql \\copy`);
+           appending events one transaction at a time and in batches of 1,000 (events per second);
+           reading the 2M-play matrix back from each store. Needs ENCORE_TEST_POSTGRES (bench/run.sh
+           store runs it under scripts/with-postgres.sh). Median of 3 for the imports.
 """
 import json
 import os
@@ -89,6 +94,92 @@ def loader():
     print()
     print(f"Peak resident memory: encore import {encore_rss:.0f} MiB (file, CSR matrix and snapshot); "
           f"python + pandas.read_csv {pandas_rss:.0f} MiB.")
+    print()
+
+
+def count_data():
+    data = os.path.join(OUT, "loader")
+    path = os.path.join(data, "count_data.csv")
+    if not os.path.exists(path):
+        run([ENCORE, "generate", "--users", "76000", "--songs", "10000", "--plays", "2000000",
+             "--seed", "1", "--files", "course", "--output", data])
+    return path
+
+
+def fresh_postgres(name):
+    port = os.environ["ENCORE_TEST_POSTGRES_PORT"]
+    psql = ["psql", "-h", "127.0.0.1", "-p", port, "-U", "encore", "-q"]
+    run(psql + ["-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {name}"])
+    run(psql + ["-d", "postgres", "-c", f"CREATE DATABASE {name}"])
+    return os.environ["ENCORE_TEST_POSTGRES"].rsplit("/", 1)[0] + "/" + name, psql + ["-d", name]
+
+
+def store():
+    path = count_data()
+    if "ENCORE_TEST_POSTGRES" not in os.environ:
+        sys.exit("store: run through bench/run.sh store (it starts a throwaway PostgreSQL server)")
+    rows = sum(1 for _ in open(path)) - 1
+    db = os.path.join(OUT, "store.db")
+
+    def remove_sqlite():
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+
+    def sqlite_encore():
+        remove_sqlite()
+        return run([ENCORE, "import", path, "--format", "course", "--database", db, "--output-format", "json"])[1]
+
+    def sqlite_peer():
+        remove_sqlite()
+        run(["sqlite3", db, "CREATE TABLE plays (idx INTEGER, user_id TEXT, song_id TEXT, play_count INTEGER)"])
+        return run(["sqlite3", db, f".import --csv --skip 1 {path} plays"])[1]
+
+    def pg_encore():
+        url, _ = fresh_postgres("bench_encore")
+        return run([ENCORE, "import", path, "--format", "course", "--database", url, "--output-format", "json"])[1]
+
+    def pg_peer():
+        _, psql = fresh_postgres("bench_copy")
+        run(psql + ["-c", "CREATE TABLE plays (idx BIGINT, user_id TEXT, song_id TEXT, play_count BIGINT)"])
+        return run(psql + ["-c", f"\\copy plays FROM '{path}' WITH (FORMAT csv, HEADER true)"])[1]
+
+    print(f"## store: {rows:,} rows in count_data.csv format (median of {REPEATS})")
+    print()
+    print("| store | Encore import s | peer | peer s | Encore / peer |")
+    print("|---|---:|---|---:|---:|")
+    for label, mine, peer, name in [("SQLite", sqlite_encore, sqlite_peer, "sqlite3 .import --csv"),
+                                    ("PostgreSQL", pg_encore, pg_peer, "psql \\copy")]:
+        e = statistics.median(mine() for _ in range(REPEATS))
+        p = statistics.median(peer() for _ in range(REPEATS))
+        print(f"| {label} | {e:.2f} | {name} | {p:.2f} | {e / p:.2f}x |")
+    print()
+    # The read back, from the stores the last Encore imports left.
+    sqlite_encore()
+    pg_url, _ = fresh_postgres("bench_encore")
+    run([ENCORE, "import", path, "--format", "course", "--database", pg_url, "--output-format", "json"])
+    print("| store | plays read | read s (training matrix) |")
+    print("|---|---:|---:|")
+    for label, url in [("SQLite", db), ("PostgreSQL", pg_url)]:
+        times = []
+        for _ in range(REPEATS):
+            out, _ = run([ENCORE, "db", "status", "--database", url, "--read-plays", "--format", "json"])
+            r = json.loads(out)
+            times.append(r["read_seconds"])
+        print(f"| {label} | {r['plays']:,} | {statistics.median(times):.3f} |")
+    print()
+    print("| store | batch | events | seconds | events per second |")
+    print("|---|---:|---:|---:|---:|")
+    for label, url in [("SQLite", db), ("PostgreSQL", pg_url)]:
+        for batch, n in [(1, 2000), (1000, 200000)]:
+            lines = "".join(f"bench{i % 997}\tbenchsong{i}\t1\n" for i in range(n))
+            start = time.perf_counter()
+            p = subprocess.run([ENCORE, "db", "append", "--database", url, "--batch", str(batch)], input=lines,
+                               capture_output=True, text=True)
+            wall = time.perf_counter() - start
+            if p.returncode != 0:
+                sys.exit(p.stderr)
+            print(f"| {label} | {batch:,} | {n:,} | {wall:.2f} | {n / wall:,.0f} |")
     print()
 
 
@@ -278,3 +369,5 @@ if __name__ == "__main__":
         encoder()
     if which in ("knn-memory", "all"):
         knn_memory()
+    if which in ("store", "all"):
+        store()

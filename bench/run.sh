@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Encore's benchmarks, side by side with their Python peers in the same run.
-# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|knn-memory|all]   (default: all)
+# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|knn-memory|store|all]   (default: all)
 # Installs the peers (pandas, numpy, scikit-surprise, implicit) into the ignored .venv-bench, builds Encore in release mode,
 # runs both sides, and prints the figures and ratios. Results go to bench/out/ (ignored).
 set -euo pipefail
@@ -15,4 +15,7 @@ swift build -c release --product encore-bench-kmeans >/dev/null
 make -s models
 # The transformer peer is large (PyTorch); install it with: .venv-bench/bin/pip install sentence-transformers
 mkdir -p bench/out
-exec "$VENV/bin/python" bench/bench.py "${1:-all}"
+case "${1:-all}" in
+  store|all) exec scripts/with-postgres.sh "$VENV/bin/python" bench/bench.py "${1:-all}" ;;
+  *) exec "$VENV/bin/python" bench/bench.py "${1:-all}" ;;
+esac

@@ -1,5 +1,6 @@
-// Progress for long work (import, generate, fit): a one-line bar on stderr, drawn only when
-// stderr is a terminal and at most ten times a second, so logs and pipes stay clean.
+// Progress for long work (import, generate, fit): a one-line bar, drawn at most ten times a
+// second into a sink — by default stderr, and only when stderr is a terminal, so logs and pipes
+// stay clean. A server or a library user passes its own sink (a logger, a callback) instead.
 import Foundation
 
 /// A throttled progress line on stderr, silent when stderr is not a terminal.
@@ -7,16 +8,22 @@ public final class ProgressReporter: @unchecked Sendable {
     private let label: String
     private let total: Double
     private let enabled: Bool
+    private let sink: @Sendable (String) -> Void
     // Parallel chunks report into one bar: the lock guards the two fields below.
     private let lock = NSLock()
     private var lastDraw = Date.distantPast
     private var drewSomething = false
 
-    public init(label: String, total: Double, enabled: Bool = ProgressReporter.stderrIsTerminal) {
+    public init(label: String, total: Double, enabled: Bool = ProgressReporter.stderrIsTerminal,
+                sink: @escaping @Sendable (String) -> Void = ProgressReporter.standardError) {
         self.label = label
         self.total = max(total, 1)
         self.enabled = enabled
+        self.sink = sink
     }
+
+    /// Writes to stderr as it is (the default sink).
+    public static let standardError: @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
 
     public static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
@@ -32,7 +39,7 @@ public final class ProgressReporter: @unchecked Sendable {
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let line = "\r\(label) [\(bar)] \(Int(fraction * 100))%"
-        FileHandle.standardError.write(Data(line.utf8))
+        sink(line)
         drewSomething = true
     }
 
@@ -41,6 +48,6 @@ public final class ProgressReporter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard drewSomething else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        sink("\r\u{1B}[K")
     }
 }

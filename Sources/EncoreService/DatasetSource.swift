@@ -30,6 +30,7 @@ public struct DatasetSource: Sendable {
             throw ParameterError("unknown delimiter '\(delimiter)'; use a single character, or tab, comma, semicolon, pipe")
         }
         guard maxLineBytes > 0 else { throw ParameterError("--max-line-bytes must be positive, got \(maxLineBytes)") }
+        if format == .auto, DatabaseSource.isDatabase(path) { return try DatabaseSource.load(path) }
         let settings = DelimitedLoadOptions(
             format: delimited, hasHeader: header,
             user: ColumnReference(userColumn), item: ColumnReference(itemColumn),

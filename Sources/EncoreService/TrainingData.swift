@@ -66,7 +66,7 @@ public struct TrainingData: Sendable {
         }
         guard let data else { throw ParameterError("give --data DATASET, or --train FILE and --test FILE") }
         guard test == nil else { throw ParameterError("--test goes with --train, not with --data") }
-        let dataset = try DatasetImporter.load(path: data, options: options)
+        let dataset = DatabaseSource.isDatabase(data) ? try DatabaseSource.load(data) : try DatasetImporter.load(path: data, options: options)
         guard requireTest else { return Loaded(train: dataset.interactions, test: nil, catalog: dataset.catalog, warnings: dataset.report.warnings) }
         let method: SplitMethod
         switch (split ?? "ratio").lowercased() {

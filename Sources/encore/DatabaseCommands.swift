@@ -2,6 +2,7 @@
 // the model registry's states. Parse, call the store, print.
 import ArgumentParser
 import EncoreData
+import EncoreMath
 import EncoreService
 import EncoreStore
 import Foundation
@@ -49,19 +50,45 @@ extension Encore {
             static let configuration = CommandConfiguration(abstract: "Counts of users, songs, events and models; the schema version; the size.")
             @OptionGroup var db: DatabaseOption
             @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            @Flag(name: .customLong("read-plays"), help: "Also read the play matrix back as training does, and time it.") var readPlays = false
+
+            struct Report: Encodable {
+                var status: StoreStatus
+                var plays: Int
+                var readSeconds: Double
+                enum CodingKeys: String, CodingKey {
+                    case status, plays
+                    case readSeconds = "read_seconds"
+                }
+            }
 
             func run() throws {
-                try Self.show(try db.open(migrate: false), format: format)
+                let store = try db.open(migrate: false)
+                guard readPlays else { return try Self.show(store, format: format) }
+                let (status, plays, seconds) = try waitFor { () async throws -> (StoreStatus, Int, Double) in
+                    let start = MonotonicClock.now()
+                    let d = try await store.trainingData()
+                    let seconds = MonotonicClock.now() - start
+                    let s = try await store.status()
+                    try await store.close()
+                    return (s, d.interactions.nnz, seconds)
+                }
+                if format == .json { print(try jsonString(Report(status: status, plays: plays, readSeconds: seconds))); return }
+                print(Self.table(store, status, extra: [["plays read", Format.grouped(plays)], ["read seconds", Format.number(seconds, digits: 3)]]), terminator: "")
             }
 
             static func show(_ store: any Store, format: OutputFormat) throws {
                 let s = try waitFor { try await store.status() }
                 try waitFor { try await store.close() }
                 if format == .json { print(try jsonString(s)); return }
-                print(TextTable(header: ["database", store.location], rows: [
+                print(table(store, s), terminator: "")
+            }
+
+            static func table(_ store: any Store, _ s: StoreStatus, extra: [[String]] = []) -> String {
+                TextTable(header: ["database", store.location], rows: [
                     ["users", Format.grouped(s.users)], ["songs", Format.grouped(s.songs)], ["events", Format.grouped(s.events)],
                     ["models", Format.grouped(s.models)], ["schema version", String(s.schemaVersion)], ["bytes", Format.grouped(Int(s.bytes))],
-                ]).text(), terminator: "")
+                ] + extra).text()
             }
         }
 
