@@ -9,13 +9,17 @@ public final class ProgressReporter: @unchecked Sendable {
     private let total: Double
     private let enabled: Bool
     private let sink: @Sendable (String) -> Void
+    /// When set ("rows"), the line also shows the rate: "12,345 rows/s".
+    private let rateUnit: String?
+    private let started = Date()
     // Parallel chunks report into one bar: the lock guards the two fields below.
     private let lock = NSLock()
     private var lastDraw = Date.distantPast
     private var drewSomething = false
 
-    public init(label: String, total: Double, enabled: Bool = ProgressReporter.stderrIsTerminal,
+    public init(label: String, total: Double, enabled: Bool = ProgressReporter.stderrIsTerminal, rateUnit: String? = nil,
                 sink: @escaping @Sendable (String) -> Void = ProgressReporter.standardError) {
+        self.rateUnit = rateUnit
         self.label = label
         self.total = max(total, 1)
         self.enabled = enabled
@@ -38,7 +42,11 @@ public final class ProgressReporter: @unchecked Sendable {
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let line = "\r\(label) [\(bar)] \(Int(fraction * 100))%"
+        var line = "\r\(label) [\(bar)] \(Int(fraction * 100))%"
+        if let rateUnit {
+            let seconds = now.timeIntervalSince(started)
+            if seconds > 0 { line += "  \(Int(done / seconds)) \(rateUnit)/s" }
+        }
         sink(line)
         drewSomething = true
     }

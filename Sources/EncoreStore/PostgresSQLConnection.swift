@@ -182,58 +182,91 @@ struct PostgresSession: SQLSession {
         for n in a.indices { try body(a[n], b[n], v[n]) }
     }
 
-    /// COPY's text format: tab-separated, `\N` for NULL, backslash escapes.
-    static func copyField(_ v: SQLValue, into s: inout String) {
+    /// COPY's text format, written as bytes: tab-separated, `\N` for NULL, backslash escapes.
+    static func copyField(_ v: SQLValue, into out: inout [UInt8]) {
         switch v {
-        case .null: s += "\\N"
-        case .int(let x): s += String(x)
-        case .double(let x): s += x.isFinite ? "\(x)" : (x.isNaN ? "NaN" : (x > 0 ? "Infinity" : "-Infinity"))
+        case .null: out += [92, 78]  // \N
+        case .int(let x): appendInteger(x, into: &out)
+        case .double(let x):
+            if x == x.rounded(), abs(x) < 1e15 { appendInteger(Int64(x), into: &out) }
+            else { out += Array((x.isFinite ? "\(x)" : (x.isNaN ? "NaN" : (x > 0 ? "Infinity" : "-Infinity"))).utf8) }
         case .text(let x):
-            for ch in x.unicodeScalars {
-                switch ch {
-                case "\\": s += "\\\\"
-                case "\t": s += "\\t"
-                case "\n": s += "\\n"
-                case "\r": s += "\\r"
-                default: s.unicodeScalars.append(ch)
+            for b in x.utf8 {
+                switch b {
+                case 92: out += [92, 92]
+                case 9: out += [92, 116]
+                case 10: out += [92, 110]
+                case 13: out += [92, 114]
+                default: out.append(b)
                 }
             }
         case .blob(let x):
-            s += "\\\\x"
-            for byte in x { s += String(format: "%02x", byte) }
+            out += [92, 92, 120]  // \\x: bytea's hex form, its backslash escaped for COPY
+            let digits = Array("0123456789abcdef".utf8)
+            for byte in x { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 15)]) }
         }
+    }
+
+    static func appendInteger(_ value: Int64, into out: inout [UInt8]) {
+        if value == 0 { out.append(48); return }
+        var v = value.magnitude
+        if value < 0 { out.append(45) }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while v > 0 { d[n] = UInt8(48 + v % 10); v /= 10; n += 1 }
+            for i in stride(from: n - 1, through: 0, by: -1) { out.append(d[i]) }
+        }
+    }
+
+    /// COPY … FROM STDIN, streamed: this thread formats rows into 1 MiB chunks while a task sends
+    /// them, so the server ingests while the client formats.
+    func copy(table: String, columns: [String], count: Int, row: (Int, inout [SQLValue]) -> Void) throws {
+        let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        let box = ResultBox<Void>()
+        let done = DispatchSemaphore(value: 0)
+        let (c, l) = (connection, logger)
+        Task {
+            do {
+                try await c.copyFrom(table: table, columns: columns, format: .text(.init()), logger: l) { writer in
+                    for await chunk in stream { try await writer.write(chunk) }
+                }
+                box.result = Result<Void, any Error>.success(())
+            } catch {
+                box.result = Result<Void, any Error>.failure(error)
+            }
+            done.signal()
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 << 20 + 4096)
+        var values = [SQLValue](repeating: .null, count: columns.count)
+        for n in 0..<count {
+            row(n, &values)
+            for (k, v) in values.enumerated() {
+                if k > 0 { bytes.append(9) }
+                Self.copyField(v, into: &bytes)
+            }
+            bytes.append(10)
+            if bytes.count >= 1 << 20 {
+                continuation.yield(ByteBuffer(bytes: bytes))
+                bytes.removeAll(keepingCapacity: true)
+            }
+        }
+        if !bytes.isEmpty { continuation.yield(ByteBuffer(bytes: bytes)) }
+        continuation.finish()
+        done.wait()
+        guard let result = box.result else { throw StoreError.cannotOpen("COPY ended without a result") }
+        try result.get()
     }
 
     func insertMany(table: String, columns: [String], count: Int, conflict: String?, row: (Int, inout [SQLValue]) -> Void) throws {
         guard count > 0 else { return }
-        // The text is built here (the row closure is synchronous), in chunks of about 1 MiB.
-        var chunks: [ByteBuffer] = []
-        var text = ""
-        text.reserveCapacity(1 << 20)
-        var values = [SQLValue](repeating: .null, count: columns.count)
-        for n in 0..<count {
-            row(n, &values)
-            for (c, v) in values.enumerated() {
-                if c > 0 { text += "\t" }
-                Self.copyField(v, into: &text)
-            }
-            text += "\n"
-            if text.utf8.count >= 1 << 20 {
-                chunks.append(ByteBuffer(string: text))
-                text.removeAll(keepingCapacity: true)
-            }
-        }
-        if !text.isEmpty { chunks.append(ByteBuffer(string: text)) }
         let target = conflict == nil ? table : "encore_staging"
         if conflict != nil {
             try execute("CREATE TEMP TABLE encore_staging ON COMMIT DROP AS SELECT \(columns.joined(separator: ", ")) FROM \(table) WITH NO DATA", [])
         }
-        let (c, l, cols, parts) = (connection, logger, columns, chunks)
-        try blocking {
-            try await c.copyFrom(table: target, columns: cols, format: .text(.init()), logger: l) { writer in
-                for part in parts { try await writer.write(part) }
-            }
-        }
+        try copy(table: target, columns: columns, count: count, row: row)
         if let conflict {
             let list = columns.joined(separator: ", ")
             try execute("INSERT INTO \(table) (\(list)) SELECT \(list) FROM encore_staging \(conflict)", [])

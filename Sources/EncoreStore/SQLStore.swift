@@ -197,7 +197,11 @@ struct SQLStore<C: SQLConnection>: Store {
             let userRow = m.users.ids.map { userIDs[$0] ?? -1 }
             var owner = [Int32](repeating: 0, count: m.nnz)
             for u in 0..<m.userCount { for k in m.rowRange(u) { owner[k] = Int32(u) } }
+            // Each row is written twice (the event and its play count).
+            let progress = ProgressReporter(label: "import", total: Double(2 * m.nnz), rateUnit: "rows")
+            defer { progress.finish() }
             try s.insertMany(table: "events", columns: ["user_id", "song_id", "kind", "plays", "at"], count: m.nnz, conflict: nil) { k, row in
+                if k & 0xFFFF == 0 { progress.update(Double(k)) }
                 row[0] = .int(userRow[Int(owner[k])]); row[1] = .int(songRow[Int(m.columnIndices[k])]); row[2] = .text("play")
                 row[3] = .double(Double(m.values[k])); row[4] = .int(m.timestamps.map { $0[k] * 1000 } ?? now)
             }
@@ -207,6 +211,7 @@ struct SQLStore<C: SQLConnection>: Store {
             let empty = try s.query("SELECT 1 FROM play_counts LIMIT 1", []).isEmpty
             try s.insertMany(table: "play_counts", columns: ["user_id", "song_id", "plays"], count: m.nnz,
                              conflict: empty ? nil : "ON CONFLICT (user_id, song_id) DO UPDATE SET plays = play_counts.plays + excluded.plays") { k, row in
+                if k & 0xFFFF == 0 { progress.update(Double(m.nnz + k)) }
                 row[0] = .int(userRow[Int(owner[k])]); row[1] = .int(songRow[Int(m.columnIndices[k])]); row[2] = .double(Double(m.values[k]))
             }
             try s.execute("INSERT INTO imports (content_hash, source, rows, imported_at) VALUES (?, ?, ?, ?)",

@@ -318,3 +318,42 @@ enum StoreCLI {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 }
+
+/// An import killed mid-transaction leaves nothing behind (SQLite and PostgreSQL).
+@Suite(.serialized) struct KilledImportTests {
+    @Test(arguments: StoreKind.allCases)
+    func aKilledImportLeavesNothing(_ kind: StoreKind) async throws {
+        let dir = NSTemporaryDirectory() + "encore-killed-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var c = GeneratorConfiguration(users: 20_000, songs: 5_000, plays: 600_000, seed: 3)
+        c.writeTriplets = false
+        _ = try SyntheticGenerator.generate(c, to: dir, progress: false)
+        func importer(_ url: String) throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: StoreCLI.binary)
+            p.arguments = ["import", dir, "--database", url]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        // A whole import first, to learn how long one takes here; then one killed at 60% of that
+        // time, well inside its transaction (parsing is the first third).
+        let whole = try importer(try TestStores.fresh(kind))
+        let start = Date()
+        whole.waitUntilExit()
+        let seconds = Date().timeIntervalSince(start)
+        #expect(whole.terminationStatus == 0)
+        let url = try TestStores.fresh(kind)
+        let p = try importer(url)
+        usleep(UInt32(seconds * 0.6 * 1_000_000))
+        let wasRunning = p.isRunning
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(wasRunning && p.terminationReason == .uncaughtSignal, "the import ended before it could be killed")
+        let after = try await Stores.open(url)
+        let status = try await after.status()
+        #expect(status.events == 0 && status.songs == 0 && status.users == 0, "\(status)")
+        try await after.close()
+    }
+}
