@@ -58,11 +58,12 @@ test: deps models
 
 # The thread-sanitizer run: a debug build with --sanitize=thread in its own build folder, and the
 # suites that fit every registered model on small data (1 and 3 threads), the sparse kernels, the
-# ranking metrics and the atomic writer. Any data race stops the run with an error.
-TSAN_SUITES := ConformanceTests|SparseMatrixTests|RankingMetricTests|WithinTestMetricsTests|AtomicFileTests|EASETests|FactorModelTests
+# ranking metrics, the atomic writer and both stores (readers beside a writer, with a throwaway
+# PostgreSQL server). Any data race stops the run with an error.
+TSAN_SUITES := EncoreStoreTests.ConformanceTests|StoreConformanceTests|SparseMatrixTests|RankingMetricTests|WithinTestMetricsTests|AtomicFileTests|EASETests|FactorModelTests
 tsan: deps models
 	$(SWIFT) build --sanitize=thread --build-path .build/tsan --build-tests
-	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" $(SWIFT) test --sanitize=thread --build-path .build/tsan --skip-build --filter '$(TSAN_SUITES)'
+	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" scripts/with-postgres.sh $(SWIFT) test --sanitize=thread --build-path .build/tsan --skip-build --filter '$(TSAN_SUITES)'
 
 demo: build models
 	$(ENCORE) generate --users 5000 --songs 2000 --plays 250000 --seed 42 --output $(DEMO_DIR)/raw
