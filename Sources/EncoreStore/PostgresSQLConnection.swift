@@ -262,6 +262,21 @@ struct PostgresSession: SQLSession {
 
     func insertMany(table: String, columns: [String], count: Int, conflict: String?, row: (Int, inout [SQLValue]) -> Void) throws {
         guard count > 0 else { return }
+        // A few rows (an append of live events): one multi-row INSERT with binds, one round trip,
+        // instead of COPY's protocol exchange (and a temporary table for the conflict clause).
+        if count <= 256 {
+            var values = [SQLValue](repeating: .null, count: columns.count)
+            var args: [SQLValue] = []
+            args.reserveCapacity(count * columns.count)
+            for n in 0..<count {
+                row(n, &values)
+                args += values
+            }
+            let tuple = "(" + columns.map { _ in "?" }.joined(separator: ", ") + ")"
+            try execute("INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: tuple, count: count).joined(separator: ", ")
+                        + (conflict.map { " " + $0 } ?? ""), args)
+            return
+        }
         let target = conflict == nil ? table : "encore_staging"
         if conflict != nil {
             try execute("CREATE TEMP TABLE encore_staging ON COMMIT DROP AS SELECT \(columns.joined(separator: ", ")) FROM \(table) WITH NO DATA", [])

@@ -151,7 +151,11 @@ struct SQLStore<C: SQLConnection>: Store {
     }
 
     static func writeCatalog(_ s: any SQLSession, ids: [String], entries: [CatalogEntry], now: Int64) throws {
-        let pairs = zip(ids, entries).filter { !$0.1.title.isEmpty || !$0.1.artist.isEmpty || !$0.1.tags.isEmpty }
+        // One row per id (the last entry wins): an upsert may not touch a row twice in one statement.
+        var last: [String: Int] = [:]
+        for (n, id) in ids.enumerated() { last[id] = n }
+        let pairs = zip(ids, entries).enumerated().filter { last[$0.element.0] == $0.offset }.map(\.element)
+            .filter { !$0.1.title.isEmpty || !$0.1.artist.isEmpty || !$0.1.tags.isEmpty }
         try s.insertMany(table: "songs", columns: ["external_id", "title", "release", "artist", "year", "tags", "added_at"], count: pairs.count,
                          conflict: "ON CONFLICT (external_id) DO UPDATE SET title = excluded.title, release = excluded.release, artist = excluded.artist, year = excluded.year, tags = excluded.tags") { n, row in
             let (id, e) = pairs[n]

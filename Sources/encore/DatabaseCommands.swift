@@ -231,3 +231,69 @@ extension Encore {
         }
     }
 }
+
+extension APIRole: ExpressibleByArgument {}
+
+extension Encore {
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "API keys for the service: create (the secret is printed once), list, revoke.",
+            subcommands: [Create.self, List.self, Revoke.self])
+
+        struct Create: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create a key; only its salted hash is stored.")
+            @OptionGroup var db: DatabaseOption
+            @Option(help: "read, write or admin.") var role: APIRole = .read
+            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            func run() throws {
+                let store = try db.open()
+                let role = role
+                let (key, secret) = try waitFor { () async throws -> (APIKey, String) in
+                    let r = try await store.createAPIKey(role: role)
+                    try await store.close()
+                    return r
+                }
+                if format == .json {
+                    struct Created: Encodable { var id: String; var role: APIRole; var secret: String }
+                    print(try jsonString(Created(id: key.id, role: key.role, secret: secret)))
+                    return
+                }
+                print("key \(key.id) (\(key.role.rawValue)): \(secret)")
+                note("the secret is shown only now; the database keeps a salted hash")
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Every key: id, role, created, last used, revoked (never the secret).")
+            @OptionGroup var db: DatabaseOption
+            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            func run() throws {
+                let store = try db.open()
+                let keys = try waitFor { () async throws -> [APIKey] in
+                    let k = try await store.apiKeys()
+                    try await store.close()
+                    return k
+                }
+                if format == .json { print(try jsonString(keys)); return }
+                print(TextTable(header: ["id", "role", "created", "last used", "revoked"], rows: keys.map { k in
+                    [k.id, k.role.rawValue, Registry.date(k.createdAt), k.lastUsedAt.map(Registry.date) ?? "", k.revoked ? "yes" : ""]
+                }).text(), terminator: "")
+            }
+        }
+
+        struct Revoke: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Revoke a key by its id.")
+            @OptionGroup var db: DatabaseOption
+            @Argument(help: "Key id (from `encore keys list`).") var id: String
+            func run() throws {
+                let store = try db.open()
+                let id = id
+                try waitFor {
+                    try await store.revokeAPIKey(id: id)
+                    try await store.close()
+                }
+                print("key \(id) is revoked")
+            }
+        }
+    }
+}

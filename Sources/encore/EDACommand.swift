@@ -11,7 +11,8 @@ extension Encore {
             commandName: "eda",
             abstract: "Explore a dataset: the report's six distributions, sparsity, concentration, top songs, engagement; optional HTML report.")
 
-        @Argument(help: "A snapshot or any dataset path.") var path: String
+        @Argument(help: "A snapshot, any dataset path, or a database.") var dataset: String?
+        @Option(help: "Read the stored plays and catalogue of a database (SQLite file or postgres:// URL).") var database: String?
         @Option(name: .customLong("input-format"), help: "Input format: auto, triplets, course, lastfm, movielens, delimited, snapshot.") var inputFormat: String = "auto"
         @OptionGroup var loader: LoaderOptions
         @OptionGroup var filters: FilterOptions
@@ -21,6 +22,8 @@ extension Encore {
 
         func run() throws {
             guard top > 0 else { throw UsageError("--top must be positive") }
+            guard (dataset == nil) != (database == nil) else { throw UsageError("give a dataset path or --database (one of them)") }
+            guard let path = dataset ?? database else { return }
             if let report { try AtomicFile.checkOutput(report, inputs: [path]) }
             var dataset = try loader.load(path, format: inputFormat)
             (dataset, _) = try filters.apply(to: dataset, quiet: format == .json)

@@ -13,7 +13,7 @@ struct Encore: ParsableCommand {
         abstract: "Encore: a music recommendation engine. Load play logs, explore them, split them.",
         discussion: "Start with `encore generate` or `encore import`, then `encore eda`.",
         version: "0.1.0",
-        subcommands: [Generate.self, Import.self, EDA.self, Split.self, Train.self, Evaluate.self, Recommend.self, Explain.self, Neighbours.self, Models.self, Tune.self, Clusters.self, Embed.self, Similar.self, Db.self, Registry.self]
+        subcommands: [Generate.self, Import.self, EDA.self, Split.self, Train.self, Evaluate.self, Recommend.self, Explain.self, Neighbours.self, Models.self, Tune.self, Clusters.self, Embed.self, Similar.self, Db.self, Registry.self, Keys.self]
     )
 
     static func main() {
@@ -32,8 +32,9 @@ struct Encore: ParsableCommand {
             let message: String
             if let e = error as? any UserFacingError { message = e.description } else {
                 // ArgumentParser prefixes its own "Error: "; the line already starts with "error:".
-                let full = fullMessage(for: error)
-                message = full.hasPrefix("Error: ") ? String(full.dropFirst("Error: ".count)) : full
+                // One line: ArgumentParser's message without its usage block and "Error: " prefix.
+                let text = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+                message = text.hasPrefix("Error: ") ? String(text.dropFirst("Error: ".count)) : text
             }
             FileHandle.standardError.write(Data("error: \(message)\n".utf8))
             Foundation.exit(1)

@@ -15,8 +15,7 @@ extension Encore {
         @Option(help: "Model name (see `encore models`).") var model: String
         @Option(help: "Configuration overrides: a JSON object, or @FILE.json.") var config: String?
         @OptionGroup var data: TrainingDataOptions
-        @Option(help: "Artifact file to write.") var output: String?
-        @Option(help: "Train on the plays stored in this database (SQLite file or postgres:// URL) and register a candidate.") var database: String?
+        @Option(help: "Artifact file to write (or use --database to train on the stored plays and register a candidate).") var output: String?
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
 
         struct Summary: Encodable {
@@ -37,8 +36,8 @@ extension Encore {
 
         func run() throws {
             let entry = try ModelRegistry.entry(named: model)
-            if let database {
-                guard output == nil, data.data == nil, data.train == nil else { throw UsageError("--database trains on the stored plays: leave out --output, --data and --train") }
+            if let database = data.database {
+                guard output == nil else { throw UsageError("--database trains on the stored plays and registers the model there: leave out --output") }
                 return try trainOnDatabase(database, entry: entry)
             }
             guard let output else { throw UsageError("give --output (an artifact file) or --database") }

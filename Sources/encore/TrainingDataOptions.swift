@@ -14,11 +14,16 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Seed of the split.") var seed: UInt64 = 42
     @Option(help: "Value scale: log1p, none or cap:N. Default: log1p for rating models (the report's), raw plays for ranking models.") var value: String?
     @Flag(help: "Skip bad lines when reading files.") var lenient = false
+    @Option(help: "Read the plays from a database (SQLite file or postgres://user@host:port/db) instead of --data; `train` registers the model there.") var database: String?
+
+    func validate() throws {
+        if database != nil, data != nil || train != nil { throw ValidationError("give --database or --data/--train, not both") }
+    }
 
     /// The library's description of this data.
     var service: TrainingData {
         var t = TrainingData()
-        t.data = data
+        t.data = data ?? database
         t.train = train
         t.test = test
         t.split = split

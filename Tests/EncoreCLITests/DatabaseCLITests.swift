@@ -96,6 +96,32 @@ import Testing
         expectOneErrorLine(try run(["import", good, "--database", db, "--output", scratch.path + "/x.snapshot"]), containing: "not both")
     }
 
+    @Test func readingCommandsTakeADatabaseAndKeysAreManaged() throws {
+        let scratch = Scratch()
+        let db = scratch.path + "/read.db"
+        #expect(try run(["import", CLI.shared + "/lastfm-2k", "--database", db]).status == 0)
+        let eda = try run(["eda", "--database", db, "--format", "json"])
+        #expect(eda.status == 0, "\(eda.stderr)")
+        #expect(eda.stdout.contains("\"users\" : 1892") || eda.stdout.contains("1892"), "\(eda.stdout.prefix(300))")
+        #expect(try run(["eda", db, "--format", "json"]).stdout == eda.stdout, "a database path works as the dataset too")
+        let evaluation = try run(["evaluate", "--database", db, "--split", "per-user", "--model", "most-popular", "--format", "json"])
+        #expect(evaluation.status == 0 && evaluation.stdout.contains("ndcg_at_10"), "\(evaluation.stderr)")
+        expectOneErrorLine(try run(["evaluate", "--database", db, "--data", db, "--model", "most-popular"]), containing: "not both")
+        expectOneErrorLine(try run(["eda"]), containing: "--database")
+        // API keys: the secret is printed once, the list never shows it, a revoked key is marked.
+        let created = try run(["keys", "create", "--role", "write", "--database", db, "--format", "json"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any]
+        let secret = try #require(object?["secret"] as? String), id = try #require(object?["id"] as? String)
+        #expect(secret.hasPrefix("enc_\(id)_"))
+        let list = try run(["keys", "list", "--database", db, "--format", "json"])
+        #expect(list.status == 0 && list.stdout.contains(id) && !list.stdout.contains(secret))
+        #expect(try run(["keys", "revoke", id, "--database", db]).status == 0)
+        #expect(try run(["keys", "list", "--database", db, "--format", "json"]).stdout.contains("\"revoked\" : true"))
+        expectOneErrorLine(try run(["keys", "revoke", "nope", "--database", db]), containing: "no API key nope")
+        expectOneErrorLine(try run(["keys", "create", "--role", "root", "--database", db]), containing: "root")
+    }
+
     @Test func appendAcknowledgesDurableBatches() throws {
         let scratch = Scratch()
         let db = scratch.path + "/events.db"
