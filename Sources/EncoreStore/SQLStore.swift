@@ -7,8 +7,19 @@ import EncoreData
 import EncoreMath
 import Foundation
 
+/// Whether this store object has seen the current schema (checked once, not per call).
+final class SchemaCheck: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = false
+    var isCurrent: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return current }
+        set { lock.lock(); current = newValue; lock.unlock() }
+    }
+}
+
 struct SQLStore<C: SQLConnection>: Store {
     let connection: C
+    let schema = SchemaCheck()
     var location: String { connection.location }
 
     init(connection: C) throws { self.connection = connection }
@@ -94,10 +105,12 @@ struct SQLStore<C: SQLConnection>: Store {
 
     /// Every other call first checks that the schema is the one this Encore writes.
     func ready() async throws {
+        if schema.isCurrent { return }
         let dialect = connection.dialect
         let v = try await connection.read { s in try Self.version(s, dialect: dialect) }
         if v > Self.latestVersion { throw StoreError.newerSchema(found: v, supported: Self.latestVersion) }
         if v < Self.latestVersion { throw StoreError.conflict("the database is at schema version \(v), this Encore needs \(Self.latestVersion): run `encore db migrate`") }
+        schema.isCurrent = true
     }
 
     func status() async throws -> StoreStatus {
