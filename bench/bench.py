@@ -52,11 +52,7 @@ def peak_rss_mib(args):
 
 
 def loader():
-    data = os.path.join(OUT, "loader")
-    path = os.path.join(data, "count_data.csv")
-    if not os.path.exists(path):
-        run([ENCORE, "generate", "--users", "76000", "--songs", "10000", "--plays", "2000000",
-             "--seed", "1", "--files", "course", "--output", data])
+    path = count_data()
     size_mb = os.path.getsize(path) / 1e6
     import pandas as pd
 

@@ -14,6 +14,21 @@ struct DatabaseOption: ParsableArguments {
         let text = database
         return try waitFor { try await Stores.open(text, migrate: migrate) }
     }
+
+    /// Opens the store, runs `body`, and closes the store whatever happens.
+    func use<T: Sendable>(_ body: @escaping @Sendable (any Store) async throws -> T) throws -> T {
+        let store = try open()
+        return try waitFor {
+            do {
+                let result = try await body(store)
+                try await store.close()
+                return result
+            } catch {
+                try? await store.close()
+                throw error
+            }
+        }
+    }
 }
 
 extension ModelStatus: ExpressibleByArgument {}
@@ -164,9 +179,7 @@ extension Encore {
             @OptionGroup var db: DatabaseOption
             @Option(help: "Output: table or json.") var format: OutputFormat = .table
             func run() throws {
-                let store = try db.open()
-                let models = try waitFor { try await store.models() }
-                try waitFor { try await store.close() }
+                let models = try db.use { try await $0.models() }
                 try Registry.print(models, format: format)
             }
         }
@@ -177,10 +190,8 @@ extension Encore {
             @Argument(help: "Model id.") var id: Int64
             @Option(help: "Output: table or json.") var format: OutputFormat = .table
             func run() throws {
-                let store = try db.open()
-                let (id) = id
-                let m = try waitFor { try await store.model(id: id) }
-                try waitFor { try await store.close() }
+                let id = id
+                let m = try db.use { try await $0.model(id: id) }
                 if format == .json { Swift.print(try jsonString(m)); return }
                 Swift.print(TextTable(header: ["model \(m.id)", ""], rows: [
                     ["kind", m.kind], ["version", String(m.version)], ["status", m.status.rawValue], ["segment", m.segment ?? ""],
@@ -196,10 +207,8 @@ extension Encore {
             @Argument(help: "Model id.") var id: Int64
             @Option(help: "The segment it serves (default: every segment).") var segment: String?
             func run() throws {
-                let store = try db.open()
                 let (id, segment) = (id, segment)
-                let m = try waitFor { try await store.activate(id: id, segment: segment) }
-                try waitFor { try await store.close() }
+                let m = try db.use { try await $0.activate(id: id, segment: segment) }
                 Swift.print("model \(m.id) (\(m.kind) v\(m.version)) is active\(m.segment.map { " for \($0)" } ?? "")")
             }
         }
@@ -209,10 +218,8 @@ extension Encore {
             @OptionGroup var db: DatabaseOption
             @Argument(help: "Model id.") var id: Int64
             func run() throws {
-                let store = try db.open()
                 let id = id
-                let m = try waitFor { try await store.retire(id: id) }
-                try waitFor { try await store.close() }
+                let m = try db.use { try await $0.retire(id: id) }
                 Swift.print("model \(m.id) (\(m.kind) v\(m.version)) is retired")
             }
         }
@@ -222,10 +229,8 @@ extension Encore {
             @OptionGroup var db: DatabaseOption
             @Option(help: "The segment (default: the model serving every segment).") var segment: String?
             func run() throws {
-                let store = try db.open()
                 let segment = segment
-                let m = try waitFor { try await store.rollback(segment: segment) }
-                try waitFor { try await store.close() }
+                let m = try db.use { try await $0.rollback(segment: segment) }
                 Swift.print("model \(m.id) (\(m.kind) v\(m.version)) is active again")
             }
         }
@@ -246,13 +251,8 @@ extension Encore {
             @Option(help: "read, write or admin.") var role: APIRole = .read
             @Option(help: "Output: table or json.") var format: OutputFormat = .table
             func run() throws {
-                let store = try db.open()
                 let role = role
-                let (key, secret) = try waitFor { () async throws -> (APIKey, String) in
-                    let r = try await store.createAPIKey(role: role)
-                    try await store.close()
-                    return r
-                }
+                let (key, secret) = try db.use { try await $0.createAPIKey(role: role) }
                 if format == .json {
                     struct Created: Encodable { var id: String; var role: APIRole; var secret: String }
                     print(try jsonString(Created(id: key.id, role: key.role, secret: secret)))
@@ -268,12 +268,7 @@ extension Encore {
             @OptionGroup var db: DatabaseOption
             @Option(help: "Output: table or json.") var format: OutputFormat = .table
             func run() throws {
-                let store = try db.open()
-                let keys = try waitFor { () async throws -> [APIKey] in
-                    let k = try await store.apiKeys()
-                    try await store.close()
-                    return k
-                }
+                let keys = try db.use { try await $0.apiKeys() }
                 if format == .json { print(try jsonString(keys)); return }
                 print(TextTable(header: ["id", "role", "created", "last used", "revoked"], rows: keys.map { k in
                     [k.id, k.role.rawValue, Registry.date(k.createdAt), k.lastUsedAt.map(Registry.date) ?? "", k.revoked ? "yes" : ""]
@@ -286,12 +281,8 @@ extension Encore {
             @OptionGroup var db: DatabaseOption
             @Argument(help: "Key id (from `encore keys list`).") var id: String
             func run() throws {
-                let store = try db.open()
                 let id = id
-                try waitFor {
-                    try await store.revokeAPIKey(id: id)
-                    try await store.close()
-                }
+                try db.use { try await $0.revokeAPIKey(id: id) }
                 print("key \(id) is revoked")
             }
         }

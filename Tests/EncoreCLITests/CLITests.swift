@@ -30,10 +30,11 @@ enum CLI {
         try run(arguments, executable: "/bin/sh", prefix: ["-c", "ulimit -v \(memoryKiB); exec \"$0\" \"$@\"", binary])
     }
 
-    static func run(_ arguments: [String], executable: String? = nil, prefix: [String] = []) throws -> CLIResult {
+    static func run(_ arguments: [String], executable: String? = nil, prefix: [String] = [], environment: [String: String] = [:]) throws -> CLIResult {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable ?? binary)
         p.arguments = prefix + arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
