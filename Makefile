@@ -1,5 +1,6 @@
 # Encore: the two commands of the README.
-#   make demo   generate a demo dataset, import it, print its EDA and write the HTML report
+#   make demo   generate a demo dataset, import it, print its EDA, compare models, write the HTML
+#               reports, and import it into the embedded SQLite database and train a registered model
 #   make test   build optimised (with testing enabled) and run the whole suite (with a throwaway
 #               PostgreSQL server for the store's tests, started and stopped by scripts/with-postgres.sh)
 # Both install what is missing (Debian packages) and are safe to run again.
@@ -71,9 +72,13 @@ demo: build models
 	$(ENCORE) eda $(DEMO_DIR)/demo.snapshot --report $(DEMO_DIR)/eda.html
 	$(ENCORE) evaluate --protocol ranking --data $(DEMO_DIR)/demo.snapshot --split per-user --seed 42 \
 	  --model most-popular,popularity,item-knn,als,ease,blend --report $(DEMO_DIR)/models.html
+	$(ENCORE) import $(DEMO_DIR)/raw --database $(DEMO_DIR)/encore.db --mode replace
+	$(ENCORE) train --database $(DEMO_DIR)/encore.db --model ease
+	$(ENCORE) registry list --database $(DEMO_DIR)/encore.db
 	@echo
 	@echo "EDA report: $(CURDIR)/$(DEMO_DIR)/eda.html"
 	@echo "Model comparison: $(CURDIR)/$(DEMO_DIR)/models.html"
+	@echo "Database (SQLite): $(CURDIR)/$(DEMO_DIR)/encore.db"
 
 bench: build
 	bench/run.sh all
