@@ -10,7 +10,9 @@ extension Encore {
         static let configuration = CommandConfiguration(
             abstract: "Encode texts (--texts FILE.json) or a catalogue with the transformer (all-MiniLM-L6-v2 by default), in Swift.")
 
-        @Argument(help: "A dataset whose catalogue to encode (omit with --texts).") var path: String?
+        @Argument(help: "A dataset whose catalogue to encode, or a database (omit with --texts).") var dataset: String?
+        @Option(help: "Encode the catalogue stored in a database (SQLite file or postgres:// URL).") var database: String?
+        var path: String? { dataset ?? database }
         @Option(help: "A JSON array of strings to encode.") var texts: String?
         @Option(name: .customLong("model-dir"), help: "Folder with config.json, vocab.txt and model.safetensors.") var modelDir: String = ".models/all-MiniLM-L6-v2"
         @Option(help: "Embedding cache file (catalogue mode).") var cache: String?
@@ -30,6 +32,7 @@ extension Encore {
 
         func run() throws {
             guard batchSize > 0 else { throw UsageError("--batch-size must be positive") }
+            guard dataset == nil || database == nil else { throw UsageError("give a dataset path or --database, not both") }
             guard (path == nil) != (texts == nil) else { throw UsageError("give a dataset or --texts FILE.json") }
             let encoder = try SentenceEncoder(directory: modelDir)
             if let texts {

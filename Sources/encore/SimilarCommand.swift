@@ -8,7 +8,8 @@ extension Encore {
     struct Similar: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A song's nearest neighbours by content: TF-IDF or transformer embeddings.")
 
-        @Argument(help: "A dataset with a catalogue (snapshot or any path).") var path: String
+        @Argument(help: "A dataset with a catalogue (snapshot, any path or a database).") var dataset: String?
+        @Option(help: "Read the catalogue and plays stored in a database (SQLite file or postgres:// URL).") var database: String?
         @Option(help: "External song id.") var song: String
         @Option(help: "content (transformer embeddings) or tfidf.") var by: String = "tfidf"
         @Option(name: .shortAndLong, parsing: .unconditional, help: "How many neighbours.") var k: Int = 10
@@ -26,6 +27,8 @@ extension Encore {
         func run() throws {
             guard k > 0 else { throw UsageError("-k must be positive") }
             guard by == "tfidf" || by == "content" else { throw UsageError("--by must be content or tfidf") }
+            guard (self.dataset == nil) != (database == nil) else { throw UsageError("give a dataset path or --database (one of them)") }
+            guard let path = self.dataset ?? database else { return }
             let dataset = try loadDataset(path)
             guard let i = dataset.interactions.items.index(of: song) else { throw UsageError("unknown song '\(song)'") }
             let k = min(self.k, dataset.interactions.itemCount)

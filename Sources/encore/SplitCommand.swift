@@ -7,7 +7,8 @@ extension Encore {
         static let configuration = CommandConfiguration(
             abstract: "Split a dataset into train and test files, or check ready-made --train/--test files.")
 
-        @Argument(help: "A snapshot or any dataset path (omit with --train/--test).") var path: String?
+        @Argument(help: "A snapshot, any dataset path or a database (omit with --train/--test).") var dataset: String?
+        @Option(help: "Split the plays stored in a database (SQLite file or postgres:// URL).") var database: String?
         @Option(name: .customLong("input-format"), help: "Input format: auto, triplets, course, lastfm, movielens, delimited, snapshot.") var inputFormat: String = "auto"
         @OptionGroup var loader: LoaderOptions
         @Option(help: "ratio (random rows, the report's 80/20), per-user, kfold, last (leave-last-out by timestamp).") var method: String = "ratio"
@@ -38,7 +39,8 @@ extension Encore {
                 print("cold test rows (item not in train): \(Format.grouped(s.coldItemRows)) over \(Format.grouped(s.coldItems)) items; cold test users: \(s.coldUsers)")
                 return
             }
-            guard let path else { throw UsageError("give a dataset path, or --train and --test files") }
+            guard dataset == nil || database == nil else { throw UsageError("give a dataset path or --database, not both") }
+            guard let path = dataset ?? database else { throw UsageError("give a dataset path or --database, or --train and --test files") }
             guard let output else { throw UsageError("--output DIR is required to write a split") }
             let splitMethod: SplitMethod
             switch method.lowercased() {
