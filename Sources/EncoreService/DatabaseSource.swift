@@ -6,13 +6,7 @@ import Foundation
 
 public enum DatabaseSource {
     /// A postgres:// URL, or a file that starts with SQLite's header.
-    public static func isDatabase(_ path: String) -> Bool {
-        if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") { return true }
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 16)) ?? Data()
-        return head.elementsEqual("SQLite format 3\0".utf8)
-    }
+    public static func isDatabase(_ path: String) -> Bool { Stores.isDatabase(path) }
 
     /// The stored plays and catalogue (the schema must be current; nothing is written).
     public static func load(_ location: String) throws -> Dataset {

@@ -20,7 +20,7 @@ public enum StoreWorkflows {
             defer { try? handle.close() }
             while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hexString(hasher.finalize())
     }
 
     /// Imports raw plays (a transformed dataset is refused) with the content hash of its files.
@@ -62,19 +62,3 @@ public enum StoreWorkflows {
         return Candidate(record: record, metrics: metrics, users: raw.userCount, items: raw.itemCount, interactions: raw.nnz)
     }
 }
-
-/// Runs async store work from synchronous code (the command line's main thread), waiting for it.
-public func waitFor<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = WaitBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        do { box.result = Result<T, any Error>.success(try await operation()) } catch { box.result = Result<T, any Error>.failure(error) }
-        done.signal()
-    }
-    done.wait()
-    guard let result = box.result else { throw StoreError.cannotOpen("the operation ended without a result") }
-    return try result.get()
-}
-
-/// The result handed from the task to the waiting thread (written once, before the signal).
-final class WaitBox<T>: @unchecked Sendable { var result: Result<T, any Error>? }

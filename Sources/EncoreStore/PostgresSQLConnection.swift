@@ -91,22 +91,6 @@ final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
     func close() async throws { try await connection.close() }
 }
 
-/// Waits on this (non-cooperative) thread for async work on PostgresNIO's event loop.
-/// The result handed from the task to the waiting thread (written once, before the signal).
-private final class ResultBox<T>: @unchecked Sendable { var result: Result<T, any Error>? }
-
-private func blocking<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        do { box.result = Result<T, any Error>.success(try await operation()) } catch { box.result = Result<T, any Error>.failure(error) }
-        done.signal()
-    }
-    done.wait()
-    guard let result = box.result else { throw StoreError.cannotOpen("a PostgreSQL call ended without a result") }
-    return try result.get()
-}
-
 struct PostgresSession: SQLSession {
     let connection: PostgresConnection
     let logger: Logger
@@ -138,13 +122,13 @@ struct PostgresSession: SQLSession {
     func execute(_ sql: String, _ args: [SQLValue]) throws {
         let q = try Self.query(sql, args)
         let (c, l) = (connection, logger)
-        try blocking { _ = try await c.query(q, logger: l).collect() }
+        try waitFor { _ = try await c.query(q, logger: l).collect() }
     }
 
     func query(_ sql: String, _ args: [SQLValue]) throws -> [[SQLValue]] {
         let q = try Self.query(sql, args)
         let (c, l) = (connection, logger)
-        return try blocking {
+        return try waitFor {
             var rows: [[SQLValue]] = []
             for try await row in try await c.query(q, logger: l) {
                 rows.append(try row.map(Self.value))
@@ -172,7 +156,7 @@ struct PostgresSession: SQLSession {
     func forEachTriple(_ sql: String, _ body: (Int64, Int64, Double) throws -> Void) throws {
         let q = try Self.query(sql, [])
         let (c, l) = (connection, logger)
-        let (a, b, v) = try blocking { () -> ([Int64], [Int64], [Double]) in
+        let (a, b, v) = try waitFor { () -> ([Int64], [Int64], [Double]) in
             var a: [Int64] = [], b: [Int64] = [], v: [Double] = []
             for try await (x, y, z) in try await c.query(q, logger: l).decode((Int64, Int64, Double).self) {
                 a.append(x); b.append(y); v.append(z)
@@ -224,19 +208,11 @@ struct PostgresSession: SQLSession {
     /// them, so the server ingests while the client formats.
     func copy(table: String, columns: [String], count: Int, row: (Int, inout [SQLValue]) -> Void) throws {
         let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
-        let box = ResultBox<Void>()
-        let done = DispatchSemaphore(value: 0)
         let (c, l) = (connection, logger)
-        Task {
-            do {
-                try await c.copyFrom(table: table, columns: columns, format: .text(.init()), logger: l) { writer in
-                    for await chunk in stream { try await writer.write(chunk) }
-                }
-                box.result = Result<Void, any Error>.success(())
-            } catch {
-                box.result = Result<Void, any Error>.failure(error)
+        let sent = PendingResult {
+            try await c.copyFrom(table: table, columns: columns, format: .text(.init()), logger: l) { writer in
+                for await chunk in stream { try await writer.write(chunk) }
             }
-            done.signal()
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1 << 20 + 4096)
@@ -255,9 +231,7 @@ struct PostgresSession: SQLSession {
         }
         if !bytes.isEmpty { continuation.yield(ByteBuffer(bytes: bytes)) }
         continuation.finish()
-        done.wait()
-        guard let result = box.result else { throw StoreError.cannotOpen("COPY ended without a result") }
-        try result.get()
+        try sent.wait()
     }
 
     func insertMany(table: String, columns: [String], count: Int, conflict: String?, row: (Int, inout [SQLValue]) -> Void) throws {

@@ -207,7 +207,7 @@ struct SQLStore<C: SQLConnection>: Store {
                 try s.execute("UPDATE encore_meta SET value = ? WHERE key = 'dataset_id'", [.text(UUID().uuidString)])
             }
             let songIDs = try Self.intern(s, table: "songs", ids: m.items.ids, now: now)
-            try Self.writeCatalog(s, ids: m.items.ids.indices.map { m.items[$0] },
+            try Self.writeCatalog(s, ids: m.items.ids,
                                   entries: m.items.ids.indices.map { $0 < dataset.catalog.count ? dataset.catalog.entries[$0] : CatalogEntry() }, now: now)
             let userIDs = try Self.intern(s, table: "users", ids: m.users.ids, now: now)
             let songRow = m.items.ids.map { songIDs[$0] ?? -1 }
@@ -341,7 +341,7 @@ struct SQLStore<C: SQLConnection>: Store {
                            status: status, segment: r[10].text, activatedAt: r[11].int)
     }
 
-    static func sha256(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+    static func sha256(_ bytes: [UInt8]) -> String { hexString(SHA256.hash(data: bytes)) }
 
     func registerModel(_ model: NewModel) async throws -> ModelRecord {
         try await ready()
@@ -478,7 +478,6 @@ struct SQLStore<C: SQLConnection>: Store {
         return (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) }
     }
 
-    static func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
 
     static func keyHash(salt: [UInt8], secret: String) -> [UInt8] {
         Array(SHA256.hash(data: salt + Array(secret.utf8)))
@@ -491,8 +490,8 @@ struct SQLStore<C: SQLConnection>: Store {
 
     func createAPIKey(role: APIRole) async throws -> (key: APIKey, secret: String) {
         try await ready()
-        let id = Self.hex(Self.randomBytes(6))
-        let secret = "enc_\(id)_" + Self.hex(Self.randomBytes(24))
+        let id = hexString(Self.randomBytes(6))
+        let secret = "enc_\(id)_" + hexString(Self.randomBytes(24))
         let salt = Self.randomBytes(16)
         let now = Event.now()
         try await connection.transaction { s in

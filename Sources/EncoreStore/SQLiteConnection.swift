@@ -19,8 +19,8 @@ struct SQLiteConnection: SQLConnection {
             FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
             guard !isDirectory.boolValue else { throw StoreError.cannotOpen("cannot open the database \(path): it is a directory") }
             // Refuse a file that is not SQLite before GRDB turns on WAL (which would write to it).
-            let header = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readData(ofLength: 16)) ?? Data()
-            guard header.isEmpty || header.starts(with: Array("SQLite format 3\0".utf8)) else {
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+            guard size == 0 || Stores.hasSQLiteHeader(path) else {
                 throw StoreError.cannotOpen("\(path) is not a SQLite database (its first bytes are not SQLite's); it was left untouched")
             }
         } else {
