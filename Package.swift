@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "EncoreText", targets: ["EncoreText"]),
         .library(name: "EncoreModels", targets: ["EncoreModels"]),
         .library(name: "EncoreEval", targets: ["EncoreEval"]),
+        .library(name: "EncorePolicy", targets: ["EncorePolicy"]),
         .library(name: "EncoreStore", targets: ["EncoreStore"]),
         .library(name: "EncoreService", targets: ["EncoreService"]),
     ],
@@ -35,6 +36,7 @@ let package = Package(
         .target(name: "EncoreText", dependencies: ["EncoreMath", "CBLAS"]),
         .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData", "EncoreText", "CBLAS"]),
         .target(name: "EncoreEval", dependencies: ["EncoreData", "EncoreModels", "EncoreMath"]),
+        .target(name: "EncorePolicy", dependencies: ["EncoreMath", "EncoreData", "EncoreModels", "EncoreEval"]),
         .target(name: "EncoreStore", dependencies: [
             "EncoreMath", "EncoreData", "EncoreModels",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -44,12 +46,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // What the CLI and the coming server share: data sources, the model list language, reports.
-        .target(name: "EncoreService", dependencies: ["EncoreMath", "EncoreData", "EncoreCharts", "EncoreModels", "EncoreEval", "EncoreStore",
+        .target(name: "EncoreService", dependencies: ["EncoreMath", "EncoreData", "EncoreCharts", "EncoreModels", "EncoreEval", "EncorePolicy", "EncoreStore",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "encore",
             dependencies: [
-                "EncoreMath", "EncoreData", "EncoreCharts", "EncoreText", "EncoreModels", "EncoreEval", "EncoreStore", "EncoreService",
+                "EncoreMath", "EncoreData", "EncoreCharts", "EncoreText", "EncoreModels", "EncoreEval", "EncorePolicy", "EncoreStore", "EncoreService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "EncoreEvalTests", dependencies: ["EncoreEval", "EncoreModels", "EncoreData"]),
         .testTarget(name: "EncoreStoreTests", dependencies: ["EncoreStore", "EncoreModels", "EncoreData", "EncoreMath",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "EncorePolicyTests", dependencies: ["EncorePolicy", "EncoreService", "EncoreModels", "EncoreData", "EncoreEval", "EncoreMath", "EncoreCharts"]),
         .testTarget(name: "EncoreCLITests", dependencies: ["EncoreData"]),
         .testTarget(name: "EncoreServiceTests", dependencies: ["EncoreService", "EncoreData", "EncoreEval", "EncoreMath"]),
     ],

@@ -17,6 +17,10 @@ public struct Explanation: Sendable, Equatable, Codable {
         case listenedTogether = "listened_together"
         /// Played by the listener's cluster mates.
         case clusterMates = "cluster_mates"
+        /// New in the catalogue, matched to the listener's taste.
+        case newSong = "new_song"
+        /// Chosen by a model from the listener's history.
+        case model
     }
 
     public var kind: Kind

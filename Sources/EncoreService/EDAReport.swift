@@ -1,6 +1,7 @@
 // The EDA as terminal text, markdown or one self-contained HTML page with SVG charts.
 import EncoreCharts
 import EncoreData
+import EncorePolicy
 import Foundation
 
 /// Renders an ExploratoryAnalysis as terminal text, markdown or HTML.
@@ -44,7 +45,7 @@ public enum EDAReport {
                   rows: groups.map { [$0.name, Format.number($0.plays), Format.grouped($0.songs), Format.grouped($0.listeners)] })
     }
 
-    public static func text(_ e: ExploratoryAnalysis, format: OutputFormat) -> String {
+    public static func text(_ e: ExploratoryAnalysis, format: OutputFormat, segments: Segmenter? = nil) -> String {
         var out = ""
         func section(_ title: String, _ t: TextTable) {
             out += format == .markdown ? "\n### \(title)\n\n" : "\n\(title)\n"
@@ -62,10 +63,11 @@ public enum EDAReport {
             section("Release years (songs)", TextTable(header: ["decade", "songs"],
                                                        rows: decades.sorted { $0.key < $1.key }.map { ["\($0.key)s", Format.grouped($0.value)] } + [["unknown", Format.grouped(e.unknownYears)]]))
         }
+        if let segments { out += SegmentReport.text(segments, format: format) }
         return out
     }
 
-    public static func html(_ e: ExploratoryAnalysis, dataset: Dataset) -> String {
+    public static func html(_ e: ExploratoryAnalysis, dataset: Dataset, segments: Segmenter? = nil) -> String {
         let xLabels = ["user_total_plays": "total plays", "user_unique_songs": "unique songs",
                        "user_average_plays_per_song": "plays per unique song", "song_average_plays_per_listener": "plays per listener",
                        "song_listeners": "listeners", "song_total_plays": "total plays"]
@@ -100,6 +102,7 @@ public enum EDAReport {
                 .paragraph("\(Format.grouped(e.unknownYears)) songs have an unknown year (0)."),
             ]))
         }
+        if let segments { sections.append(SegmentReport.section(segments)) }
         return HTMLReport(title: "Encore EDA: \(e.name)",
                           subtitle: "\(Format.grouped(e.users)) users, \(Format.grouped(e.items)) songs, \(Format.grouped(e.interactions)) interactions",
                           sections: sections).html()

@@ -18,6 +18,8 @@ public struct TrainingData: Sendable {
     /// log1p, none or cap:N; nil: log1p for rating models, raw plays for ranking models.
     public var value: String?
     public var lenient = false
+    /// A dataset whose catalogue names the songs of split files (it must contain their training plays).
+    public var catalog: String?
 
     public init() {}
 
@@ -39,7 +41,7 @@ public struct TrainingData: Sendable {
     /// The files this reads (a directory's files included), which no output may replace.
     public var inputPaths: [String] {
         var paths: [String] = []
-        for path in [data, train, test].compactMap({ $0 }) {
+        for path in [data, train, test, catalog].compactMap({ $0 }) {
             paths.append(path)
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
@@ -52,6 +54,19 @@ public struct TrainingData: Sendable {
 
     /// Raw values; `requireTest` demands a test side (from --test or from the split).
     public func loadRaw(requireTest: Bool) throws -> Loaded {
+        var loaded = try loadPlays(requireTest: requireTest)
+        if let catalog {
+            let d = DatabaseSource.isDatabase(catalog) ? try DatabaseSource.load(catalog) : try DatasetImporter.load(path: catalog, options: LoadOptions(lenient: lenient))
+            try CatalogMatch.check(d, describes: loaded.train, source: catalog)
+            var metadata: [String: CatalogEntry] = [:]
+            for (j, id) in d.interactions.items.ids.enumerated() where j < d.catalog.count { metadata[id] = d.catalog[j] }
+            var report = LoadReport(format: "catalogue")
+            loaded.catalog = Catalog.aligned(items: loaded.train.items, metadata: metadata, report: &report)
+        }
+        return loaded
+    }
+
+    func loadPlays(requireTest: Bool) throws -> Loaded {
         if let value, ValueTransform(argument: value) == nil { throw ParameterError("unknown --value '\(value)'; use log1p, none or cap:N") }
         let options = LoadOptions(lenient: lenient)
         if let train {

@@ -2,6 +2,7 @@ import ArgumentParser
 import EncoreCharts
 import EncoreData
 import EncoreMath
+import EncorePolicy
 import Foundation
 import EncoreService
 
@@ -29,13 +30,14 @@ extension Encore {
             (dataset, _) = try filters.apply(to: dataset, quiet: format == .json)
             let eda = ExploratoryAnalysis(dataset, top: min(top, max(1, dataset.interactions.itemCount)))
             let output = format ?? .table
+            let segments = try Segmenter(dataset.interactions)
             if let report {
-                try writeText(EDAReport.html(eda, dataset: dataset), to: report, inputs: loader.inputFiles(path, dataset: dataset))
+                try writeText(EDAReport.html(eda, dataset: dataset, segments: segments), to: report, inputs: loader.inputFiles(path, dataset: dataset))
             }
             if output == .json {
                 print(try jsonString(eda))
             } else {
-                print(EDAReport.text(eda, format: output), terminator: "")
+                print(EDAReport.text(eda, format: output, segments: segments), terminator: "")
             }
             if let report { note("wrote HTML report \(report)") }
         }

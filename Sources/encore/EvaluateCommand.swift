@@ -4,6 +4,7 @@ import EncoreData
 import EncoreMath
 import EncoreEval
 import EncoreModels
+import EncorePolicy
 import Foundation
 import EncoreService
 
@@ -13,7 +14,8 @@ extension Encore {
             abstract: "Fit models and compare them in one table: --protocol seed (the report's MAE/RMSE and within-test precision/recall), ranking (full catalogue), or both.")
 
         @Option(help: "seed, ranking or both.") var `protocol`: String = "ranking"
-        @Option(help: "Models, comma separated; a JSON object after a name overrides its configuration: svd{\"n_epochs\":30}.") var model: String
+        @Option(help: "Models, comma separated; a JSON object after a name overrides its configuration: svd{\"n_epochs\":30}. With --policy: the single models to compare (default most-popular,popularity,item-knn,als,ease,blend,clustering).") var model: String?
+        @Option(help: "Policies to evaluate per segment, comma separated (report, default, or policy files), on the ranking protocol.") var policy: String?
         @Option(help: "Configuration overrides (JSON object or file) for models given without their own.") var config: String?
         @OptionGroup var data: TrainingDataOptions
         @Option(parsing: .unconditional, help: "k of the within-test precision and recall.") var k: Int = 30
@@ -22,6 +24,8 @@ extension Encore {
         @Option(help: "Also write the table as an HTML report here.") var report: String?
 
         func run() throws {
+            if let policy { return try evaluatePolicies(policy) }
+            guard let model else { throw UsageError("give --model (or --policy)") }
             guard ["seed", "ranking", "both"].contains(`protocol`) else {
                 throw UsageError("unknown --protocol '\(`protocol`)'; use seed, ranking or both")
             }
@@ -73,6 +77,50 @@ extension Encore {
             }
             if let report {
                 try writeText(EvaluationReport.html(tables, subtitle: "\(raw.train.nnz) training and \(rawTest.nnz) test pairs"), to: report, inputs: data.inputPaths)
+                note("wrote \(report)")
+            }
+        }
+
+        /// Policies and single models per segment, on one split, every model fitted once.
+        func evaluatePolicies(_ list: String) throws {
+            guard `protocol` == "ranking" else { throw UsageError("policies are evaluated on the ranking protocol") }
+            if let report { try AtomicFile.checkOutput(report, inputs: data.inputPaths) }
+            let policies = try list.split(separator: ",").map { try Policy.named(String($0).trimmingCharacters(in: .whitespaces)) }
+            let specs = try ModelSpec.parse(model ?? "most-popular,popularity,item-knn,als,ease,blend,clustering", sharedConfig: config)
+            for spec in specs { try ModelRegistry.entry(named: spec.name).check(overrides: spec.overrides) }
+            var options = data
+            if options.split == nil { options.split = "per-user" }
+            let raw = try options.loadRaw(requireTest: true)
+            guard let test = raw.test else { throw UsageError("no test data") }
+            let value = try data.value.map { v -> ValueTransform in
+                guard let t = ValueTransform(argument: v) else { throw UsageError("unknown --value '\(v)'; use log1p, none or cap:N") }
+                return t
+            }
+            let quiet = format == .json
+            var pool = ModelPool(train: raw.train, catalog: raw.catalog, value: value) { if !quiet { note($0) } }
+            let segmenter = try Segmenter(raw.train, rules: policies.first?.segments ?? SegmentRules())
+            let evaluator = try PolicyEvaluator(train: raw.train, test: test, catalog: raw.catalog, segmenter: segmenter)
+            var results: [PolicyEvaluationResult] = []
+            for p in policies {
+                let engine = try pool.engine(p)
+                for w in Set(engine.warnings).sorted() { note("warning: " + w) }
+                if !quiet { note("serving \(p.name) to \(evaluator.users.count) users …") }
+                results.append(evaluator.evaluate(engine: engine, label: "policy \(p.name)"))
+            }
+            let fallback = try PopularityRanker(train: raw.train)
+            for spec in specs {
+                let m = try pool.model(spec.name, overrides: spec.overrides)
+                results.append(evaluator.evaluate(model: m.model, fallback: fallback, label: spec.label))
+            }
+            let table = ComparisonTable.policies(results)
+            switch format {
+            case .json: print(try jsonString(results))
+            case .markdown: print("### \(table.title)\n\n" + table.table.markdown())
+            case .table: print(table.title + "\n" + table.table.text())
+            }
+            if let report {
+                try writeText(EvaluationReport.html([table], subtitle: "\(raw.train.nnz) training and \(test.nnz) test pairs; segments by \(policies.first?.name ?? "default") rules"),
+                              to: report, inputs: data.inputPaths)
                 note("wrote \(report)")
             }
         }

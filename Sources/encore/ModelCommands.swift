@@ -4,6 +4,7 @@ import EncoreData
 import EncoreMath
 import EncoreEval
 import EncoreModels
+import EncorePolicy
 import EncoreStore
 import Foundation
 import EncoreService
@@ -83,13 +84,17 @@ extension Encore {
     }
 
     struct Recommend: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Load a model artifact and print a user's top-k songs (played songs excluded).")
+        static let configuration = CommandConfiguration(
+            abstract: "A user's top-k songs (played songs excluded): from a model artifact (--model), or from a policy fitted on the data (--policy), also for onboarding answers.")
 
-        @Option(help: "Artifact file written by `encore train`.") var model: String
-        @Option(help: "External user id.") var user: String
+        @Option(help: "Artifact file written by `encore train`.") var model: String?
+        @Option(help: "A policy (report, default, or a policy file): the user's segment picks the recipe.") var policy: String?
+        @Option(help: "External user id.") var user: String?
+        @Option(help: "Onboarding answers for a new listener (with --policy): JSON {\"artists\": [...], \"tags\": [...], \"songs\": [...]}.") var onboarding: String?
         @Option(name: .shortAndLong, parsing: .unconditional, help: "How many songs.") var k: Int = 30
         @Option(help: "A dataset whose catalogue names the songs.") var catalog: String?
-        @Option(help: "Refuse the artifact unless it was trained on exactly this dataset (snapshot or path), with its value scale.") var data: String?
+        @Option(help: "With --model: refuse the artifact unless it was trained on exactly this dataset. With --policy: the training data.") var data: String?
+        @Option(help: "With --policy: a training file instead of --data.") var train: String?
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
 
         struct Row: Encodable {
@@ -101,6 +106,10 @@ extension Encore {
         }
 
         func run() throws {
+            guard (model == nil) != (policy == nil) else { throw UsageError("give --model (an artifact) or --policy (one of them)") }
+            if let policy { return try recommendWithPolicy(policy) }
+            guard onboarding == nil else { throw UsageError("--onboarding goes with --policy") }
+            guard let model, let user else { throw UsageError("give --user") }
             guard k > 0 else { throw UsageError("-k must be positive, got \(k)") }
             var expected: String? = nil
             var artifact = try Artifact.read(path: model)
@@ -128,6 +137,44 @@ extension Encore {
             if format == .json { print(try jsonString(rows)); return }
             print(TextTable(header: ["rank", "item", "title", "score", "reason"],
                             rows: rows.map { [String($0.rank), $0.item, $0.title, String(format: "%.4f", $0.score), $0.reason ?? ""] }).render(format), terminator: "")
+        }
+
+        func recommendWithPolicy(_ name: String) throws {
+            guard (user == nil) != (onboarding == nil) else { throw UsageError("give --user or --onboarding (one of them)") }
+            guard k > 0, k <= 10_000 else { throw UsageError("-k must be between 1 and 10,000") }
+            let p = try Policy.named(name)
+            var t = TrainingData()
+            t.data = data
+            t.train = train
+            t.catalog = catalog
+            guard data != nil || train != nil else { throw UsageError("--policy fits its models on the data: give --data or --train") }
+            let preferences: Preferences? = try onboarding.map { text in
+                do { return try JSONDecoder().decode(Preferences.self, from: Data(text.utf8)) } catch {
+                    throw UsageError("--onboarding must be a JSON object {\"artists\": [...], \"tags\": [...], \"songs\": [...]}: \(error.localizedDescription)")
+                }
+            }
+            if let preferences, preferences.isEmpty { throw UsageError("--onboarding names no artist, tag or song") }
+            let loaded = try t.loadRaw(requireTest: false)
+            printWarnings(loaded.warnings)
+            let u = try user.map { id in
+                guard let u = loaded.train.users.index(of: id) else { throw UsageError("unknown user '\(id)': for a new listener use --onboarding") }
+                return u
+            }
+            var pool = ModelPool(train: loaded.train, catalog: loaded.catalog) { if format != .json { note($0) } }
+            let engine = try pool.engine(p)
+            for w in Set(engine.warnings).sorted() { note("warning: " + w) }
+            let r: PolicyRecommendation
+            if let preferences {
+                r = try engine.recommend(onboarding: preferences, k: k)
+                if r.unmatched.count == preferences.artists.count + preferences.tags.count + preferences.songs.count {
+                    throw UsageError("no preference matched the catalogue (\(r.unmatched.joined(separator: "; ")))")
+                }
+                for u in r.unmatched { note("warning: no match for \(u)") }
+            } else if let u {
+                r = engine.recommend(engine.listener(user: u), k: k)
+            } else { return }
+            if format != .json { note("policy \(r.policy), segment \(r.segment.rawValue): \(r.segmentReason)") }
+            try printSongs(r.items, train: loaded.train, catalog: loaded.catalog, format: format)
         }
     }
 
@@ -204,7 +251,6 @@ extension Encore {
         @Option(parsing: .unconditional, help: "Neighbours of each neighbour.") var second: Int = 5
         @Option(help: "Write the figure as SVG here.") var svg: String?
         @Option(help: "Write an HTML report with the figure here.") var report: String?
-        @Option(help: "A dataset whose catalogue names items.") var catalog: String?
 
         func run() throws {
             guard (user == nil) != (item == nil) else { throw UsageError("give exactly one of --user and --item") }
@@ -220,7 +266,7 @@ extension Encore {
             let focusID = user ?? item!
             guard let focus = ids.index(of: focusID) else { throw UsageError("unknown \(user != nil ? "user" : "item") '\(focusID)'") }
             var names: SongNames? = nil
-            if let catalog, item != nil { names = SongNames(try loadDataset(catalog)) }
+            if let catalog = data.catalog, item != nil { names = SongNames(try loadDataset(catalog)) }
             func node(_ index: Int) -> NetworkNode {
                 let id = ids[index]
                 let title = names?.title(of: id) ?? ""

@@ -14,6 +14,7 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Seed of the split.") var seed: UInt64 = 42
     @Option(help: "Value scale: log1p, none or cap:N. Default: log1p for rating models (the report's), raw plays for ranking models.") var value: String?
     @Flag(help: "Skip bad lines when reading files.") var lenient = false
+    @Option(help: "A dataset whose catalogue names the songs of --train/--test files (titles, artists, tags for content models and policies).") var catalog: String?
     @Option(help: "Read the plays from a database (SQLite file or postgres://user@host:port/db) instead of --data; `train` registers the model there.") var database: String?
 
     func validate() throws {
@@ -31,6 +32,7 @@ struct TrainingDataOptions: ParsableArguments {
         t.seed = seed
         t.value = value
         t.lenient = lenient
+        t.catalog = catalog
         return t
     }
 

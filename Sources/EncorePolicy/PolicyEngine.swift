@@ -1,0 +1,433 @@
+// Serves a policy: places a listener in a segment, asks each source of the segment's recipe for
+// its scores, and composes one list under the rules (no played song, each song once, an artist
+// cap). Slot mode interleaves the sources by a smooth weighted round robin (or in order) and
+// backfills from the other sources when one runs dry; blend mode standardises each source's
+// scores over the songs it can rank (songs it cannot rank take its lowest z) and ranks by the
+// weighted sum, crediting each song to the source that added most. Pure computation: models
+// are fitted or loaded by the caller, or by `fit` from a training matrix.
+// Per list: O(sources · items) scoring plus the models' own cost.
+import EncoreData
+import EncoreMath
+import EncoreModels
+import Foundation
+
+/// A fitted model and the value scale its training matrix used.
+public struct FittedModel: Sendable {
+    public var model: any Recommender
+    public var transform: ValueTransform
+    public init(model: any Recommender, transform: ValueTransform) {
+        self.model = model
+        self.transform = transform
+    }
+}
+
+/// Who a list is for: a training user, a history, or onboarding preferences.
+public struct Listener: Sendable {
+    /// The training index, when the listener is in the training matrix.
+    public var user: Int?
+    /// Songs and raw play counts; for a training user, their row (plus any new plays).
+    public var history: UserHistory
+    /// Onboarding answers matched to the catalogue.
+    public var preferences: MatchedPreferences?
+    /// Songs never to recommend (besides the history).
+    public var excluding: Set<Int>
+
+    /// The songs a list never holds: the history, or for onboarding the songs the listener named.
+    public var blocked: Set<Int> { excluding.union(preferences?.named ?? history.items) }
+
+    public init(user: Int? = nil, history: UserHistory, preferences: MatchedPreferences? = nil, excluding: Set<Int> = []) {
+        self.user = user
+        self.history = history
+        self.preferences = preferences
+        self.excluding = excluding
+    }
+}
+
+/// One song of a policy's list.
+public struct PolicyItem: Sendable, Equatable, Codable {
+    public var item: Int
+    public var score: Double
+    /// The source that put it there (`ease`, `popular`, `new-songs`, …).
+    public var source: String
+    public var explanation: Explanation
+
+    public init(item: Int, score: Double, source: String, explanation: Explanation) {
+        self.item = item
+        self.score = score
+        self.source = source
+        self.explanation = explanation
+    }
+}
+
+/// A policy's list for one listener, with the segment and why.
+public struct PolicyRecommendation: Sendable {
+    public var policy: String
+    public var segment: Segment
+    public var segmentReason: String
+    public var values: SegmentValues
+    public var items: [PolicyItem]
+    /// Onboarding preferences that matched nothing.
+    public var unmatched: [String]
+}
+
+/// A policy with its sources ready.
+public struct PolicyEngine: Sendable {
+    public let policy: Policy
+    /// Raw play counts; the segments read them.
+    public let train: InteractionMatrix
+    public let catalog: Catalog?
+    public let segmenter: Segmenter
+    public let models: [String: FittedModel]
+    public let popularity: PopularityRanker
+    public let clustering: ClusteringHybrid?
+    public let content: (any HistoryRecommender)?
+    public let newSongs: NewSongPlaylist?
+    /// What the caller should tell a person (a content model that fell back to TF-IDF, …).
+    public let warnings: [String]
+    let popularOrder: [Int]
+    let listenersInUserCluster: [[Int]]
+    let itemsByCluster: [[Int]]
+    let degrees: [Int]
+
+    /// Fits every model and pool the policy uses on `train` (raw plays). Rating models train on
+    /// `ratingScale` (log1p, as the report), ranking models on raw plays unless `rankingScale` says otherwise.
+    public static func fit(policy: Policy, train: InteractionMatrix, catalog: Catalog?, ratingScale: ValueTransform = .log1p,
+                           rankingScale: ValueTransform = .none, addedDays: [Double?]? = nil,
+                           progress: (String) -> Void = { _ in }) throws -> PolicyEngine {
+        try policy.validate()
+        var models: [String: FittedModel] = [:]
+        for name in requiredModels(policy) {
+            let entry = try ModelRegistry.entry(named: name)
+            let t = entry.predictsValues ? ratingScale : rankingScale
+            progress("fitting \(name)")
+            let m = try entry.fit(train.mapValues(t), overrides: policy.models[name], catalog: catalog)
+            models[name] = FittedModel(model: m, transform: t)
+        }
+        return try PolicyEngine(policy: policy, train: train, catalog: catalog, models: models, addedDays: addedDays)
+    }
+
+    /// The models a policy needs fitted: those it names, clustering for cluster mates and new
+    /// songs, the transformer for content (it falls back to TF-IDF without its weights).
+    public static func requiredModels(_ policy: Policy) -> [String] {
+        var names = Set(policy.modelNames)
+        let sources = policy.sources
+        if sources.contains(.clusterMates) || sources.contains(.newSongs) { names.insert("clustering") }
+        if (sources.contains(.content) || sources.contains(.newSongs)) && !names.contains("tfidf") { names.insert("transformer") }
+        return names.sorted()
+    }
+
+    /// An engine over models fitted (or loaded) by the caller; `models` must hold every model the
+    /// policy names, `clustering` for cluster mates and new songs, `transformer` (or `tfidf`) for content.
+    public init(policy: Policy, train: InteractionMatrix, catalog: Catalog?, models: [String: FittedModel], addedDays: [Double?]? = nil) throws {
+        try policy.validate()
+        self.policy = policy
+        self.train = train
+        self.catalog = catalog
+        self.models = models
+        segmenter = try Segmenter(train, rules: policy.segments)
+        var pool = PopularityRankerConfiguration()
+        pool.popularCount = 500
+        pool.popularPool = 500
+        pool.discoveryCount = 1000
+        popularity = try PopularityRanker(train: train, configuration: pool)
+        degrees = train.itemDegrees()
+        let score = popularity.score
+        popularOrder = (0..<train.itemCount).filter { score[$0] > 0 || train.itemDegrees()[$0] > 0 }
+            .sorted { score[$0] != score[$1] ? score[$0] > score[$1] : $0 < $1 }
+        for name in policy.modelNames where models[name] == nil { throw PolicyError("policy '\(policy.name)' uses \(name), which is not loaded") }
+        for (name, m) in models where m.model.train.userCount != train.userCount || m.model.train.itemCount != train.itemCount {
+            throw PolicyError("\(name) was trained on other data (\(m.model.train.userCount) users × \(m.model.train.itemCount) songs, not \(train.userCount) × \(train.itemCount))")
+        }
+        clustering = models["clustering"]?.model as? ClusteringHybrid
+        content = (models["transformer"]?.model ?? models["tfidf"]?.model) as? any HistoryRecommender
+        let sources = policy.sources
+        if sources.contains(.clusterMates) || sources.contains(.newSongs), clustering == nil {
+            throw PolicyError("policy '\(policy.name)' uses cluster mates or new songs: it needs the clustering model")
+        }
+        if sources.contains(.content) || sources.contains(.newSongs), content == nil {
+            throw PolicyError("policy '\(policy.name)' uses content neighbours: it needs the transformer (or tfidf) model and a catalogue")
+        }
+        var listeners: [[Int]] = []
+        var byCluster: [[Int]] = []
+        if let c = clustering {
+            listeners = [[Int]](repeating: [Int](repeating: 0, count: train.itemCount), count: c.configuration.userClusters)
+            for u in 0..<train.userCount where c.userLabels[u] >= 0 {
+                for q in train.rowRange(u) { listeners[Int(c.userLabels[u])][Int(train.columnIndices[q])] += 1 }
+            }
+            byCluster = [[Int]](repeating: [], count: c.configuration.itemClusters)
+            let degrees = self.degrees
+            for i in popularOrder where c.itemLabels[i] >= 0 && Int(c.itemLabels[i]) < byCluster.count { byCluster[Int(c.itemLabels[i])].append(i) }
+            _ = degrees
+        }
+        listenersInUserCluster = listeners
+        itemsByCluster = byCluster
+        if sources.contains(.newSongs), let content {
+            newSongs = try NewSongPlaylist(train: train, content: content, clustering: clustering, rules: policy.newSongs, addedDays: addedDays)
+        } else {
+            newSongs = nil
+        }
+        warnings = models.values.flatMap(\.model.warnings)
+    }
+
+    /// A training user as a listener.
+    public func listener(user u: Int) -> Listener { Listener(user: u, history: UserHistory(user: u, of: train)) }
+
+    /// The policy's list of k songs for a listener.
+    public func recommend(_ listener: Listener, k: Int) -> PolicyRecommendation {
+        let values = segmenter.values(of: listener.history)
+        let segment: Segment = listener.user.flatMap { u in u < segmenter.segments.count && listener.history == UserHistory(user: u, of: train) ? segmenter.segments[u] : nil }
+            ?? segmenter.segment(for: values)
+        let reason = listener.preferences != nil && listener.history.count < policy.segments.coldMaxSongs
+            ? "onboarding: \(listener.history.count) songs from the listener's preferences" : segmenter.reason(for: values)
+        let recipe = policy.recipes[segment] ?? Recipe(mode: .slots, sources: [RecipePart(.popular, slots: 1)])
+        let items = compose(recipe, for: listener, k: k)
+        return PolicyRecommendation(policy: policy.name, segment: segment, segmentReason: reason, values: values, items: items,
+                                    unmatched: listener.preferences?.unmatched ?? [])
+    }
+
+    // MARK: Sources
+
+    /// A source's scores for a listener (-infinity: not a candidate) and its reason for a song.
+    public struct SourceScores {
+        public var scores: [Float]
+        public var explain: (Int) -> Explanation
+    }
+
+    /// The scores of one source for a listener.
+    public func scores(of source: PolicySource, for l: Listener) -> SourceScores {
+        let n = train.itemCount
+        let none = SourceScores(scores: [Float](repeating: -.infinity, count: n)) { _ in Explanation(kind: .model, sentence: "") }
+        switch source {
+        case .model(let name):
+            guard let fitted = models[name] else { return none }
+            let s = modelScores(fitted, for: l)
+            return SourceScores(scores: s) { _ in Explanation(kind: .model, songs: topSongs(l.history), sentence: "\(name), from your listening") }
+        case .popular, .discovery:
+            let ranker = l.preferences?.ranker ?? popularity
+            let list = ranker.rankedList(user: nil, excluding: l.blocked).filter { ($0.explanation?.kind == .popular) == (source == .popular) }
+            var s = [Float](repeating: -.infinity, count: n)
+            var why: [Int: Explanation] = [:]
+            for (r, e) in list.enumerated() {
+                s[e.item] = Float(list.count - r)
+                why[e.item] = e.explanation
+            }
+            let restricted = l.preferences?.ranker != nil
+            return SourceScores(scores: s) { i in
+                var e = why[i] ?? Explanation(kind: .popular, sentence: "popular")
+                if restricted { e.sentence += ", within your preferences" }
+                return e
+            }
+        case .clusterMates:
+            return clusterMates(for: l)
+        case .content:
+            guard let content else { return none }
+            let h = l.history.isEmpty ? nil : l.history
+            let s = h.map { content.scoreAll(history: $0) } ?? [Float](repeating: -.infinity, count: n)
+            return SourceScores(scores: s.map { $0.isFinite && $0 > 0 ? $0 : -.infinity }) { _ in
+                Explanation(kind: .similarContent, songs: topSongs(l.history), sentence: "close in content to your songs")
+            }
+        case .newSongs:
+            guard let newSongs else { return none }
+            return SourceScores(scores: newSongs.scoreAll(history: l.history)) { newSongs.explanation($0) }
+        }
+    }
+
+    /// A model's scores: the trained user's when the listener is that user unchanged, else the history's (fold-in).
+    func modelScores(_ fitted: FittedModel, for l: Listener) -> [Float] {
+        let m = fitted.model
+        if let u = l.user, u < train.userCount, l.history == UserHistory(user: u, of: train) { return m.scoreAll(user: u) }
+        guard let h = m as? any HistoryRecommender, !l.history.isEmpty,
+              let history = try? UserHistory(items: l.history.items, weights: l.history.weights.map { max(fitted.transform.apply($0), Float.leastNormalMagnitude) },
+                                             itemCount: train.itemCount) else {
+            if let u = l.user, u < train.userCount { return m.scoreAll(user: u) }
+            return [Float](repeating: -.infinity, count: train.itemCount)
+        }
+        return h.scoreAll(history: history)
+    }
+
+    /// The listener's cluster mates' songs (a training user), or the songs of their songs' clusters (a history, onboarding).
+    func clusterMates(for l: Listener) -> SourceScores {
+        let n = train.itemCount
+        var s = [Float](repeating: -.infinity, count: n)
+        guard let c = clustering else { return SourceScores(scores: s) { _ in Explanation(kind: .clusterMates, sentence: "") } }
+        let cluster: Int? = l.user.flatMap { $0 < c.userLabels.count && c.userLabels[$0] >= 0 ? Int(c.userLabels[$0]) : nil }
+            ?? (l.history.count >= policy.segments.coldMaxSongs ? c.userCluster(history: l.history) : nil)
+        if let cluster, cluster < listenersInUserCluster.count {
+            let counts = listenersInUserCluster[cluster]
+            for i in 0..<n where counts[i] > 0 { s[i] = Float(counts[i]) }
+            return SourceScores(scores: s) { _ in Explanation(kind: .clusterMates, sentence: "popular with listeners like you (listener cluster \(cluster))") }
+        }
+        // Few songs: the clusters of the listener's (or preferred) songs, each in proportion to its songs.
+        var seeds: [Int: [Int]] = [:]
+        for i in l.history.items where i < c.itemLabels.count && c.itemLabels[i] >= 0 { seeds[Int(c.itemLabels[i]), default: []].append(i) }
+        var from: [Int: Int] = [:]
+        for (label, songs) in seeds where label < itemsByCluster.count {
+            for (r, i) in itemsByCluster[label].prefix(2000).enumerated() {
+                let v = Float(songs.count) / Float(r + 1)
+                if v > s[i] { s[i] = v; from[i] = songs[0] }
+            }
+        }
+        return SourceScores(scores: s) { i in
+            Explanation(kind: .clusterMates, songs: from[i].map { [$0] } ?? [], sentence: "in the same song cluster as a song you chose")
+        }
+    }
+
+    func topSongs(_ h: UserHistory) -> [Int] {
+        zip(h.items, h.weights).sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(3).map(\.0)
+    }
+
+    // MARK: Composition
+
+    func artistKey(_ i: Int) -> String? {
+        guard let catalog, i < catalog.count else { return nil }
+        let a = catalog[i].artist.lowercased()
+        return a.isEmpty ? nil : a
+    }
+
+    /// The recipe's list for a listener.
+    public func compose(_ recipe: Recipe, for l: Listener, k: Int) -> [PolicyItem] {
+        guard k > 0 else { return [] }
+        var blocked = l.excluding.union(l.blocked)
+        if let u = l.user, u < train.userCount { for c in train.row(u).items { blocked.insert(Int(c)) } }
+        return compose(recipe, sourced: recipe.sources.map { scores(of: $0.source, for: l) }, blocked: blocked, k: k)
+    }
+
+    /// The recipe's list from the sources' scores (one per part of the recipe), under the rules.
+    func compose(_ recipe: Recipe, sourced: [SourceScores], blocked: Set<Int>, k: Int) -> [PolicyItem] {
+        let parts = recipe.sources
+        var picker = ListPicker(blocked: blocked, cap: recipe.maxPerArtist, artist: artistKey)
+        switch recipe.mode {
+        case .slots:
+            let quota = Self.allocate(k, parts.map { $0.slots ?? 0 })
+            let ranked = sourced.enumerated().map { n, s in RankedSource(scores: s.scores, depth: quota[n] + blocked.count + 20) }
+            var cursors = ranked
+            var credit = [Double](repeating: 0, count: parts.count)
+            var left = quota
+            var order: [Int] = []
+            if recipe.interleave == .sequential {
+                for (n, q) in quota.enumerated() { order += [Int](repeating: n, count: q) }
+            } else {
+                let total = Double(quota.reduce(0, +))
+                for _ in 0..<quota.reduce(0, +) {
+                    for n in 0..<parts.count where left[n] > 0 { credit[n] += Double(quota[n]) }
+                    guard let best = (0..<parts.count).filter({ left[$0] > 0 }).max(by: { credit[$0] != credit[$1] ? credit[$0] < credit[$1] : $0 > $1 }) else { break }
+                    credit[best] -= total
+                    left[best] -= 1
+                    order.append(best)
+                }
+            }
+            for n in order where picker.items.count < k {
+                if let i = picker.next(from: &cursors[n]) {
+                    picker.take(i, score: Double(sourced[n].scores[i]), source: parts[n].source.description, explanation: sourced[n].explain(i))
+                }
+            }
+            // Backfill from the sources with the most slots first.
+            for n in (0..<parts.count).sorted(by: { quota[$0] != quota[$1] ? quota[$0] > quota[$1] : $0 < $1 }) {
+                while picker.items.count < k, let i = picker.next(from: &cursors[n]) {
+                    picker.take(i, score: Double(sourced[n].scores[i]), source: parts[n].source.description, explanation: sourced[n].explain(i))
+                }
+            }
+        case .blend:
+            let weights = parts.map { $0.weight ?? 0 }
+            let z = sourced.map { Self.standardise($0.scores) }
+            var total = [Float](repeating: 0, count: train.itemCount)
+            var rankable = [Bool](repeating: false, count: train.itemCount)
+            for (w, zs) in zip(weights, z) where w > 0 {
+                for i in 0..<total.count {
+                    total[i] += Float(w) * zs.values[i]
+                    if zs.rankable[i] { rankable[i] = true }
+                }
+            }
+            for i in 0..<total.count where !rankable[i] { total[i] = -.infinity }
+            var cursor = RankedSource(scores: total, depth: k + blocked.count + 20)
+            while picker.items.count < k, let i = picker.next(from: &cursor) {
+                var best = 0, bestValue = -Double.infinity
+                for (n, zs) in z.enumerated() where weights[n] > 0 && zs.rankable[i] {
+                    let v = weights[n] * Double(zs.values[i])
+                    if v > bestValue { bestValue = v; best = n }
+                }
+                picker.take(i, score: Double(total[i]), source: parts[best].source.description, explanation: sourced[best].explain(i))
+            }
+        }
+        return picker.items
+    }
+
+    /// Slots for k songs in proportion to the recipe's slots, by largest remainder (ties to the earlier source).
+    public static func allocate(_ k: Int, _ slots: [Int]) -> [Int] {
+        let total = slots.reduce(0, +)
+        guard total > 0, k > 0 else { return slots.map { _ in 0 } }
+        let exact = slots.map { Double($0) * Double(k) / Double(total) }
+        var out = exact.map { Int($0.rounded(.down)) }
+        let order = exact.indices.sorted { (exact[$0] - Double(out[$0])) != (exact[$1] - Double(out[$1])) ? (exact[$0] - Double(out[$0])) > (exact[$1] - Double(out[$1])) : $0 < $1 }
+        var missing = k - out.reduce(0, +)
+        for n in order where missing > 0 && slots[n] > 0 { out[n] += 1; missing -= 1 }
+        return out
+    }
+
+    /// z-scores over the rankable songs; a song the source cannot rank takes the lowest z.
+    public static func standardise(_ s: [Float]) -> (values: [Float], rankable: [Bool]) {
+        var sum = 0.0, sq = 0.0, n = 0.0, lo = Double.infinity
+        for v in s where v.isFinite { let d = Double(v); sum += d; sq += d * d; n += 1; lo = min(lo, d) }
+        guard n > 0 else { return ([Float](repeating: 0, count: s.count), [Bool](repeating: false, count: s.count)) }
+        let mean = sum / n
+        let sd = max((sq / n - mean * mean).squareRoot(), 1e-9)
+        let floor = Float((lo - mean) / sd)
+        return (s.map { $0.isFinite ? Float((Double($0) - mean) / sd) : floor }, s.map(\.isFinite))
+    }
+}
+
+/// A source's songs best first, found lazily: the top `depth` first, the whole order when they run out.
+struct RankedSource {
+    let scores: [Float]
+    var order: [Int]
+    var position = 0
+    var complete: Bool
+
+    init(scores: [Float], depth: Int) {
+        self.scores = scores
+        order = TopScores.select(scores, k: max(depth, 1)).map(\.index)
+        complete = order.count < depth
+    }
+
+    mutating func next() -> Int? {
+        if position == order.count, !complete {
+            order = TopScores.select(scores, k: scores.count).map(\.index)
+            complete = true
+        }
+        guard position < order.count else { return nil }
+        defer { position += 1 }
+        return order[position]
+    }
+}
+
+/// The list being built and its rules: blocked songs, each song once, the artist cap.
+struct ListPicker {
+    var blocked: Set<Int>
+    let cap: Int?
+    let artist: (Int) -> String?
+    var perArtist: [String: Int] = [:]
+    var items: [PolicyItem] = []
+
+    init(blocked: Set<Int>, cap: Int?, artist: @escaping (Int) -> String?) {
+        self.blocked = blocked
+        self.cap = cap
+        self.artist = artist
+    }
+
+    func allowed(_ i: Int) -> Bool {
+        guard !blocked.contains(i) else { return false }
+        if let cap, let a = artist(i), perArtist[a, default: 0] >= cap { return false }
+        return true
+    }
+
+    mutating func next(from source: inout RankedSource) -> Int? {
+        while let i = source.next() { if allowed(i) { return i } }
+        return nil
+    }
+
+    mutating func take(_ i: Int, score: Double, source: String, explanation: Explanation) {
+        blocked.insert(i)
+        if let a = artist(i) { perArtist[a, default: 0] += 1 }
+        items.append(PolicyItem(item: i, score: score, source: source, explanation: explanation))
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+@testable import EncoreData
+import EncoreMath
+import EncoreModels
+@testable import EncorePolicy
+
+/// Six songs: i0–i2 by artist A, i3 by B, i4 by C, i5 by D; three listeners.
+let catalogue = Catalog(entries: [
+    CatalogEntry(title: "a0", artist: "A", tags: ["rock"]), CatalogEntry(title: "a1", artist: "A", tags: ["rock"]),
+    CatalogEntry(title: "a2", artist: "A", tags: ["pop"]), CatalogEntry(title: "b3", artist: "B", tags: ["jazz"]),
+    CatalogEntry(title: "c4", artist: "C", tags: ["pop"]), CatalogEntry(title: "d5", artist: "D", tags: ["folk"]),
+])
+let small = matrix([(0, 0, 5), (0, 1, 3), (1, 0, 2), (1, 3, 1), (2, 4, 7), (2, 0, 1)], users: 3, items: 6)
+
+func poolsOnly(_ recipe: Recipe = Recipe(mode: .slots, sources: [RecipePart(.popular, slots: 1)])) -> Policy {
+    Policy(name: "test", description: "", recipes: Dictionary(uniqueKeysWithValues: Segment.allCases.map { ($0, recipe) }))
+}
+
+@Suite struct CompositionTests {
+    let engine: PolicyEngine
+    // S1 ranks every song 6…1; S2 ranks only i3 (1), i4 (3), i5 (2).
+    let s1 = PolicyEngine.SourceScores(scores: [6, 5, 4, 3, 2, 1]) { _ in Explanation(kind: .model, sentence: "s1") }
+    let s2 = PolicyEngine.SourceScores(scores: [-.infinity, -.infinity, -.infinity, 1, 3, 2]) { _ in Explanation(kind: .popular, sentence: "s2") }
+
+    init() throws { engine = try PolicyEngine(policy: poolsOnly(), train: small, catalog: catalogue, models: [:]) }
+
+    func recipe(_ a: Int, _ b: Int, cap: Int? = nil, interleave: Recipe.Interleave = .roundRobin) -> Recipe {
+        Recipe(mode: .slots, sources: [RecipePart(.model("ease"), slots: a), RecipePart(.popular, slots: b)], maxPerArtist: cap, interleave: interleave)
+    }
+
+    @Test func slotsAreSharedByLargestRemainder() {
+        #expect(PolicyEngine.allocate(30, [12, 12, 6]) == [12, 12, 6])
+        #expect(PolicyEngine.allocate(10, [12, 12, 6]) == [4, 4, 2])
+        #expect(PolicyEngine.allocate(4, [2, 1]) == [3, 1])        // exact 2.67 / 1.33
+        #expect(PolicyEngine.allocate(5, [1, 0]) == [5, 0])
+        #expect(PolicyEngine.allocate(3, [0, 0]) == [0, 0])
+    }
+
+    @Test func roundRobinSkipsBlockedAndDuplicateSongs() {
+        // Order S1, S2, S1: S1 skips the blocked i0 → i1; S2 → i4; S1 → i2.
+        let l = engine.compose(recipe(2, 1), sourced: [s1, s2], blocked: [0], k: 3)
+        #expect(l.map(\.item) == [1, 4, 2])
+        #expect(l.map(\.source) == ["ease", "popular", "ease"])
+        #expect(l[1].explanation.sentence == "s2")
+        // k = 4: slots 3 + 1, order S1, S1, S2, S1.
+        #expect(engine.compose(recipe(2, 1), sourced: [s1, s2], blocked: [0], k: 4).map(\.item) == [1, 2, 4, 3])
+        // In order: S1's three, then S2's one.
+        #expect(engine.compose(recipe(2, 1, interleave: .sequential), sourced: [s1, s2], blocked: [0], k: 4).map(\.item) == [1, 2, 3, 4])
+    }
+
+    @Test func theArtistCapHolds() {
+        // At most one song by A: S1 takes i1, skips i2 (A) for i3; S2 takes i4; S1 then i5.
+        let l = engine.compose(recipe(2, 1, cap: 1), sourced: [s1, s2], blocked: [0], k: 4)
+        #expect(l.map(\.item) == [1, 3, 4, 5])
+        let artists = l.map { catalogue[$0.item].artist }
+        #expect(Set(artists).count == artists.count)
+    }
+
+    @Test func anEmptySourceIsBackfilledByTheOthers() {
+        // S2 alone has the slots; after its three songs, S1 fills the rest.
+        let l = engine.compose(recipe(0, 1), sourced: [s1, s2], blocked: [0], k: 5)
+        #expect(l.map(\.item) == [4, 5, 3, 1, 2])
+        #expect(l.map(\.source) == ["popular", "popular", "popular", "ease", "ease"])
+    }
+
+    @Test func theBlendRanksByWeightedZScores() {
+        // S1 z: (v − 3.5) / 1.7078; S2 z over i3–i5: −1.2247, 1.2247, 0, and −1.2247 (its lowest) elsewhere.
+        // Totals: i1 −0.347, i2 −0.932, i3 −1.518, i4 0.347, i5 −1.464.
+        let blend = Recipe(mode: .blend, sources: [RecipePart(.model("ease"), weight: 1), RecipePart(.popular, weight: 1)])
+        let l = engine.compose(blend, sourced: [s1, s2], blocked: [0], k: 5)
+        #expect(l.map(\.item) == [4, 1, 2, 5, 3])
+        #expect(abs(l[0].score - 0.3469) < 1e-3)
+        #expect(l[0].source == "popular" && l[1].source == "ease")
+    }
+
+    @Test func aListNeverHoldsAPlayedSong() {
+        let l = engine.recommend(engine.listener(user: 0), k: 6)
+        #expect(!l.items.contains { $0.item == 0 || $0.item == 1 })
+        #expect(Set(l.items.map(\.item)).count == l.items.count)
+    }
+
+    @Test func recipesAreValidated() throws {
+        #expect(throws: PolicyError.self) { try recipe(0, 0).validate(.regular) }
+        let bad = Recipe(mode: .slots, sources: [RecipePart(.popular, weight: 1)])
+        #expect(throws: PolicyError.self) { try bad.validate(.regular) }
+        #expect(throws: PolicyError.self) { try PolicySource(name: "nonsense") }
+        var p = poolsOnly()
+        p.recipes[.regular] = nil
+        #expect(throws: PolicyError.self) { try p.validate() }
+    }
+
+    @Test func policyFilesRoundTripAndBadOnesSayWhere() throws {
+        for p in Policy.builtIn {
+            try p.validate()
+            let back = try Policy.parse(Data(try p.json().utf8), source: "x.json")
+            #expect(back == p)
+        }
+        let text = #"{"name": "x", "recipes": {"regular": {"sources": [{"source": "popular", "slots": 3}]}, "cold_start": {"sources": []}}}"#
+        #expect(throws: PolicyError.self) { try Policy.parse(Data(text.utf8), source: "x.json") }
+        let unknownSegment = #"{"name": "x", "recipes": {"sleepy": {"sources": [{"source": "popular", "slots": 3}]}}}"#
+        do {
+            _ = try Policy.parse(Data(unknownSegment.utf8), source: "x.json")
+            Issue.record("an unknown segment was accepted")
+        } catch let e as PolicyError {
+            #expect(e.message.contains("sleepy") && e.message.contains("x.json"))
+        }
+    }
+
+    @Test func theReportPolicyIsTheReportsRecipe() {
+        let r = Policy.report
+        #expect(r.recipes[.coldStart]?.sources.map(\.source) == [.popular, .discovery, .clusterMates])
+        #expect(r.recipes[.lowEngagement]?.sources.map(\.source) == [.model("clustering"), .content, .popular])
+        #expect(r.recipes[.lowDiscovery]?.sources.map(\.source) == [.model("clustering"), .content])
+        #expect(PolicyEngine.requiredModels(r) == ["clustering", "svd", "transformer"])
+    }
+}
+
+@Suite struct OnboardingTests {
+    let engine: PolicyEngine
+    init() throws {
+        let recipe = Recipe(mode: .slots, sources: [RecipePart(.popular, slots: 1), RecipePart(.discovery, slots: 1)])
+        engine = try PolicyEngine(policy: poolsOnly(recipe), train: small, catalog: catalogue, models: [:])
+    }
+
+    @Test func knownArtistsRestrictThePoolsAndUnknownOnesAreReported() throws {
+        let r = try engine.recommend(onboarding: Preferences(artists: ["a", "Nobody"], tags: ["nosuchtag"]), k: 5)
+        #expect(r.segment == .coldStart)
+        #expect(r.unmatched == ["artist: Nobody", "tag: nosuchtag"])
+        // Only A's played songs (i0, i1) qualify, and an artist's songs may be recommended back.
+        #expect(Set(r.items.map(\.item)) == [0, 1])
+        #expect(r.items.allSatisfy { $0.explanation.sentence.contains("within your preferences") })
+    }
+
+    @Test func namedSongsAreSeedsButNeverRecommendedBack() throws {
+        let r = try engine.recommend(onboarding: Preferences(tags: ["POP"], songs: ["i4", "no such song"]), k: 5)
+        #expect(r.unmatched == ["song: no such song"])
+        // Tag pop: i2 (never played) and i4, which was named: the pools run dry, and the list goes on
+        // with popular songs beyond the preferences, by popularity score, the named song left out.
+        #expect(r.items.map(\.item) == [0, 1, 3] || r.items.map(\.item) == [0, 3, 1])
+        #expect(r.items.allSatisfy { $0.explanation.sentence == "popular (beyond your preferences)" })
+    }
+
+    @Test func emptyOrOversizedAnswersAreRefused() {
+        #expect(throws: PolicyError.self) { try engine.onboard(Preferences()) }
+        #expect(throws: PolicyError.self) { try engine.onboard(Preferences(artists: (0..<101).map { "x\($0)" })) }
+    }
+}
