@@ -20,6 +20,8 @@ public struct PopularityRankerConfiguration: Codable, Sendable, Equatable {
     public var artists: [String] = []
     /// Onboarding: only songs with one of these tags, when not empty.
     public var tags: [String] = []
+    /// With both artists and tags: a song qualifies by either (true) or must match both (false).
+    public var matchAny: Bool = false
 
     public init() {}
 
@@ -102,9 +104,10 @@ public struct PopularityRanker: HistoryRecommender {
         let tags = Set(c.tags.map { $0.lowercased() })
         return (0..<train.itemCount).map { i in
             let e = catalog[i]
-            let artistOK = artists.isEmpty || artists.contains(e.artist.lowercased())
-            let tagOK = tags.isEmpty || e.tags.contains { tags.contains($0.lowercased()) }
-            return degrees[i] > 0 && artistOK && tagOK
+            let byArtist = artists.contains(e.artist.lowercased())
+            let byTag = e.tags.contains { tags.contains($0.lowercased()) }
+            if c.matchAny, !artists.isEmpty, !tags.isEmpty { return degrees[i] > 0 && (byArtist || byTag) }
+            return degrees[i] > 0 && (artists.isEmpty || byArtist) && (tags.isEmpty || byTag)
         }
     }
 

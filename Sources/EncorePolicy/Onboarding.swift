@@ -3,7 +3,7 @@
 // preference and also use the hybrid clustering model to recommend similar songs from the same
 // cluster of those in their preference." Named artists, tags and songs are matched to the
 // catalogue (case-insensitive; songs by external id or title). The popularity pools are
-// restricted to the matched artists and tags; the matched songs, plus the three most played songs
+// restricted to songs by a matched artist or with a matched tag; the matched songs, plus the three most played songs
 // of each matched artist and tag, seed the cluster, content and model sources. What matched
 // nothing is reported back. O(items) per request.
 import EncoreData
@@ -89,6 +89,7 @@ extension PolicyEngine {
             var c = popularity.configuration
             c.artists = artistNames.map { $0.lowercased() }
             c.tags = tagNames
+            c.matchAny = true
             ranker = try PopularityRanker(train: train, configuration: c, catalog: catalog)
         }
         var seen = Set<Int>()

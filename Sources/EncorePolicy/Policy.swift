@@ -131,7 +131,7 @@ public struct Policy: Codable, Sendable, Equatable {
         self.name = name
         self.description = description
         self.segments = segments
-        self.models = models
+        self.models = models.mapValues { ConfigurationOverrides.json(JSONValue(parsing: $0)) }
         self.recipes = recipes
         self.newSongs = newSongs
     }

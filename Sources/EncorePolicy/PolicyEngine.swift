@@ -132,7 +132,8 @@ public struct PolicyEngine: Sendable {
         popularity = try PopularityRanker(train: train, configuration: pool)
         degrees = train.itemDegrees()
         let score = popularity.score
-        popularOrder = (0..<train.itemCount).filter { score[$0] > 0 || train.itemDegrees()[$0] > 0 }
+        let played = degrees
+        popularOrder = (0..<train.itemCount).filter { played[$0] > 0 }
             .sorted { score[$0] != score[$1] ? score[$0] > score[$1] : $0 < $1 }
         for name in policy.modelNames where models[name] == nil { throw PolicyError("policy '\(policy.name)' uses \(name), which is not loaded") }
         for (name, m) in models where m.model.train.userCount != train.userCount || m.model.train.itemCount != train.itemCount {
