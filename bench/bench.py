@@ -8,6 +8,10 @@ ranking:   the ranking models on the shared split against implicit 0.7 (ALS, BPR
 kmeans:    scikit-learn's KMeans against Encore's on the lastfm user matrix and a generated 1M × 64 matrix.
 encoder:   sentences per second of the Swift transformer on lastfm artist names and song-style strings
            (and sentence-transformers on PyTorch CPU when it is installed in the venv).
+policy:    the report's policy and Encore's tuned default, per segment, against every single model in the
+           same run (`encore evaluate --policy report,default`): NDCG@10, recall@30, novelty@10 per
+           segment, and the issue's targets (default ≥ 98% of the best single model's NDCG@10 on
+           regular users, better on low-engagement users, ≥ 25% more novelty@10 on low-discovery users).
 knn-memory: item-based KNN on a generated catalogue of 100,000 songs: time and peak memory.
 
 loader:    parse a 2,000,000-row file in count_data.csv format. Peer: pandas.read_csv (plain and
@@ -347,6 +351,38 @@ def knn_memory():
     print()
 
 
+def policy():
+    root = os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k")
+    out, wall = run([ENCORE, "evaluate", "--policy", "report,default", "--train", SPLIT + "/train.tsv", "--test", SPLIT + "/test.tsv",
+                     "--catalog", root, "--format", "json"])
+    results = json.loads(out)
+    print(f"## policies per segment on the lastfm-2k split (`encore evaluate --policy report,default`, {wall:.0f} s with every fit)")
+    print()
+    labels = [r["label"] for r in results]
+    print("| segment | metric | " + " | ".join(labels) + " |")
+    print("|---|---|" + "---:|" * len(labels))
+    segments = ["cold_start", "low_engagement", "low_discovery", "regular"]
+    for seg in segments:
+        users = results[0]["segments"].get(seg, {}).get("users", 0)
+        for key, name, digits in [("ndcg_at_10", "NDCG@10", 4), ("recall_at_30", "recall@30", 4), ("novelty_at_10", "novelty@10", 2)]:
+            cells = [f"{r['segments'][seg][key]:.{digits}f}" if seg in r["segments"] else "–" for r in results]
+            print(f"| {seg} ({users}) | {name} | " + " | ".join(cells) + " |")
+    print()
+    single = [r for r in results if not r["label"].startswith("policy ")]
+    default = next(r for r in results if r["label"] == "policy default")
+    print("| target | best single model | value | default policy | holds |")
+    print("|---|---|---:|---:|---|")
+    for seg, text in [("regular", "NDCG@10 ≥ 98% of the best single model"), ("low_engagement", "NDCG@10 above the best single model")]:
+        best = max(single, key=lambda r: r["segments"][seg]["ndcg_at_10"])
+        b, d = best["segments"][seg]["ndcg_at_10"], default["segments"][seg]["ndcg_at_10"]
+        ok = d >= 0.98 * b if seg == "regular" else d > b
+        print(f"| {seg}: {text} | {best['label']} | {b:.4f} | {d:.4f} ({d / b:.1%}) | {'yes' if ok else 'NO'} |")
+    best = max(single, key=lambda r: r["segments"]["low_discovery"]["ndcg_at_10"])
+    b, d = best["segments"]["low_discovery"]["novelty_at_10"], default["segments"]["low_discovery"]["novelty_at_10"]
+    print(f"| low_discovery: novelty@10 ≥ 1.25 × the best single model's | {best['label']} | {b:.2f} | {d:.2f} ({d / b - 1:+.1%}) | {'yes' if d >= 1.25 * b else 'NO'} |")
+    print()
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M')}")
@@ -363,6 +399,8 @@ if __name__ == "__main__":
         kmeans()
     if which in ("encoder", "all"):
         encoder()
+    if which in ("policy", "all"):
+        policy()
     if which in ("knn-memory", "all"):
         knn_memory()
     if which in ("store", "all"):
