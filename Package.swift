@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "EncorePolicy", targets: ["EncorePolicy"]),
         .library(name: "EncoreStore", targets: ["EncoreStore"]),
         .library(name: "EncoreService", targets: ["EncoreService"]),
+        .library(name: "EncoreServer", targets: ["EncoreServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -48,11 +51,17 @@ let package = Package(
         // What the CLI and the coming server share: data sources, the model list language, reports.
         .target(name: "EncoreService", dependencies: ["EncoreMath", "EncoreData", "EncoreCharts", "EncoreModels", "EncoreEval", "EncorePolicy", "EncoreStore",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
+        // The HTTP service (Hummingbird 2): routes, auth, errors, metrics, the OpenAPI contract.
+        .target(name: "EncoreServer", dependencies: ["EncoreData", "EncoreModels", "EncorePolicy", "EncoreStore", "EncoreService",
+                                                     .product(name: "Hummingbird", package: "hummingbird"),
+                                                     .product(name: "Prometheus", package: "swift-prometheus"),
+                                                     .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "encore",
             dependencies: [
-                "EncoreMath", "EncoreData", "EncoreCharts", "EncoreText", "EncoreModels", "EncoreEval", "EncorePolicy", "EncoreStore", "EncoreService",
+                "EncoreMath", "EncoreData", "EncoreCharts", "EncoreText", "EncoreModels", "EncoreEval", "EncorePolicy", "EncoreStore", "EncoreService", "EncoreServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Benchmark helper (bench/run.sh kmeans): k-means on a raw Float32 matrix.
@@ -66,6 +75,9 @@ let package = Package(
         .testTarget(name: "EncoreStoreTests", dependencies: ["EncoreStore", "EncoreModels", "EncoreData", "EncoreMath",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "EncorePolicyTests", dependencies: ["EncorePolicy", "EncoreService", "EncoreModels", "EncoreData", "EncoreEval", "EncoreMath", "EncoreCharts"]),
+        .testTarget(name: "EncoreServerTests", dependencies: ["EncoreServer", "EncoreService", "EncoreStore", "EncoreData", "EncoreModels", "EncorePolicy",
+                                                             .product(name: "Hummingbird", package: "hummingbird"),
+                                                             .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "EncoreCLITests", dependencies: ["EncoreData"]),
         .testTarget(name: "EncoreServiceTests", dependencies: ["EncoreService", "EncoreData", "EncoreEval", "EncoreMath"]),
     ],

@@ -1,0 +1,248 @@
+// The routes of the JSON API. Bodies are size-limited and decoded strictly (unknown fields are
+// refused, types checked); ids, k and batch sizes are bounded; nothing a client sends is read as a
+// path, and configuration overrides are not accepted.
+import EncoreData
+import EncoreModels
+import EncorePolicy
+import EncoreService
+import EncoreStore
+import Foundation
+import Hummingbird
+
+struct Routes: Sendable {
+    let service: RecommendationService
+    let configuration: ServerConfiguration
+    let metrics: ServiceMetrics
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in try json(["status": "ok"]) }
+        router.get("/readyz") { _, _ in try await ready() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(service: service))))
+        }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        router.get("/v1/users/:id/recommendations") { request, context in try await recommendations(request, context) }
+        router.post("/v1/onboarding") { request, context in try await onboarding(request, context) }
+        router.get("/v1/songs/:id/similar") { request, context in try similar(request, context) }
+        router.get("/v1/playlists/new-songs") { request, _ in try newSongs(request) }
+        router.post("/v1/events") { request, context in try await events(request, context) }
+        router.put("/v1/songs/:id") { request, context in try await putSong(request, context) }
+        router.put("/v1/users/:id") { request, context in try await putUser(request, context) }
+        router.get("/v1/models") { _, _ in try await models() }
+        router.post("/v1/models/:id/activate") { _, context in try await activate(context) }
+    }
+
+    // MARK: Helpers
+
+    func json(_ object: Any, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func bad(_ message: String) -> APIError { APIError(status: .badRequest, code: "bad_request", message: message) }
+
+    func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+        guard let v = context.parameters.get(name) else { throw Self.bad("missing \(name)") }
+        return v
+    }
+
+    func k(_ request: Request, default d: Int) throws -> Int {
+        guard let text = request.uri.queryParameters.get("k") else { return d }
+        guard let k = Int(text) else { throw Self.bad("k must be an integer, got '\(text.prefix(40))'") }
+        guard k >= 1, k <= service.options.maxK else { throw Self.bad("k must be between 1 and \(service.options.maxK)") }
+        return k
+    }
+
+    /// The body as a JSON object whose keys are all in `allowed`.
+    func object(_ request: Request, _ context: BasicRequestContext, allowed: Set<String>) async throws -> [String: Any] {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: configuration.maxBodyBytes) } catch {
+            throw APIError(status: .contentTooLarge, code: "too_large", message: "the body is larger than \(configuration.maxBodyBytes) bytes")
+        }
+        guard let any = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)), let object = any as? [String: Any] else {
+            throw Self.bad("the body must be a JSON object")
+        }
+        try Self.onlyKnown(object, allowed)
+        return object
+    }
+
+    static func onlyKnown(_ object: [String: Any], _ allowed: Set<String>, at path: String = "") throws {
+        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw bad("unknown field '\(path)\(unknown)'; the fields are \(allowed.sorted().joined(separator: ", "))")
+        }
+    }
+
+    static func strings(_ object: [String: Any], _ key: String) throws -> [String] {
+        guard let v = object[key] else { return [] }
+        guard let a = v as? [Any], a.count <= 100 else { throw bad("\(key) must be an array of at most 100 strings") }
+        return try a.map {
+            guard let s = $0 as? String, !s.isEmpty, s.utf8.count <= 256 else { throw bad("\(key) holds strings of 1 to 256 bytes") }
+            return s
+        }
+    }
+
+    static func string(_ object: [String: Any], _ key: String, limit: Int = 1_000) throws -> String {
+        guard let v = object[key] else { return "" }
+        guard let s = v as? String, s.utf8.count <= limit else { throw bad("\(key) must be a string of at most \(limit) bytes") }
+        return s
+    }
+
+    func item(_ song: String, _ title: String, _ artist: String, _ score: Double, source: String, explanation: Explanation?, train: InteractionMatrix) -> [String: Any] {
+        var reason: [String: Any] = ["kind": explanation?.kind.rawValue ?? "model", "sentence": explanation?.sentence ?? ""]
+        reason["songs"] = (explanation?.songs ?? []).compactMap { $0 < train.itemCount ? train.items[$0] : nil }
+        return ["song": song, "title": title, "artist": artist, "score": score.isFinite ? score : 0, "source": source, "reason": reason]
+    }
+
+    func segment(_ r: PolicyRecommendation) -> [String: Any] {
+        ["name": r.segment.rawValue, "reason": r.segmentReason,
+         "values": ["songs": r.values.songs, "plays": r.values.plays, "popularity_percentile": r.values.popularityPercentile, "top_share": r.values.topShare]]
+    }
+
+    // MARK: Handlers
+
+    func ready() async throws -> Response {
+        do {
+            _ = try await service.store.status()
+            let s = service.snapshot
+            return try json(["status": "ready", "snapshot_version": s.version, "policies": service.policyNames, "users": s.train.userCount, "songs": s.train.itemCount])
+        } catch {
+            throw APIError(status: .serviceUnavailable, code: "unavailable", message: "the database is not reachable")
+        }
+    }
+
+    func recommendations(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let user = try parameter(context, "id")
+        let k = try k(request, default: 30)
+        let policy = request.uri.queryParameters.get("policy")
+        if let policy, policy.utf8.count > 100 { throw Self.bad("policy names are at most 100 bytes") }
+        let r = try await service.recommend(user: user, k: k, policy: policy)
+        let train = service.snapshot.train
+        return try json([
+            "request_id": r.requestID, "user": r.user, "known_user": r.known, "segment": segment(r.recommendation),
+            "policy": r.arm, "arm": r.arm, "folded_in_songs": r.foldedIn,
+            "items": r.items.map { item($0.song, $0.title, $0.artist, $0.item.score, source: $0.item.source, explanation: $0.item.explanation, train: train) },
+        ])
+    }
+
+    func onboarding(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let o = try await object(request, context, allowed: ["artists", "tags", "songs", "k"])
+        let p = Preferences(artists: try Self.strings(o, "artists"), tags: try Self.strings(o, "tags"), songs: try Self.strings(o, "songs"))
+        var k = 30
+        if let v = o["k"] {
+            guard let n = v as? Int, !(v is Bool) else { throw Self.bad("k must be an integer") }
+            k = n
+        }
+        let (r, s) = try service.onboarding(p, k: k)
+        return try json([
+            "segment": segment(r), "policy": r.policy, "unmatched": r.unmatched,
+            "items": r.items.map { item(s.train.items[$0.item], s.catalog.count > $0.item ? s.catalog[$0.item].title : "", s.catalog.count > $0.item ? s.catalog[$0.item].artist : "",
+                                        $0.score, source: $0.source, explanation: $0.explanation, train: s.train) },
+        ])
+    }
+
+    func similar(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let song = try parameter(context, "id")
+        let by = request.uri.queryParameters.get("by") ?? "cf"
+        let (list, s) = try service.similar(song: song, by: by, k: try k(request, default: 10))
+        return try json(["song": song, "by": by, "items": list.map {
+            item(s.train.items[$0.item], s.catalog.count > $0.item ? s.catalog[$0.item].title : "", s.catalog.count > $0.item ? s.catalog[$0.item].artist : "",
+                 $0.score, source: by, explanation: $0.explanation, train: s.train)
+        }])
+    }
+
+    func newSongs(_ request: Request) throws -> Response {
+        guard let user = request.uri.queryParameters.get("user") else { throw Self.bad("give user=ID") }
+        let (list, s) = try service.newSongs(user: String(user), k: try k(request, default: 20))
+        return try json(["user": String(user), "items": list.map {
+            item(s.train.items[$0.item], s.catalog.count > $0.item ? s.catalog[$0.item].title : "", s.catalog.count > $0.item ? s.catalog[$0.item].artist : "",
+                 $0.score, source: "new-songs", explanation: $0.explanation, train: s.train)
+        }])
+    }
+
+    func events(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let o = try await object(request, context, allowed: ["events"])
+        guard let list = o["events"] as? [Any] else { throw Self.bad("events must be an array") }
+        guard !list.isEmpty, list.count <= configuration.maxBatch else { throw Self.bad("a batch holds 1 to \(configuration.maxBatch) events, got \(list.count)") }
+        var events: [Event] = []
+        var problems: [(index: Int, message: String)] = []
+        let allowed: Set<String> = ["user", "song", "kind", "plays", "timestamp", "request_id"]
+        for (n, any) in list.enumerated() {
+            do {
+                guard let e = any as? [String: Any] else { throw Self.bad("an event is a JSON object") }
+                try Self.onlyKnown(e, allowed)
+                guard let user = e["user"] as? String, let song = e["song"] as? String else { throw Self.bad("user and song are strings") }
+                let kindText = e["kind"] as? String ?? "play"
+                guard let kind = EventKind(rawValue: kindText), kind != .impression else { throw Self.bad("kind must be play, skip, like or dislike") }
+                var plays: Double = kind == .play ? 1 : 0
+                if let p = e["plays"] {
+                    guard let v = p as? Double, !(p is Bool) else { throw Self.bad("plays must be a number") }
+                    plays = v
+                }
+                var timestamp = Event.now()
+                if let t = e["timestamp"] {
+                    guard let v = t as? Int64, !(t is Bool), v > 0, v < 32_503_680_000_000 else { throw Self.bad("timestamp is milliseconds since 1970") }
+                    timestamp = v
+                }
+                var requestID: String? = nil
+                if let r = e["request_id"] {
+                    guard let v = r as? String else { throw Self.bad("request_id must be a string") }
+                    requestID = v
+                }
+                events.append(Event(user: user, song: song, kind: kind, plays: plays, timestamp: timestamp, requestID: requestID))
+            } catch let e as APIError {
+                problems.append((n, e.message))
+            }
+        }
+        guard problems.isEmpty else {
+            throw APIError(status: .badRequest, code: "bad_request", message: "\(problems.count) of \(list.count) events are invalid; nothing was stored", details: problems)
+        }
+        let accepted = try await service.ingest(events, limit: configuration.maxBatch)
+        return try json(["accepted": accepted], status: .accepted)
+    }
+
+    func putSong(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try parameter(context, "id")
+        let o = try await object(request, context, allowed: ["title", "release", "artist", "year", "tags"])
+        var year = 0
+        if let y = o["year"] {
+            guard let v = y as? Int, !(y is Bool) else { throw Self.bad("year must be an integer") }
+            year = v
+        }
+        let entry = CatalogEntry(title: try Self.string(o, "title"), release: try Self.string(o, "release"), artist: try Self.string(o, "artist"),
+                                 year: year, tags: try Self.strings(o, "tags"))
+        try await service.upsertSong(id: id, entry: entry)
+        return try json(["song": id, "stored": true, "served_after": "the next reload (model activation or restart)"])
+    }
+
+    func putUser(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try parameter(context, "id")
+        let o = try await object(request, context, allowed: ["artists", "tags", "songs"])
+        let answers = Onboarding(artists: try Self.strings(o, "artists"), tags: try Self.strings(o, "tags"), songs: try Self.strings(o, "songs"))
+        try await service.upsertUser(id: id, onboarding: answers)
+        return try json(["user": id, "stored": true])
+    }
+
+    func record(_ m: ModelRecord) -> [String: Any] {
+        var r: [String: Any] = ["id": m.id, "kind": m.kind, "version": m.version, "status": m.status.rawValue, "trained_at": m.trainedAt,
+                                "configuration": (try? JSONSerialization.jsonObject(with: Data(m.configuration.utf8))) ?? [:],
+                                "metrics": (try? JSONSerialization.jsonObject(with: Data(m.metrics.utf8))) ?? [:]]
+        if let a = m.activatedAt { r["activated_at"] = a }
+        if let s = m.segment { r["segment"] = s }
+        return r
+    }
+
+    func models() async throws -> Response {
+        let s = service.snapshot
+        return try json(["models": try await service.store.models().map(record), "snapshot_version": s.version,
+                         "serving": s.loaded.mapValues { $0.id }])
+    }
+
+    func activate(_ context: BasicRequestContext) async throws -> Response {
+        let text = try parameter(context, "id")
+        guard let id = Int64(text), id > 0 else { throw Self.bad("a model id is a positive integer") }
+        let m = try await service.activate(id: id)
+        return try json(["model": record(m), "snapshot_version": service.snapshot.version])
+    }
+}

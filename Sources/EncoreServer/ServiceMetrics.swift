@@ -1,0 +1,31 @@
+// Prometheus metrics (swift-prometheus): requests and latency histograms per route, method and
+// status; and, read at scrape time, events ingested, fold-ins, the snapshot (model) version and the
+// lists each bandit arm served.
+import EncoreService
+import Foundation
+import Prometheus
+
+final class ServiceMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    static let buckets: [Duration] = [250, 500, 1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 5_000_000].map { Duration.microseconds($0) }
+
+    func record(route: String, method: String, status: Int, seconds: Duration) {
+        let labels = [("route", route), ("method", method), ("status", String(status))]
+        registry.makeCounter(name: "encore_http_requests_total", labels: labels).increment()
+        registry.makeDurationHistogram(name: "encore_http_request_duration_seconds", labels: [("route", route), ("method", method)], buckets: Self.buckets)
+            .record(seconds)
+    }
+
+    /// The exposition text, with the service's own figures.
+    func render(service: RecommendationService) -> String {
+        let c = service.counterValues
+        registry.makeGauge(name: "encore_events_ingested").set(Double(c.eventsIngested))
+        registry.makeGauge(name: "encore_fold_ins").set(Double(c.foldIns))
+        registry.makeGauge(name: "encore_model_snapshot_version").set(Double(service.snapshot.version))
+        for arm in service.policyNames {
+            registry.makeGauge(name: "encore_bandit_served_lists", labels: [("arm", arm)]).set(Double(c.served[arm] ?? 0))
+            registry.makeGauge(name: "encore_bandit_rewards", labels: [("arm", arm)]).set(c.rewards[arm] ?? 0)
+        }
+        return registry.emitToString()
+    }
+}

@@ -1,0 +1,379 @@
+// What `encore serve` does besides HTTP: it loads the stored plays and catalogue, builds each
+// policy's engine (the registry's active artifacts where they fit the stored plays, fitted
+// otherwise), and answers requests from an immutable snapshot that an activation replaces whole
+// (requests in flight finish on the snapshot they started with). Accepted plays go to the store
+// and to an overlay of plays since the snapshot, so the next list of that listener folds them in
+// at once (read your writes). A Thompson-sampling bandit per segment chooses between the policies;
+// a play or like of a served song within the reward window rewards the list's arm, and a window
+// that closes without one is a zero reward.
+import EncoreData
+import EncoreMath
+import EncoreModels
+import EncorePolicy
+import EncoreStore
+import Foundation
+import Synchronization
+
+/// How the service serves.
+public struct ServingOptions: Sendable {
+    /// Policies the bandit chooses between (the first is the fallback); built-in names or policy files read at start.
+    public var policies: [String] = ["default"]
+    public var maxK = 500
+    public var rewardWindowSeconds = 1800.0
+    public var minimumShare = 0.05
+    public var freezeBandit = false
+    public var seed: UInt64 = 42
+    public init() {}
+}
+
+/// The trained state a request reads; replaced whole, never changed.
+public final class ServingSnapshot: Sendable {
+    public let version: Int
+    /// Raw play counts and the catalogue, one item index space.
+    public let train: InteractionMatrix
+    public let catalog: Catalog
+    public let engines: [String: PolicyEngine]
+    /// Model kind → the registry record it was loaded from (absent: fitted at start).
+    public let loaded: [String: ModelRecord]
+    public let builtAt: Date
+
+    init(version: Int, train: InteractionMatrix, catalog: Catalog, engines: [String: PolicyEngine], loaded: [String: ModelRecord]) {
+        self.version = version
+        self.train = train
+        self.catalog = catalog
+        self.engines = engines
+        self.loaded = loaded
+        builtAt = Date()
+    }
+}
+
+/// Errors a client caused, with the HTTP meaning.
+public struct ServiceError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case badRequest = "bad_request", notFound = "not_found", conflict, unavailable }
+    public var kind: Kind
+    public var message: String
+    /// Per-item problems of a batch: index and message.
+    public var details: [(index: Int, message: String)]
+    public init(_ kind: Kind, _ message: String, details: [(index: Int, message: String)] = []) {
+        self.kind = kind
+        self.message = message
+        self.details = details
+    }
+    public var description: String { message }
+}
+
+/// A served list with everything the API returns.
+public struct ServedRecommendation: Sendable {
+    public var requestID: String
+    public var user: String
+    public var known: Bool
+    public var recommendation: PolicyRecommendation
+    public var arm: String
+    public var items: [(song: String, title: String, artist: String, item: PolicyItem)]
+    public var foldedIn: Int
+}
+
+/// The recommendation service over a store.
+public final class RecommendationService: Sendable {
+    public let store: any Store
+    public let options: ServingOptions
+    let policies: [Policy]
+    let current: Mutex<ServingSnapshot>
+    let overlay = Mutex<[String: [String: Double]]>([:])
+    let bandit: Mutex<(bandit: ThompsonBandit, rng: SeededGenerator)>
+    let impressions = Mutex<[String: Impression]>([:])
+    let counters = Mutex<Counters>(Counters())
+
+    struct Impression: Sendable {
+        var segment: Segment
+        var arm: String
+        var songs: Set<String>
+        var servedAt: Double
+    }
+
+    /// Running totals for /metrics.
+    public struct Counters: Sendable {
+        public var eventsIngested = 0
+        public var foldIns = 0
+        public var served: [String: Int] = [:]
+        public var rewards: [String: Double] = [:]
+    }
+
+    /// Loads the store and builds every policy's engine.
+    public static func start(store: any Store, options: ServingOptions = ServingOptions(), progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> RecommendationService {
+        guard !options.policies.isEmpty else { throw ServiceError(.badRequest, "serve needs at least one policy") }
+        let policies = try options.policies.map { try Policy.named($0) }
+        guard Set(policies.map(\.name)).count == policies.count else { throw ServiceError(.badRequest, "two policies share a name") }
+        let snapshot = try await build(store: store, policies: policies, version: 1, progress: progress)
+        return try RecommendationService(store: store, options: options, policies: policies, snapshot: snapshot)
+    }
+
+    init(store: any Store, options: ServingOptions, policies: [Policy], snapshot: ServingSnapshot) throws {
+        self.store = store
+        self.options = options
+        self.policies = policies
+        current = Mutex(snapshot)
+        var c = BanditConfiguration(arms: policies.map(\.name))
+        c.minimumShare = min(options.minimumShare, 1 / Double(policies.count))
+        c.frozen = options.freezeBandit
+        c.rewardWindowSeconds = options.rewardWindowSeconds
+        bandit = Mutex((try ThompsonBandit(configuration: c), SeededGenerator(seed: options.seed)))
+    }
+
+    static func build(store: any Store, policies: [Policy], version: Int, progress: @escaping @Sendable (String) -> Void) async throws -> ServingSnapshot {
+        let data = try await store.trainingData()
+        guard data.interactions.nnz > 0 else { throw ServiceError(.unavailable, "the database holds no plays: import some first (encore import PATH --database …)") }
+        let train = data.interactions
+        let active = try await store.models().filter { $0.status == .active }
+        var pool = ModelPool(train: train, catalog: data.catalog, progress: progress)
+        var loaded: [String: ModelRecord] = [:]
+        var models: [String: FittedModel] = [:]
+        let needed = Set(policies.flatMap { PolicyEngine.requiredModels($0) })
+        for record in active where needed.contains(record.kind) && loaded[record.kind] == nil {
+            // An artifact serves only when it was trained on exactly these plays (same ids, same values).
+            guard let artifact = try? Artifact.decode(Data(try await store.artifact(id: record.id)), source: "model \(record.id)"),
+                  artifact.train.userCount == train.userCount, artifact.train.itemCount == train.itemCount,
+                  Snapshot.fingerprint(artifact.train) == Snapshot.fingerprint(train.mapValues(artifact.transform)),
+                  let model = try? artifact.model() else {
+                progress("model \(record.id) (\(record.kind)) was trained on other plays: fitting \(record.kind) instead")
+                continue
+            }
+            progress("loaded \(record.kind) v\(record.version) (model \(record.id)) from the registry")
+            models[record.kind] = FittedModel(model: model, transform: artifact.transform)
+            loaded[record.kind] = record
+        }
+        var engines: [String: PolicyEngine] = [:]
+        for p in policies {
+            var m: [String: FittedModel] = [:]
+            for name in PolicyEngine.requiredModels(p) { m[name] = try models[name] ?? pool.model(name, overrides: p.models[name]) }
+            engines[p.name] = try PolicyEngine(policy: p, train: train, catalog: data.catalog, models: m)
+        }
+        return ServingSnapshot(version: version, train: train, catalog: data.catalog, engines: engines, loaded: loaded)
+    }
+
+    public var snapshot: ServingSnapshot { current.withLock { $0 } }
+    public var policyNames: [String] { policies.map(\.name) }
+    public var counterValues: Counters { counters.withLock { $0 } }
+    public var banditState: ThompsonBandit { bandit.withLock { $0.bandit } }
+
+    /// Rebuilds the snapshot from the store (after an activation) and swaps it in.
+    public func reload(progress: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        let version = snapshot.version + 1
+        let next = try await Self.build(store: store, policies: policies, version: version, progress: progress)
+        current.withLock { $0 = next }
+        // Plays already in the new snapshot's matrix leave the overlay.
+        overlay.withLock { $0 = [:] }
+    }
+
+    /// Activates a registered model and swaps the service onto it.
+    public func activate(id: Int64) async throws -> ModelRecord {
+        let record: ModelRecord
+        do { record = try await store.activate(id: id, segment: nil) } catch let e as StoreError {
+            if case .notFound(let m) = e { throw ServiceError(.notFound, m) }
+            throw ServiceError(.conflict, e.description)
+        }
+        try await reload()
+        return record
+    }
+
+    // MARK: Requests
+
+    static func checkID(_ id: String, _ what: String) throws {
+        guard !id.isEmpty, id.utf8.count <= 256, !id.contains(where: { $0.isNewline || $0 == "\0" }) else {
+            throw ServiceError(.badRequest, "\(what) ids are 1 to 256 bytes without control characters")
+        }
+    }
+
+    func checkK(_ k: Int) throws {
+        guard k >= 1, k <= options.maxK else { throw ServiceError(.badRequest, "k must be between 1 and \(options.maxK)") }
+    }
+
+    /// The listener's history in the snapshot, with the plays accepted since.
+    func listener(_ user: String, in s: ServingSnapshot) -> (listener: Listener, known: Bool, folded: Int) {
+        let u = s.train.users.index(of: user)
+        let extra = overlay.withLock { $0[user] } ?? [:]
+        var plays: [Int: Float] = [:]
+        if let u { for q in s.train.rowRange(u) { plays[Int(s.train.columnIndices[q])] = s.train.values[q] } }
+        var folded = 0
+        for (song, n) in extra {
+            guard let i = s.train.items.index(of: song), n > 0 else { continue }
+            plays[i, default: 0] += Float(n)
+            folded += 1
+        }
+        let sorted = plays.sorted { $0.key < $1.key }
+        let history = (try? UserHistory(items: sorted.map(\.key), weights: sorted.map(\.value), itemCount: s.train.itemCount))
+            ?? UserHistory(user: -1, of: s.train)
+        return (Listener(user: u, history: history), u != nil, folded)
+    }
+
+    /// The list for a user: a known user by their segment's recipe, an unknown one by the cold-start recipe
+    /// (from their onboarding answers when stored). `policy` forces an arm; otherwise the bandit picks.
+    public func recommend(user: String, k: Int, policy: String?) async throws -> ServedRecommendation {
+        try Self.checkID(user, "user")
+        try checkK(k)
+        if let policy, !policies.contains(where: { $0.name == policy }) {
+            throw ServiceError(.badRequest, "unknown policy '\(policy)'; this service serves \(policies.map(\.name).joined(separator: ", "))")
+        }
+        let s = snapshot
+        let (l, known, folded) = listener(user, in: s)
+        let segment = l.history.isEmpty ? Segment.coldStart : (s.engines[policies[0].name]?.segmenter.segment(of: l.history) ?? .coldStart)
+        let arm = policy ?? bandit.withLock { state -> String in
+            var rng = state.rng
+            let choice = state.bandit.choose(segment: segment, using: &rng, propensityDraws: 8)
+            state.rng = rng
+            return choice.arm
+        }
+        guard let engine = s.engines[arm] else { throw ServiceError(.unavailable, "policy \(arm) is not loaded") }
+        var r: PolicyRecommendation
+        if l.history.isEmpty, let answers = try await store.onboarding(of: user), !(answers.artists.isEmpty && answers.tags.isEmpty && answers.songs.isEmpty) {
+            r = (try? engine.recommend(onboarding: Preferences(artists: answers.artists, tags: answers.tags, songs: answers.songs), k: k))
+                ?? engine.recommend(l, k: k)
+        } else {
+            r = engine.recommend(l, k: k)
+        }
+        if !known && l.history.isEmpty { r.segmentReason = "unknown user: no plays yet, served the cold-start recipe" }
+        if folded > 0 { counters.withLock { $0.foldIns += 1 } }
+        let requestID = UUID().uuidString.lowercased()
+        let items = r.items.map { (song: s.train.items[$0.item], title: s.catalog.count > $0.item ? s.catalog[$0.item].title : "",
+                                   artist: s.catalog.count > $0.item ? s.catalog[$0.item].artist : "", item: $0) }
+        let served = ServedList(requestID: requestID, user: user, segment: r.segment.rawValue, arm: arm, items: items.map(\.song))
+        try await store.recordServedList(served)
+        let now = Date().timeIntervalSince1970
+        impressions.withLock { $0[requestID] = Impression(segment: r.segment, arm: arm, songs: Set(served.items), servedAt: now) }
+        counters.withLock { $0.served[arm, default: 0] += 1 }
+        closeWindows(now: now)
+        return ServedRecommendation(requestID: requestID, user: user, known: known, recommendation: r, arm: arm, items: items, foldedIn: folded)
+    }
+
+    /// Onboarding answers → the cold-start list of the first policy.
+    public func onboarding(_ p: Preferences, k: Int) throws -> (PolicyRecommendation, ServingSnapshot) {
+        try checkK(k)
+        for s in p.artists + p.tags + p.songs { try Self.checkID(s, "preference") }
+        let s = snapshot
+        guard let engine = s.engines[policies[0].name] else { throw ServiceError(.unavailable, "no policy is loaded") }
+        do { return (try engine.recommend(onboarding: p, k: k), s) } catch let e as PolicyError { throw ServiceError(.badRequest, e.message) }
+    }
+
+    /// Songs similar to a song: `cf` (item-KNN or EASE neighbours from the first policy's models), `content`, `tfidf`.
+    public func similar(song: String, by: String, k: Int) throws -> ([ScoredItem], ServingSnapshot) {
+        try Self.checkID(song, "song")
+        try checkK(k)
+        let s = snapshot
+        guard let i = s.train.items.index(of: song) else { throw ServiceError(.notFound, "unknown song '\(song)'") }
+        let engine = s.engines[policies[0].name]
+        switch by {
+        case "content", "tfidf":
+            let model: (any SimilarItemsModel)? = by == "content" ? engine?.content as? any SimilarItemsModel : (try? TFIDFRecommender(train: s.train, catalog: s.catalog))
+            guard let model else { throw ServiceError(.unavailable, "no content model is loaded") }
+            return (model.similarItems(to: i, k: k), s)
+        case "cf":
+            // Co-listening: the songs whose listeners overlap most with this song's (cosine over listener sets).
+            let columns = s.train.columns
+            var overlap = [Float](repeating: 0, count: s.train.itemCount)
+            let listeners = (columns.columnPointers[i]..<columns.columnPointers[i + 1]).map { Int(columns.rowIndices[$0]) }
+            for u in listeners { for q in s.train.rowRange(u) { overlap[Int(s.train.columnIndices[q])] += 1 } }
+            let degrees = s.train.itemDegrees()
+            overlap[i] = -.infinity
+            for j in 0..<overlap.count where overlap[j] <= 0 { overlap[j] = -.infinity }
+            for j in 0..<overlap.count where overlap[j].isFinite { overlap[j] /= Float((Double(degrees[j]) * Double(max(listeners.count, 1))).squareRoot()) }
+            return (TopScores.select(overlap, k: k).map {
+                ScoredItem(item: $0.index, score: Double($0.score), explanation: Explanation(kind: .listenedTogether, songs: [i], sentence: "often played by the same listeners"))
+            }, s)
+        default:
+            throw ServiceError(.badRequest, "by must be cf, content or tfidf")
+        }
+    }
+
+    /// The new-song playlist for a user.
+    public func newSongs(user: String, k: Int) throws -> ([ScoredItem], ServingSnapshot) {
+        try Self.checkID(user, "user")
+        try checkK(k)
+        let s = snapshot
+        guard let playlist = s.engines.values.compactMap(\.newSongs).first else {
+            throw ServiceError(.unavailable, "no served policy builds the new-song playlist")
+        }
+        let l = listener(user, in: s).listener
+        return (playlist.playlist(history: l.history, k: k, excluding: l.blocked), s)
+    }
+
+    /// Validates a batch (all or nothing), stores it, folds plays into the overlay and rewards the bandit.
+    public func ingest(_ events: [Event], limit: Int = 10_000) async throws -> Int {
+        guard !events.isEmpty else { throw ServiceError(.badRequest, "the batch holds no events") }
+        guard events.count <= limit else { throw ServiceError(.badRequest, "a batch holds at most \(limit) events, got \(events.count)") }
+        var problems: [(index: Int, message: String)] = []
+        let s = snapshot
+        for (n, e) in events.enumerated() {
+            do {
+                try e.validate()
+                try Self.checkID(e.user, "user")
+                try Self.checkID(e.song, "song")
+                if let r = e.requestID { try Self.checkID(r, "request") }
+                guard s.train.items.index(of: e.song) != nil || e.kind != .impression else { throw ServiceError(.badRequest, "unknown song '\(e.song)'") }
+            } catch {
+                problems.append((n, "\(error)"))
+            }
+        }
+        guard problems.isEmpty else {
+            throw ServiceError(.badRequest, "\(problems.count) of \(events.count) events are invalid; nothing was stored", details: problems)
+        }
+        try await store.append(events)
+        overlay.withLock { o in
+            for e in events where e.kind == .play && e.plays > 0 { o[e.user, default: [:]][e.song, default: 0] += e.plays }
+        }
+        counters.withLock { $0.eventsIngested += events.count }
+        // Rewards: a play or like of a served song within the window.
+        let window = options.rewardWindowSeconds
+        let rewarded: [(Segment, String)] = impressions.withLock { imps in
+            var out: [(Segment, String)] = []
+            for e in events where e.kind == .play || e.kind == .like {
+                guard let id = e.requestID, let imp = imps[id], imp.songs.contains(e.song) else { continue }
+                let t = Double(e.timestamp) / 1000
+                guard t >= imp.servedAt - 60, t <= imp.servedAt + window else { continue }
+                out.append((imp.segment, imp.arm))
+                imps[id] = nil
+            }
+            return out
+        }
+        reward(rewarded, value: 1)
+        closeWindows(now: Date().timeIntervalSince1970)
+        return events.count
+    }
+
+    func reward(_ arms: [(Segment, String)], value: Double) {
+        guard !arms.isEmpty else { return }
+        bandit.withLock { state in for (s, a) in arms { try? state.bandit.update(segment: s, arm: a, reward: value) } }
+        counters.withLock { c in for (_, a) in arms { c.rewards[a, default: 0] += value } }
+    }
+
+    /// Impressions whose window closed without a play or like: zero rewards.
+    func closeWindows(now: Double) {
+        let window = options.rewardWindowSeconds
+        let expired: [(Segment, String)] = impressions.withLock { imps in
+            let old = imps.filter { now > $0.value.servedAt + window }
+            for k in old.keys { imps[k] = nil }
+            return old.values.map { ($0.segment, $0.arm) }
+        }
+        reward(expired, value: 0)
+    }
+
+    /// Stores a song (title, artist, …); it is served after the next reload (activation or restart).
+    public func upsertSong(id: String, entry: CatalogEntry) async throws {
+        try Self.checkID(id, "song")
+        for (field, text) in [("title", entry.title), ("release", entry.release), ("artist", entry.artist)] where text.utf8.count > 1_000 {
+            throw ServiceError(.badRequest, "\(field) is limited to 1,000 bytes")
+        }
+        guard entry.tags.count <= 100, entry.tags.allSatisfy({ $0.utf8.count <= 200 }) else { throw ServiceError(.badRequest, "at most 100 tags of 200 bytes") }
+        guard entry.year >= 0, entry.year <= 3000 else { throw ServiceError(.badRequest, "year must be between 0 and 3000") }
+        try await store.upsertSongs(ids: [id], entries: [entry])
+    }
+
+    /// Stores a user with their onboarding answers.
+    public func upsertUser(id: String, onboarding: Onboarding?) async throws {
+        try Self.checkID(id, "user")
+        if let o = onboarding {
+            guard o.artists.count + o.tags.count + o.songs.count <= 100 else { throw ServiceError(.badRequest, "onboarding takes at most 100 preferences") }
+            for p in o.artists + o.tags + o.songs { try Self.checkID(p, "preference") }
+        }
+        try await store.upsertUser(id, onboarding: onboarding)
+    }
+}

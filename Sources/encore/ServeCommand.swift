@@ -1,0 +1,58 @@
+import ArgumentParser
+import EncoreMath
+import EncoreServer
+import EncoreService
+import EncoreStore
+import Foundation
+import Logging
+
+extension Encore {
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve recommendations over HTTP: per-segment policies, onboarding, similar songs, the new-song playlist, live events, model activation, metrics and the OpenAPI contract.",
+            discussion: "Stops gracefully on SIGTERM or SIGINT: requests in flight finish and accepted events are committed.")
+
+        @Option(help: "The database (SQLite file or postgres://user@host:port/db).") var database: String = "encore.db"
+        @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+        @Option(parsing: .unconditional, help: "Port to listen on.") var port: Int = 8080
+        @Option(help: "Policies the bandit chooses between, comma separated (built-in names or policy files; the first serves onboarding).") var policy: String = "default"
+        @Flag(name: .customLong("no-auth"), help: "Serve without API keys: local demos only, refused on a non-loopback host.") var noAuth = false
+        @Flag(name: .customLong("freeze-bandit"), help: "Serve the bandit's best arm per segment and stop learning.") var freezeBandit = false
+        @Option(name: .customLong("minimum-share"), parsing: .unconditional, help: "Each policy's least share of a segment's traffic.") var minimumShare: Double = 0.05
+        @Option(name: .customLong("reward-window"), parsing: .unconditional, help: "Seconds after a list in which a play or like of its songs rewards it.") var rewardWindow: Double = 1800
+
+        func run() throws {
+            var server = ServerConfiguration()
+            server.host = host
+            server.port = port
+            server.requireKeys = !noAuth
+            do { try server.validate() } catch { throw UsageError("\(error)") }
+            var options = ServingOptions()
+            options.policies = policy.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            options.freezeBandit = freezeBandit
+            options.minimumShare = minimumShare
+            options.rewardWindowSeconds = rewardWindow
+            guard minimumShare >= 0, rewardWindow > 0 else { throw UsageError("--minimum-share must be ≥ 0 and --reward-window positive") }
+            if noAuth { note("WARNING: --no-auth: every request is allowed without an API key. For local demos only.") }
+            var logger = Logger(label: "encore")
+            logger.logLevel = .info
+            let url = database
+            let (h, p) = (host, port)
+            let (serving, listening, log) = (options, server, logger)
+            try waitFor {
+                let store = try await Stores.open(url)
+                do {
+                    note("loading the stored plays and building the policies \(serving.policies.joined(separator: ", ")) …")
+                    let service = try await RecommendationService.start(store: store, options: serving) { note($0) }
+                    let app = try EncoreServer.makeApplication(service: service, configuration: listening, logger: log)
+                    note("serving on http://\(h):\(p) (GET /readyz, /openapi.json, /metrics)")
+                    try await app.runService()
+                    try await store.close()
+                } catch {
+                    try? await store.close()
+                    throw error
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,293 @@
+import EncoreData
+import EncoreModels
+@testable import EncoreServer
+import EncoreService
+import EncoreStore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// A SQLite store holding a small generated dataset, the service over it, and keys of every role.
+final class Fixture: Sendable {
+    let directory: String
+    let store: any Store
+    let service: RecommendationService
+    let keys: [APIRole: String]
+
+    static func make(policies: [String] = ["default", "report"]) async throws -> Fixture {
+        let dir = NSTemporaryDirectory() + "encore-server-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = try SyntheticGenerator.generate(GeneratorConfiguration(users: 200, songs: 150, plays: 6_000, seed: 11), to: dir + "/raw", progress: false)
+        let dataset = try DatasetImporter.load(path: dir + "/raw", options: LoadOptions(lenient: false, progress: false))
+        let store = try await Stores.open(dir + "/encore.db")
+        _ = try await StoreWorkflows.importDataset(dataset, files: [dir + "/raw/count_data.csv"], into: store, mode: .replace)
+        var keys: [APIRole: String] = [:]
+        for role in APIRole.allCases { keys[role] = try await store.createAPIKey(role: role).secret }
+        var options = ServingOptions()
+        options.policies = policies
+        let service = try await RecommendationService.start(store: store, options: options)
+        return Fixture(directory: dir, store: store, service: service, keys: keys)
+    }
+
+    init(directory: String, store: any Store, service: RecommendationService, keys: [APIRole: String]) {
+        self.directory = directory
+        self.store = store
+        self.service = service
+        self.keys = keys
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    func app(requireKeys: Bool = true) -> some ApplicationProtocol {
+        var c = ServerConfiguration()
+        c.requireKeys = requireKeys
+        c.port = 0
+        return Application(router: EncoreServer.makeRouter(service: service, configuration: c))
+    }
+
+    func headers(_ role: APIRole?) -> HTTPFields {
+        var h: HTTPFields = [.contentType: "application/json"]
+        if let role, let key = keys[role] { h[.authorization] = "Bearer \(key)" }
+        return h
+    }
+
+    var firstUser: String { service.snapshot.train.users[0] }
+}
+
+func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+/// The body as a JSON object ([:] when it is not one: the assertions that read it then fail).
+func object(_ r: TestResponse) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(r.body.readableBytesView))) as? [String: Any] ?? [:]
+}
+
+func errorCode(_ r: TestResponse) -> String? {
+    (object(r)["error"] as? [String: Any])?["code"] as? String
+}
+
+@Suite(.serialized) struct ServerTests {
+    @Test func operationsAnswerWithoutKeysAndTheContractDescribesEveryRoute() async throws {
+        let f = try await Fixture.make(policies: ["default"])
+        try await f.app().test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/readyz", method: .get) { r in
+                #expect(r.status == .ok)
+                #expect(object(r)["snapshot_version"] as? Int == 1)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                #expect(r.status == .ok)
+                #expect(String(buffer: r.body).contains("encore_model_snapshot_version"))
+            }
+            try await client.execute(uri: "/openapi.json", method: .get) { r in
+                let doc = object(r)
+                #expect(doc["openapi"] as? String == "3.1.0")
+                let paths = try #require(doc["paths"] as? [String: [String: Any]])
+                var documented = Set<String>()
+                for (path, ops) in paths { for m in ops.keys { documented.insert(m.uppercased() + " " + path) } }
+                let listed = Set(OpenAPIDocument.operations.map { $0.method + " " + $0.path })
+                #expect(documented == listed)
+            }
+        }
+        // The router's routes are exactly the documented ones.
+        let router = EncoreServer.makeRouter(service: f.service, configuration: ServerConfiguration())
+        let served = Set(router.routes.map { r -> String in
+            let parts = r.path.description.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+            return "\(r.method.rawValue) /" + parts.joined(separator: "/")
+        })
+        #expect(served == Set(OpenAPIDocument.operations.map { $0.method + " " + $0.path }), "\(served)")
+    }
+
+    @Test func everyRoleAgainstEveryRoute() async throws {
+        let f = try await Fixture.make(policies: ["default"])
+        let user = f.firstUser
+        let song = f.service.snapshot.train.items[0]
+        let routes: [(HTTPRequest.Method, String, String?, APIRole)] = [
+            (.get, "/v1/users/\(user)/recommendations?k=5", nil, .read),
+            (.post, "/v1/onboarding", #"{"tags": ["rock"]}"#, .read),
+            (.get, "/v1/songs/\(song)/similar?k=3", nil, .read),
+            (.get, "/v1/playlists/new-songs?user=\(user)", nil, .read),
+            (.get, "/v1/models", nil, .read),
+            (.post, "/v1/events", #"{"events": [{"user": "\#(user)", "song": "\#(song)"}]}"#, .write),
+            (.put, "/v1/songs/new-song-1", #"{"title": "New", "artist": "Someone"}"#, .write),
+            (.put, "/v1/users/new-user-1", #"{"artists": ["Someone"]}"#, .write),
+            (.post, "/v1/models/999/activate", nil, .admin),
+        ]
+        try await f.app().test(.router) { client in
+            for (method, uri, text, needed) in routes {
+                try await client.execute(uri: uri, method: method, headers: f.headers(nil), body: text.map(body)) { r in
+                    #expect(r.status == .unauthorized, "\(uri) without a key")
+                    #expect(errorCode(r) == "unauthorized")
+                }
+                var badKey = f.headers(nil)
+                badKey[.authorization] = "Bearer enc_nope_123"
+                try await client.execute(uri: uri, method: method, headers: badKey, body: text.map(body)) { #expect($0.status == .unauthorized) }
+                for role in APIRole.allCases {
+                    let allowed = AuthMiddleware.allows(role, needed)
+                    try await client.execute(uri: uri, method: method, headers: f.headers(role), body: text.map(body)) { r in
+                        if allowed {
+                            #expect(r.status != .unauthorized && r.status != .forbidden, "\(role) on \(uri): \(r.status)")
+                            #expect(r.status.code < 500, "\(uri): \(String(buffer: r.body))")
+                        } else {
+                            #expect(r.status == .forbidden, "\(role) on \(uri)")
+                            #expect(errorCode(r) == "forbidden")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func listsCarrySegmentsSourcesAndReasons() async throws {
+        let f = try await Fixture.make(policies: ["default"])
+        try await f.app().test(.router) { client in
+            try await client.execute(uri: "/v1/users/\(f.firstUser)/recommendations?k=10", method: .get, headers: f.headers(.read)) { r in
+                #expect(r.status == .ok)
+                let o = object(r)
+                #expect(o["known_user"] as? Bool == true)
+                let items = try #require(o["items"] as? [[String: Any]])
+                #expect(items.count == 10)
+                #expect(items.allSatisfy { ($0["source"] as? String)?.isEmpty == false && (($0["reason"] as? [String: Any])?["sentence"] as? String)?.isEmpty == false })
+                #expect((o["segment"] as? [String: Any])?["name"] as? String != nil)
+            }
+            try await client.execute(uri: "/v1/users/nobody-knows-me/recommendations", method: .get, headers: f.headers(.read)) { r in
+                #expect(r.status == .ok)
+                let o = object(r)
+                #expect(o["known_user"] as? Bool == false)
+                #expect((o["segment"] as? [String: Any])?["name"] as? String == "cold_start")
+                #expect(((o["segment"] as? [String: Any])?["reason"] as? String)?.contains("unknown user") == true)
+            }
+        }
+        let served = try await f.store.servedLists(user: f.firstUser, limit: 10)
+        #expect(served.count == 1 && served[0].items.count == 10)
+    }
+
+    @Test func badInputGetsAJSONErrorAndChangesNothing() async throws {
+        let f = try await Fixture.make(policies: ["default"])
+        let user = f.firstUser, song = f.service.snapshot.train.items[0]
+        let before = try await f.store.status().events
+        try await f.app().test(.router) { client in
+            let h = f.headers(.admin)
+            let cases: [(HTTPRequest.Method, String, String?, HTTPResponse.Status)] = [
+                (.get, "/v1/users/\(user)/recommendations?k=0", nil, .badRequest),
+                (.get, "/v1/users/\(user)/recommendations?k=100000", nil, .badRequest),
+                (.get, "/v1/users/\(user)/recommendations?k=ten", nil, .badRequest),
+                (.get, "/v1/users/\(user)/recommendations?policy=/etc/passwd", nil, .badRequest),
+                (.get, "/v1/songs/\(song)/similar?by=telepathy", nil, .badRequest),
+                (.get, "/v1/songs/no-such-song/similar", nil, .notFound),
+                (.get, "/v1/playlists/new-songs", nil, .badRequest),
+                (.post, "/v1/onboarding", #"{"artists": ["x"], "config": {"lambda": 1}}"#, .badRequest),
+                (.post, "/v1/onboarding", #"{}"#, .badRequest),
+                (.post, "/v1/onboarding", "not json", .badRequest),
+                (.post, "/v1/onboarding", #"{"artists": "x"}"#, .badRequest),
+                (.post, "/v1/events", #"{"events": []}"#, .badRequest),
+                (.post, "/v1/events", #"{"events": [{"user": "\#(user)", "song": "\#(song)"}, {"user": "", "song": "\#(song)"}]}"#, .badRequest),
+                (.post, "/v1/events", #"{"events": [{"user": "\#(user)", "song": "\#(song)", "plays": -3}]}"#, .badRequest),
+                (.post, "/v1/events", #"{"events": [{"user": "\#(user)", "song": "\#(song)", "kind": "skip", "plays": 4}]}"#, .badRequest),
+                (.post, "/v1/events", #"{"events": [{"user": "\#(user)", "song": "\#(song)", "mood": "happy"}]}"#, .badRequest),
+                (.put, "/v1/songs/s1", #"{"title": "x", "year": "soon"}"#, .badRequest),
+                (.put, "/v1/users/u1", #"{"artists": [1, 2]}"#, .badRequest),
+                (.post, "/v1/models/abc/activate", nil, .badRequest),
+                (.post, "/v1/models/424242/activate", nil, .notFound),
+                (.get, "/v1/nothing-here", nil, .notFound),
+            ]
+            for (method, uri, text, status) in cases {
+                try await client.execute(uri: uri, method: method, headers: h, body: text.map(body)) { r in
+                    #expect(r.status == status, "\(method) \(uri) \(text ?? ""): \(r.status) \(String(buffer: r.body))")
+                    #expect(errorCode(r) != nil, "\(uri): not a JSON error: \(String(buffer: r.body))")
+                }
+            }
+            // One bad event refuses the whole batch, with the index of the bad one.
+            try await client.execute(uri: "/v1/events", method: .post, headers: h,
+                                     body: body(#"{"events": [{"user": "\#(user)", "song": "\#(song)"}, {"user": "\#(user)", "song": "\#(song)", "kind": "shout"}]}"#)) { r in
+                let details = try #require((object(r)["error"] as? [String: Any])?["details"] as? [[String: Any]])
+                #expect(details.count == 1 && details[0]["index"] as? Int == 1)
+            }
+            let big = "{\"events\": [" + Array(repeating: #"{"user": "u", "song": "s"}"#, count: 200_000).joined(separator: ",") + "]}"
+            try await client.execute(uri: "/v1/events", method: .post, headers: h, body: body(big)) { r in
+                #expect(r.status.code == 413 || r.status == .badRequest)
+                #expect(errorCode(r) != nil)
+            }
+        }
+        #expect(try await f.store.status().events == before)
+    }
+
+    @Test func aPlayShowsInTheNextListAtOnce() async throws {
+        let f = try await Fixture.make(policies: ["default"])
+        let user = f.firstUser
+        try await f.app().test(.router) { client in
+            let first = try await client.execute(uri: "/v1/users/\(user)/recommendations?k=5", method: .get, headers: f.headers(.read)) { object($0) }
+            let items = try #require(first["items"] as? [[String: Any]])
+            let top = try #require(items.first?["song"] as? String)
+            let request = try #require(first["request_id"] as? String)
+            try await client.execute(uri: "/v1/events", method: .post, headers: f.headers(.write),
+                                     body: body(#"{"events": [{"user": "\#(user)", "song": "\#(top)", "plays": 3, "request_id": "\#(request)"}]}"#)) { r in
+                #expect(r.status == .accepted)
+                #expect(object(r)["accepted"] as? Int == 1)
+            }
+            let second = try await client.execute(uri: "/v1/users/\(user)/recommendations?k=5", method: .get, headers: f.headers(.read)) { object($0) }
+            let after = try #require(second["items"] as? [[String: Any]]).compactMap { $0["song"] as? String }
+            #expect(!after.contains(top))
+            #expect(second["folded_in_songs"] as? Int == 1)
+        }
+        let c = f.service.counterValues
+        #expect(c.eventsIngested == 1 && c.foldIns == 1)
+        #expect((c.rewards["default"] ?? 0) == 1)
+        #expect(f.service.banditState.posterior(segment: .regular, arm: "default").impressions
+                + f.service.banditState.posterior(segment: .lowEngagement, arm: "default").impressions
+                + f.service.banditState.posterior(segment: .lowDiscovery, arm: "default").impressions
+                + f.service.banditState.posterior(segment: .coldStart, arm: "default").impressions == 1)
+    }
+
+    @Test func anActivationSwapsModelsWhileRequestsRun() async throws {
+        let f = try await Fixture.make(policies: ["default"])
+        let candidate = try await StoreWorkflows.train(model: "ease", overrides: nil, store: f.store)
+        let users = (0..<40).map { f.service.snapshot.train.users[$0 % f.service.snapshot.train.userCount] }
+        try await f.app().test(.router) { client in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for u in users {
+                    group.addTask { try await client.execute(uri: "/v1/users/\(u)/recommendations?k=10", method: .get, headers: f.headers(.read)) { $0.status } }
+                }
+                group.addTask {
+                    try await client.execute(uri: "/v1/models/\(candidate.record.id)/activate", method: .post, headers: f.headers(.admin)) { r in
+                        #expect(object(r)["snapshot_version"] as? Int == 2)
+                        return r.status
+                    }
+                }
+                for try await status in group { #expect(status == .ok) }
+            }
+            try await client.execute(uri: "/v1/models", method: .get, headers: f.headers(.read)) { r in
+                let serving = try #require(object(r)["serving"] as? [String: Int])
+                #expect(serving["ease"] == Int(candidate.record.id))
+            }
+        }
+        #expect(f.service.snapshot.loaded["ease"]?.id == candidate.record.id)
+    }
+
+    @Test func acceptedEventsSurviveARestart() async throws {
+        let f = try await Fixture.make(policies: ["default"])
+        let user = f.firstUser, song = f.service.snapshot.train.items[3]
+        try await f.app().test(.router) { client in
+            try await client.execute(uri: "/v1/events", method: .post, headers: f.headers(.write),
+                                     body: body(#"{"events": [{"user": "brand-new-listener", "song": "\#(song)", "plays": 2}, {"user": "\#(user)", "song": "\#(song)", "kind": "like"}]}"#)) {
+                #expect($0.status == .accepted)
+            }
+        }
+        try await f.store.close()
+        let reopened = try await Stores.open(f.directory + "/encore.db")
+        let history = try await reopened.history(of: "brand-new-listener")
+        #expect(history.count == 1 && history[0].song == song && history[0].plays == 2)
+        let restarted = try await RecommendationService.start(store: reopened)
+        #expect(restarted.snapshot.train.users.index(of: "brand-new-listener") != nil)
+        try await reopened.close()
+    }
+
+    @Test func noAuthIsRefusedOffLoopback() {
+        var c = ServerConfiguration()
+        c.requireKeys = false
+        c.host = "0.0.0.0"
+        #expect(throws: ServiceError.self) { try c.validate() }
+        c.host = "127.0.0.1"
+        #expect(throws: Never.self) { try c.validate() }
+    }
+}
