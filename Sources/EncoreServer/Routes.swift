@@ -89,15 +89,35 @@ struct Routes: Sendable {
         return s
     }
 
-    func item(_ song: String, _ title: String, _ artist: String, _ score: Double, source: String, explanation: Explanation?, train: InteractionMatrix) -> [String: Any] {
-        var reason: [String: Any] = ["kind": explanation?.kind.rawValue ?? "model", "sentence": explanation?.sentence ?? ""]
-        reason["songs"] = (explanation?.songs ?? []).compactMap { $0 < train.itemCount ? train.items[$0] : nil }
-        return ["song": song, "title": title, "artist": artist, "score": score.isFinite ? score : 0, "source": source, "reason": reason]
+    struct ReasonBody: Encodable { var kind: String; var sentence: String; var songs: [String] }
+    struct ItemBody: Encodable { var song: String; var title: String; var artist: String; var score: Double; var source: String; var reason: ReasonBody }
+    struct ValuesBody: Encodable {
+        var songs: Int; var plays: Double; var popularity_percentile: Double; var top_share: Double
+    }
+    struct SegmentBody: Encodable { var name: String; var reason: String; var values: ValuesBody }
+    struct RecommendationsBody: Encodable {
+        var request_id: String; var user: String; var known_user: Bool; var segment: SegmentBody; var policy: String; var arm: String
+        var folded_in_songs: Int; var items: [ItemBody]
+    }
+    struct OnboardingBody: Encodable { var segment: SegmentBody; var policy: String; var unmatched: [String]; var items: [ItemBody] }
+    struct SimilarBody: Encodable { var song: String; var by: String; var items: [ItemBody] }
+    struct PlaylistBody: Encodable { var user: String; var items: [ItemBody] }
+
+    func encoded<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JSONEncoder().encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    func segment(_ r: PolicyRecommendation) -> [String: Any] {
-        ["name": r.segment.rawValue, "reason": r.segmentReason,
-         "values": ["songs": r.values.songs, "plays": r.values.plays, "popularity_percentile": r.values.popularityPercentile, "top_share": r.values.topShare]]
+    func item(_ i: Int, _ score: Double, source: String, explanation: Explanation?, in s: ServingSnapshot) -> ItemBody {
+        let e = i < s.catalog.count ? s.catalog[i] : CatalogEntry()
+        return ItemBody(song: s.train.items[i], title: e.title, artist: e.artist, score: score.isFinite ? score : 0, source: source,
+                        reason: ReasonBody(kind: explanation?.kind.rawValue ?? "model", sentence: explanation?.sentence ?? "",
+                                           songs: (explanation?.songs ?? []).compactMap { $0 < s.train.itemCount ? s.train.items[$0] : nil }))
+    }
+
+    func segment(_ r: PolicyRecommendation) -> SegmentBody {
+        SegmentBody(name: r.segment.rawValue, reason: r.segmentReason,
+                    values: ValuesBody(songs: r.values.songs, plays: r.values.plays, popularity_percentile: r.values.popularityPercentile, top_share: r.values.topShare))
     }
 
     // MARK: Handlers
@@ -118,12 +138,14 @@ struct Routes: Sendable {
         let policy = request.uri.queryParameters.get("policy")
         if let policy, policy.utf8.count > 100 { throw Self.bad("policy names are at most 100 bytes") }
         let r = try await service.recommend(user: user, k: k, policy: policy)
-        let train = service.snapshot.train
-        return try json([
-            "request_id": r.requestID, "user": r.user, "known_user": r.known, "segment": segment(r.recommendation),
-            "policy": r.arm, "arm": r.arm, "folded_in_songs": r.foldedIn,
-            "items": r.items.map { item($0.song, $0.title, $0.artist, $0.item.score, source: $0.item.source, explanation: $0.item.explanation, train: train) },
-        ])
+        let s = r.snapshot
+        return bytes(RecommendationsBody(
+            request_id: r.requestID, user: r.user, known_user: r.known, segment: segment(r.recommendation), policy: r.arm, arm: r.arm,
+            folded_in_songs: r.foldedIn, items: r.items.map { item($0.item.item, $0.item.score, source: $0.item.source, explanation: $0.item.explanation, in: s) }).json())
+    }
+
+    func bytes(_ b: [UInt8]) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: b)))
     }
 
     func onboarding(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -135,30 +157,21 @@ struct Routes: Sendable {
             k = n
         }
         let (r, s) = try service.onboarding(p, k: k)
-        return try json([
-            "segment": segment(r), "policy": r.policy, "unmatched": r.unmatched,
-            "items": r.items.map { item(s.train.items[$0.item], s.catalog.count > $0.item ? s.catalog[$0.item].title : "", s.catalog.count > $0.item ? s.catalog[$0.item].artist : "",
-                                        $0.score, source: $0.source, explanation: $0.explanation, train: s.train) },
-        ])
+        return try encoded(OnboardingBody(segment: segment(r), policy: r.policy, unmatched: r.unmatched,
+                                          items: r.items.map { item($0.item, $0.score, source: $0.source, explanation: $0.explanation, in: s) }))
     }
 
     func similar(_ request: Request, _ context: BasicRequestContext) throws -> Response {
         let song = try parameter(context, "id")
         let by = request.uri.queryParameters.get("by") ?? "cf"
         let (list, s) = try service.similar(song: song, by: by, k: try k(request, default: 10))
-        return try json(["song": song, "by": by, "items": list.map {
-            item(s.train.items[$0.item], s.catalog.count > $0.item ? s.catalog[$0.item].title : "", s.catalog.count > $0.item ? s.catalog[$0.item].artist : "",
-                 $0.score, source: by, explanation: $0.explanation, train: s.train)
-        }])
+        return try encoded(SimilarBody(song: song, by: by, items: list.map { item($0.item, $0.score, source: by, explanation: $0.explanation, in: s) }))
     }
 
     func newSongs(_ request: Request) throws -> Response {
         guard let user = request.uri.queryParameters.get("user") else { throw Self.bad("give user=ID") }
         let (list, s) = try service.newSongs(user: String(user), k: try k(request, default: 20))
-        return try json(["user": String(user), "items": list.map {
-            item(s.train.items[$0.item], s.catalog.count > $0.item ? s.catalog[$0.item].title : "", s.catalog.count > $0.item ? s.catalog[$0.item].artist : "",
-                 $0.score, source: "new-songs", explanation: $0.explanation, train: s.train)
-        }])
+        return try encoded(PlaylistBody(user: String(user), items: list.map { item($0.item, $0.score, source: "new-songs", explanation: $0.explanation, in: s) }))
     }
 
     func events(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

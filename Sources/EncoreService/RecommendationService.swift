@@ -71,6 +71,8 @@ public struct ServedRecommendation: Sendable {
     public var arm: String
     public var items: [(song: String, title: String, artist: String, item: PolicyItem)]
     public var foldedIn: Int
+    /// The snapshot the list came from (names and ids of its songs).
+    public var snapshot: ServingSnapshot
 }
 
 /// The recommendation service over a store.
@@ -81,8 +83,11 @@ public final class RecommendationService: Sendable {
     let current: Mutex<ServingSnapshot>
     let overlay = Mutex<[String: [String: Double]]>([:])
     let bandit: Mutex<(bandit: ThompsonBandit, rng: SeededGenerator)>
-    let impressions = Mutex<[String: Impression]>([:])
+    let impressions = Mutex<Impressions>(Impressions())
     let counters = Mutex<Counters>(Counters())
+    /// Served lists waiting to be logged: requests never wait for the log; one writer at a time
+    /// commits what has gathered (group commit).
+    let pendingServed = Mutex<(lists: [ServedList], flushing: Bool)>(([], false))
 
     struct Impression: Sendable {
         var segment: Segment
@@ -91,12 +96,44 @@ public final class RecommendationService: Sendable {
         var servedAt: Double
     }
 
+    /// Open impressions by request id, and their ids in the order served, so closing the expired
+    /// ones costs only what expires.
+    struct Impressions: Sendable {
+        var open: [String: Impression] = [:]
+        var order: [String] = []
+        var head = 0
+
+        mutating func add(_ id: String, _ i: Impression) {
+            open[id] = i
+            order.append(id)
+        }
+
+        /// Removes and returns the impressions served before `cutoff` that are still open.
+        mutating func expire(before cutoff: Double) -> [Impression] {
+            var out: [Impression] = []
+            while head < order.count {
+                let id = order[head]
+                guard let i = open[id] else { head += 1; continue }
+                guard i.servedAt < cutoff else { break }
+                out.append(i)
+                open[id] = nil
+                head += 1
+            }
+            if head > 4_096, head * 2 > order.count {
+                order.removeFirst(head)
+                head = 0
+            }
+            return out
+        }
+    }
+
     /// Running totals for /metrics.
     public struct Counters: Sendable {
         public var eventsIngested = 0
         public var foldIns = 0
         public var served: [String: Int] = [:]
         public var rewards: [String: Double] = [:]
+        public var servedLogFailures = 0
     }
 
     /// Loads the store and builds every policy's engine.
@@ -237,12 +274,40 @@ public final class RecommendationService: Sendable {
         let items = r.items.map { (song: s.train.items[$0.item], title: s.catalog.count > $0.item ? s.catalog[$0.item].title : "",
                                    artist: s.catalog.count > $0.item ? s.catalog[$0.item].artist : "", item: $0) }
         let served = ServedList(requestID: requestID, user: user, segment: r.segment.rawValue, arm: arm, items: items.map(\.song))
-        try await store.recordServedList(served)
+        logServed(served)
         let now = Date().timeIntervalSince1970
-        impressions.withLock { $0[requestID] = Impression(segment: r.segment, arm: arm, songs: Set(served.items), servedAt: now) }
+        impressions.withLock { $0.add(requestID, Impression(segment: r.segment, arm: arm, songs: Set(served.items), servedAt: now)) }
         counters.withLock { $0.served[arm, default: 0] += 1 }
         closeWindows(now: now)
-        return ServedRecommendation(requestID: requestID, user: user, known: known, recommendation: r, arm: arm, items: items, foldedIn: folded)
+        return ServedRecommendation(requestID: requestID, user: user, known: known, recommendation: r, arm: arm, items: items, foldedIn: folded, snapshot: s)
+    }
+
+    func logServed(_ list: ServedList) {
+        let start = pendingServed.withLock { p -> Bool in
+            p.lists.append(list)
+            guard !p.flushing else { return false }
+            p.flushing = true
+            return true
+        }
+        if start { Task { await drainServed() } }
+    }
+
+    func drainServed() async {
+        while true {
+            let batch = pendingServed.withLock { p -> [ServedList] in
+                let b = p.lists
+                p.lists = []
+                if b.isEmpty { p.flushing = false }
+                return b
+            }
+            guard !batch.isEmpty else { return }
+            do { try await store.recordServedLists(batch) } catch { counters.withLock { $0.servedLogFailures += batch.count } }
+        }
+    }
+
+    /// Waits until every served list so far is in the store (tests, and shutdown).
+    public func flushServedLists() async {
+        while pendingServed.withLock({ !$0.lists.isEmpty || $0.flushing }) { try? await Task.sleep(for: .milliseconds(1)) }
     }
 
     /// Onboarding answers → the cold-start list of the first policy.
@@ -326,11 +391,11 @@ public final class RecommendationService: Sendable {
         let rewarded: [(Segment, String)] = impressions.withLock { imps in
             var out: [(Segment, String)] = []
             for e in events where e.kind == .play || e.kind == .like {
-                guard let id = e.requestID, let imp = imps[id], imp.songs.contains(e.song) else { continue }
+                guard let id = e.requestID, let imp = imps.open[id], imp.songs.contains(e.song) else { continue }
                 let t = Double(e.timestamp) / 1000
                 guard t >= imp.servedAt - 60, t <= imp.servedAt + window else { continue }
                 out.append((imp.segment, imp.arm))
-                imps[id] = nil
+                imps.open[id] = nil
             }
             return out
         }
@@ -348,11 +413,7 @@ public final class RecommendationService: Sendable {
     /// Impressions whose window closed without a play or like: zero rewards.
     func closeWindows(now: Double) {
         let window = options.rewardWindowSeconds
-        let expired: [(Segment, String)] = impressions.withLock { imps in
-            let old = imps.filter { now > $0.value.servedAt + window }
-            for k in old.keys { imps[k] = nil }
-            return old.values.map { ($0.segment, $0.arm) }
-        }
+        let expired = impressions.withLock { $0.expire(before: now - window) }.map { ($0.segment, $0.arm) }
         reward(expired, value: 0)
     }
 

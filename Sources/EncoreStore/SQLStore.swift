@@ -444,18 +444,26 @@ struct SQLStore<C: SQLConnection>: Store {
 
     // MARK: Served lists
 
-    func recordServedList(_ list: ServedList) async throws {
-        try Event(user: list.user, song: "-").validate()
-        guard !list.requestID.isEmpty, list.items.count <= 10_000 else { throw StoreError.badInput("a served list needs a request id and at most 10,000 items") }
+    func recordServedList(_ list: ServedList) async throws { try await recordServedLists([list]) }
+
+    func recordServedLists(_ lists: [ServedList]) async throws {
+        guard !lists.isEmpty else { return }
+        for list in lists {
+            try Event(user: list.user, song: "-").validate()
+            guard !list.requestID.isEmpty, list.items.count <= 10_000 else { throw StoreError.badInput("a served list needs a request id and at most 10,000 items") }
+        }
+        guard Set(lists.map(\.requestID)).count == lists.count else { throw StoreError.conflict("a request id appears twice in the batch") }
         try await ready()
-        let items = String(decoding: try JSONEncoder().encode(list.items), as: UTF8.self)
+        let rows = try lists.map { ($0, String(decoding: try JSONEncoder().encode($0.items), as: UTF8.self)) }
         try await connection.transaction { s in
-            let users = try Self.intern(s, table: "users", ids: [list.user], now: Event.now())
-            guard try s.query("SELECT 1 FROM served_lists WHERE request_id = ?", [.text(list.requestID)]).isEmpty else {
-                throw StoreError.conflict("request id \(list.requestID) was recorded before")
+            let users = try Self.intern(s, table: "users", ids: Array(Set(lists.map(\.user))), now: Event.now())
+            for (list, items) in rows {
+                guard try s.query("SELECT 1 FROM served_lists WHERE request_id = ?", [.text(list.requestID)]).isEmpty else {
+                    throw StoreError.conflict("request id \(list.requestID) was recorded before")
+                }
+                try s.execute("INSERT INTO served_lists (request_id, user_id, segment, arm, items, at) VALUES (?, ?, ?, ?, ?, ?)",
+                              [.text(list.requestID), .int(users[list.user] ?? -1), .text(list.segment), .text(list.arm), .text(items), .int(list.timestamp)])
             }
-            try s.execute("INSERT INTO served_lists (request_id, user_id, segment, arm, items, at) VALUES (?, ?, ?, ?, ?, ?)",
-                          [.text(list.requestID), .int(users[list.user] ?? -1), .text(list.segment), .text(list.arm), .text(items), .int(list.timestamp)])
         }
     }
 

@@ -225,6 +225,8 @@ public protocol Store: Sendable {
     /// Retires the active model of a segment and reactivates the one active before it.
     func rollback(segment: String?) async throws -> ModelRecord
     func recordServedList(_ list: ServedList) async throws
+    /// Many served lists in one transaction (all or none), for a service that logs in batches.
+    func recordServedLists(_ lists: [ServedList]) async throws
     func servedLists(user: String, limit: Int) async throws -> [ServedList]
     /// Creates a key; the secret is returned once and stored only as a salted hash.
     func createAPIKey(role: APIRole) async throws -> (key: APIKey, secret: String)

@@ -158,6 +158,7 @@ func errorCode(_ r: TestResponse) -> String? {
                 #expect(((o["segment"] as? [String: Any])?["reason"] as? String)?.contains("unknown user") == true)
             }
         }
+        await f.service.flushServedLists()
         let served = try await f.store.servedLists(user: f.firstUser, limit: 10)
         #expect(served.count == 1 && served[0].items.count == 10)
     }
@@ -289,5 +290,22 @@ func errorCode(_ r: TestResponse) -> String? {
         #expect(throws: ServiceError.self) { try c.validate() }
         c.host = "127.0.0.1"
         #expect(throws: Never.self) { try c.validate() }
+    }
+}
+
+@Suite struct JSONWriterTests {
+    /// The hand-written list JSON parses back to the same values, escapes included.
+    @Test func listsRoundTripThroughJSONSerialization() throws {
+        let item = Routes.ItemBody(song: "s\"1", title: "Line\nbreak \\ tab\t \u{1}", artist: "Björk ✓", score: 1.5, source: "ease",
+                                   reason: Routes.ReasonBody(kind: "model", sentence: "ok", songs: ["a", "b"]))
+        let body = Routes.RecommendationsBody(request_id: "r", user: "u", known_user: true,
+                                              segment: Routes.SegmentBody(name: "regular", reason: "why", values: Routes.ValuesBody(songs: 3, plays: 12.5, popularity_percentile: .nan, top_share: 0.25)),
+                                              policy: "default", arm: "default", folded_in_songs: 1, items: [item, item])
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(body.json())) as? [String: Any])
+        let items = try #require(o["items"] as? [[String: Any]])
+        #expect(items.count == 2 && items[0]["song"] as? String == "s\"1" && items[0]["title"] as? String == "Line\nbreak \\ tab\t \u{1}")
+        #expect(items[1]["artist"] as? String == "Björk ✓" && items[1]["score"] as? Double == 1.5)
+        #expect(((o["segment"] as? [String: Any])?["values"] as? [String: Any])?["popularity_percentile"] as? Double == 0)
+        #expect(o["known_user"] as? Bool == true && o["folded_in_songs"] as? Int == 1)
     }
 }

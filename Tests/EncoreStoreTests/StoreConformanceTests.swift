@@ -153,6 +153,15 @@ enum TestStores {
         try await store.recordServedList(ServedList(requestID: "r1", user: "ann", segment: "regular", arm: "mix-a", items: ["s2", "s4"], timestamp: 5))
         await #expect(throws: StoreError.self) { try await store.recordServedList(ServedList(requestID: "r1", user: "ann", segment: "x", arm: "y", items: [])) }
         #expect(try await store.servedLists(user: "ann", limit: 10) == [ServedList(requestID: "r1", user: "ann", segment: "regular", arm: "mix-a", items: ["s2", "s4"], timestamp: 5)])
+        // A batch is all or nothing: a request id seen before refuses the whole batch.
+        await #expect(throws: StoreError.self) {
+            try await store.recordServedLists([ServedList(requestID: "r2", user: "bob", segment: "regular", arm: "a", items: ["s1"]),
+                                               ServedList(requestID: "r1", user: "bob", segment: "regular", arm: "a", items: ["s1"])])
+        }
+        #expect(try await store.servedLists(user: "bob", limit: 10).isEmpty)
+        try await store.recordServedLists([ServedList(requestID: "r2", user: "bob", segment: "regular", arm: "a", items: ["s1"], timestamp: 6),
+                                           ServedList(requestID: "r3", user: "newbie", segment: "cold_start", arm: "b", items: ["s3"], timestamp: 7)])
+        #expect(try await store.servedLists(user: "newbie", limit: 10).map(\.requestID) == ["r3"])
         try await store.close()
     }
 
