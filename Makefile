@@ -1,6 +1,7 @@
 # Encore: the two commands of the README.
 #   make demo   generate a demo dataset, import it, print its EDA, compare models, write the HTML
-#               reports, and import it into the embedded SQLite database and train a registered model
+#               reports, import it into the embedded SQLite database, train a registered model, and
+#               serve it on 127.0.0.1:8080 (make demo SERVE=no stops before serving)
 #   make test   build optimised (with testing enabled) and run the whole suite (with a throwaway
 #               PostgreSQL server for the store's tests, started and stopped by scripts/with-postgres.sh)
 # Both install what is missing (Debian packages) and are safe to run again.
@@ -78,6 +79,18 @@ demo: build models
 	@echo
 	@echo "EDA report: $(CURDIR)/$(DEMO_DIR)/eda.html"
 	@echo "Model comparison: $(CURDIR)/$(DEMO_DIR)/models.html"
+ifneq ($(SERVE),no)
+	@key=$$($(ENCORE) keys create --role read --database $(DEMO_DIR)/encore.db | grep -o 'enc_[0-9a-z_]*' | head -1); \
+	user=$$(sed -n 2p $(DEMO_DIR)/raw/count_data.csv | cut -d, -f2); \
+	song=$$(sed -n 2p $(DEMO_DIR)/raw/count_data.csv | cut -d, -f3); \
+	echo; echo "Serving on http://127.0.0.1:8080 (Ctrl-C stops it; make demo SERVE=no skips this step)."; \
+	echo "  readiness: http://127.0.0.1:8080/readyz   contract: http://127.0.0.1:8080/openapi.json   metrics: http://127.0.0.1:8080/metrics"; \
+	echo "  a read key: $$key"; \
+	echo "  curl -H 'Authorization: Bearer $$key' 'http://127.0.0.1:8080/v1/users/$$user/recommendations?k=10'"; \
+	echo "  curl -H 'Authorization: Bearer $$key' 'http://127.0.0.1:8080/v1/songs/$$song/similar?by=content&k=5'"; \
+	echo "  curl -H 'Authorization: Bearer $$key' -H 'Content-Type: application/json' -d '{\"tags\": [\"rock\"], \"k\": 5}' http://127.0.0.1:8080/v1/onboarding"; \
+	echo; exec $(ENCORE) serve --database $(DEMO_DIR)/encore.db --host 127.0.0.1 --port 8080
+endif
 	@echo "Database (SQLite): $(CURDIR)/$(DEMO_DIR)/encore.db"
 
 bench: build

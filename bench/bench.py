@@ -12,6 +12,12 @@ policy:    the report's policy and Encore's tuned default, per segment, against 
            same run (`encore evaluate --policy report,default`): NDCG@10, recall@30, novelty@10 per
            segment, and the issue's targets (default ≥ 98% of the best single model's NDCG@10 on
            regular users, better on low-engagement users, ≥ 25% more novelty@10 on low-discovery users).
+serve:     `encore serve` over Last.fm imported into SQLite (the default policy: EASE, ALS, item-KNN,
+           content, new songs) against a FastAPI + uvicorn (2 workers) service wrapping implicit's ALS
+           (bench/serve_peer.py), both on loopback with wrk on the same 2 cores: p50/p99 at offered
+           rates of 200, 500, 1,000 and 2,000 requests per second (paced with wrk's delay()), the
+           maximum throughput, event ingestion in batches of 1,000 into SQLite (durable), and a
+           30-second load run with an activation every 5 seconds (non-2xx responses counted).
 knn-memory: item-based KNN on a generated catalogue of 100,000 songs: time and peak memory.
 
 loader:    parse a 2,000,000-row file in count_data.csv format. Peer: pandas.read_csv (plain and
@@ -383,6 +389,121 @@ def policy():
     print()
 
 
+def wrk(url, script, seconds, env, connections=16, threads=2):
+    """Runs wrk and returns (requests per second, p50 ms, p99 ms, non-2xx count, total requests)."""
+    e = dict(os.environ, CONNECTIONS=str(connections), **env)
+    p = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
+                       capture_output=True, text=True, env=e)
+    out = p.stdout
+    def unit(v):
+        v = v.strip()
+        if v.endswith("us"): return float(v[:-2]) / 1000
+        if v.endswith("ms"): return float(v[:-2])
+        if v.endswith("s"): return float(v[:-1]) * 1000
+        return float(v)
+    rps = float(out.split("Requests/sec:")[1].split()[0])
+    p50 = unit(out.split(" 50%")[1].split()[0])
+    p99 = unit(out.split(" 99%")[1].split()[0])
+    bad = int(out.split("Non-2xx or 3xx responses:")[1].split()[0]) if "Non-2xx" in out else 0
+    errors = sum(int(x) for x in out.split("Socket errors:")[1].split("\n")[0].replace(",", " ").split() if x.isdigit()) if "Socket errors" in out else 0
+    total = int(out.split(" requests in ")[0].split()[-1])
+    return rps, p50, p99, bad + errors, total
+
+
+def wait_ready(url, seconds=600):
+    import urllib.request
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            time.sleep(1)
+    sys.exit(f"{url} did not become ready")
+
+
+def serve():
+    import signal
+    import threading
+    import urllib.request
+    root = os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k")
+    db = os.path.join(OUT, "serve.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    run([ENCORE, "import", root, "--database", db])
+    def key(role):
+        out, _ = run([ENCORE, "keys", "create", "--role", role, "--database", db])
+        return [w for w in out.split() if w.startswith("enc_")][0]
+    read, write, admin = key("read"), key("write"), key("admin")
+    # Two registered EASE models to activate in turn during the swap run.
+    ids = []
+    for config in ('{"lambda": 100}', '{"lambda": 200}'):
+        out, _ = run([ENCORE, "train", "--database", db, "--model", "ease", "--config", config, "--format", "json"])
+        ids.append(json.loads(out)["id"])
+    users = os.path.join(OUT, "serve-users.txt")
+    songs = os.path.join(OUT, "serve-songs.txt")
+    import csv
+    with open(os.path.join(root, "user_artists.dat")) as f:
+        rows = list(csv.reader(f, delimiter="\t"))[1:]
+    with open(users, "w") as f:
+        f.write("\n".join(sorted({r[0] for r in rows})) + "\n")
+    with open(songs, "w") as f:
+        f.write("\n".join(sorted({r[1] for r in rows})) + "\n")
+    encore = subprocess.Popen([ENCORE, "serve", "--database", db, "--port", "18181"], stdout=subprocess.DEVNULL, stderr=open(os.path.join(OUT, "serve.log"), "w"))
+    venv = os.path.dirname(sys.executable)
+    peer = subprocess.Popen([os.path.join(venv, "uvicorn"), "serve_peer:app", "--workers", "2", "--port", "18182", "--log-level", "warning"],
+                            cwd=os.path.join(ROOT, "bench"), env=dict(os.environ, ENCORE_PEER_DATA=root, OPENBLAS_NUM_THREADS="1"),
+                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(OUT, "peer.log"), "w"))
+    try:
+        wait_ready("http://127.0.0.1:18181/readyz")
+        wait_ready("http://127.0.0.1:18182/healthz")
+        lua = os.path.join(ROOT, "bench", "wrk_rate.lua")
+        print("## serving: encore serve (default policy, SQLite) vs FastAPI + implicit ALS (uvicorn, 2 workers), Last.fm, wrk on the same 2 cores")
+        print()
+        print("| offered rate | Encore req/s | Encore p50 ms | Encore p99 ms | peer req/s | peer p50 ms | peer p99 ms |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for rate in (200, 500, 1000, 2000):
+            e = wrk("http://127.0.0.1:18181", lua, 15, {"USERS": users, "KEY": read, "RATE": str(rate)})
+            p = wrk("http://127.0.0.1:18182", lua, 15, {"USERS": users, "KEY": "", "RATE": str(rate)})
+            print(f"| {rate:,} | {e[0]:,.0f} | {e[1]:.2f} | {e[2]:.2f} | {p[0]:,.0f} | {p[1]:.2f} | {p[2]:.2f} |")
+        e = wrk("http://127.0.0.1:18181", lua, 15, {"USERS": users, "KEY": read, "RATE": "0"}, connections=32)
+        p = wrk("http://127.0.0.1:18182", lua, 15, {"USERS": users, "KEY": "", "RATE": "0"}, connections=32)
+        print(f"| max (32 connections) | {e[0]:,.0f} | {e[1]:.2f} | {e[2]:.2f} | {p[0]:,.0f} | {p[1]:.2f} | {p[2]:.2f} |")
+        print()
+        print(f"Maximum throughput: Encore {e[0]:,.0f} / peer {p[0]:,.0f} = {e[0] / p[0]:.1f}x (errors: Encore {e[3]}, peer {p[3]}).")
+        print()
+        ev = wrk("http://127.0.0.1:18181", os.path.join(ROOT, "bench", "wrk_events.lua"), 15,
+                 {"USERS": users, "SONGS": songs, "KEY": write, "BATCH": "1000"}, connections=4, threads=1)
+        print(f"Event ingestion, batches of 1,000 plays into SQLite (synchronous=FULL), 4 connections: {ev[0] * 1000:,.0f} events per second "
+              f"(p50 {ev[1]:.1f} ms, p99 {ev[2]:.1f} ms per batch, {ev[3]} errors).")
+        print()
+        stop = threading.Event()
+        swaps = []
+        def activate():
+            n = 0
+            while not stop.wait(5):
+                req = urllib.request.Request(f"http://127.0.0.1:18181/v1/models/{ids[n % 2]}/activate", method="POST",
+                                             headers={"Authorization": f"Bearer {admin}"})
+                with urllib.request.urlopen(req, timeout=120) as r:
+                    swaps.append(r.status)
+                n += 1
+        t = threading.Thread(target=activate)
+        t.start()
+        sw = wrk("http://127.0.0.1:18181", lua, 30, {"USERS": users, "KEY": read, "RATE": "0"})
+        stop.set()
+        t.join()
+        print(f"30 s of load with an activation every 5 s: {sw[4]:,} requests, {sw[3]} non-2xx or socket errors, "
+              f"{len(swaps)} activations (statuses {sorted(set(swaps))}), p99 {sw[2]:.1f} ms.")
+        print()
+    finally:
+        encore.send_signal(signal.SIGTERM)
+        peer.send_signal(signal.SIGTERM)
+        encore.wait(timeout=60)
+        peer.wait(timeout=60)
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M')}")
@@ -401,6 +522,8 @@ if __name__ == "__main__":
         encoder()
     if which in ("policy", "all"):
         policy()
+    if which in ("serve", "all"):
+        serve()
     if which in ("knn-memory", "all"):
         knn_memory()
     if which in ("store", "all"):

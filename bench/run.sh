@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Encore's benchmarks, side by side with their Python peers in the same run.
-# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|policy|knn-memory|store|all]   (default: all)
+# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|policy|serve|knn-memory|store|all]   (default: all)
 # Installs the peers (pandas, numpy, scikit-surprise, implicit) into the ignored .venv-bench, builds Encore in release mode,
 # runs both sides, and prints the figures and ratios. Results go to bench/out/ (ignored).
 set -euo pipefail
@@ -9,7 +9,8 @@ VENV=.venv-bench
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-"$VENV/bin/python" -c "import pandas, numpy, surprise, implicit, threadpoolctl, sklearn" 2>/dev/null || "$VENV/bin/pip" install -q pandas numpy scipy scikit-surprise "implicit==0.7.2" threadpoolctl scikit-learn
+"$VENV/bin/python" -c "import pandas, numpy, surprise, implicit, threadpoolctl, sklearn, fastapi, uvicorn" 2>/dev/null || "$VENV/bin/pip" install -q pandas numpy scipy scikit-surprise "implicit==0.7.2" threadpoolctl scikit-learn fastapi uvicorn
+command -v wrk >/dev/null || { echo "error: wrk is missing (apt-get install wrk)" >&2; exit 1; }
 swift build -c release --product encore >/dev/null
 swift build -c release --product encore-bench-kmeans >/dev/null
 make -s models
