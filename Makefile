@@ -3,12 +3,13 @@
 #               reports, import it into the embedded SQLite database, train a registered model, and
 #               serve it on 127.0.0.1:8080 (make demo SERVE=no stops before serving)
 #   make test   build optimised (with testing enabled) and run the whole suite (with a throwaway
-#               PostgreSQL server for the store's tests, started and stopped by scripts/with-postgres.sh)
+#               PostgreSQL server for the store's tests, started and stopped by scripts/with-postgres.sh),
+#               then check the running service against its OpenAPI contract (scripts/api-check.sh)
 # Both install what is missing (Debian packages) and are safe to run again.
 
 SWIFT        ?= swift
 BUILD_FLAGS  := -c release -Xswiftc -enable-testing
-DEB_PACKAGES := libopenblas-dev pkg-config libsqlite3-dev sqlite3
+DEB_PACKAGES := libopenblas-dev pkg-config libsqlite3-dev sqlite3 wrk curl
 SHARED_DATA  := ../shared/data/lastfm-2k
 DEMO_DIR     := demo-data
 MODEL_DIR    := .models/all-MiniLM-L6-v2
@@ -57,6 +58,8 @@ test: deps models
 	@test -f $(SHARED_DATA)/user_artists.dat || { echo "error: $(SHARED_DATA) is missing; the tests read the shared data beside the repository" >&2; exit 1; }
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	OPENBLAS_NUM_THREADS=1 scripts/with-postgres.sh $(SWIFT) test $(BUILD_FLAGS) --skip-build
+	$(SWIFT) build $(BUILD_FLAGS) --product encore
+	scripts/api-check.sh
 
 # The thread-sanitizer run: a debug build with --sanitize=thread in its own build folder, and the
 # suites that fit every registered model on small data (1 and 3 threads), the sparse kernels, the

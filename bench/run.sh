@@ -11,8 +11,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -c "import pandas, numpy, surprise, implicit, threadpoolctl, sklearn, fastapi, uvicorn" 2>/dev/null || "$VENV/bin/pip" install -q pandas numpy scipy scikit-surprise "implicit==0.7.2" threadpoolctl scikit-learn fastapi uvicorn
 command -v wrk >/dev/null || { echo "error: wrk is missing (apt-get install wrk)" >&2; exit 1; }
-swift build -c release --product encore >/dev/null
-swift build -c release --product encore-bench-kmeans >/dev/null
+swift build -c release -Xswiftc -enable-testing --product encore >/dev/null   # the build make test uses: one build for both
+swift build -c release -Xswiftc -enable-testing --product encore-bench-kmeans >/dev/null
 make -s models
 # The transformer peer is large (PyTorch); install it with: .venv-bench/bin/pip install sentence-transformers
 mkdir -p bench/out

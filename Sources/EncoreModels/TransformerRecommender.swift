@@ -107,13 +107,33 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
     /// Cosine of every song with the history's play-weighted, normalised mean embedding.
     public func scoreAll(history: UserHistory) -> [Float] {
         if let fallback { return fallback.scoreAll(history: history) }
+        return cosines(profile(history))
+    }
+
+    /// The history's play-weighted, normalised mean embedding.
+    func profile(_ history: UserHistory) -> [Float] {
         var p = [Float](repeating: 0, count: dimension)
         for (i, w) in zip(history.items, history.weights) where i < train.itemCount {
             for q in 0..<dimension { p[q] += w * embeddings[i * dimension + q] }
         }
         let norm = p.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
         if norm > 0 { p = p.map { $0 / norm } }
-        return cosines(p)
+        return p
+    }
+
+    /// scoreAll's cosines for the given songs only (NaN for an index out of range): a service that
+    /// scores a few hundred new songs need not read every embedding.
+    public func scores(history: UserHistory, items: [Int]) -> [Float] {
+        if let fallback { return fallback.score(history: history, items: items).map { Float($0) } }
+        let p = profile(history)
+        return embeddings.withUnsafeBufferPointer { e in
+            items.map { i -> Float in
+                guard i >= 0, i < train.itemCount else { return .nan }
+                var dot: Float = 0
+                for q in 0..<dimension { dot += e[i * dimension + q] * p[q] }
+                return dot
+            }
+        }
     }
 
 

@@ -89,7 +89,16 @@ public struct NewSongPlaylist: Sendable {
     /// Scores of every item for a listener: the playlist's formula for new songs not in the history, -infinity elsewhere.
     public func scoreAll(history: UserHistory) -> [Float] {
         var out = [Float](repeating: -.infinity, count: cluster.count)
-        let sim = history.isEmpty ? [Float](repeating: 0, count: cluster.count) : content.scoreAll(history: history)
+        guard !songs.isEmpty else { return out }
+        // Only the new songs' similarities are needed; the transformer computes just those.
+        var sim = [Float](repeating: 0, count: cluster.count)
+        if !history.isEmpty {
+            if let t = content as? TransformerRecommender {
+                for (i, v) in zip(songs, t.scores(history: history, items: songs)) { sim[i] = v }
+            } else {
+                sim = content.scoreAll(history: history)
+            }
+        }
         var share: [Int: Double] = [:]
         for i in history.items where i < cluster.count && cluster[i] >= 0 { share[cluster[i], default: 0] += 1 }
         let n = Double(max(history.count, 1))

@@ -60,67 +60,67 @@ enum OpenAPIDocument {
     }
   },
   "paths": {
-    "/healthz": {"get": {"operationId": "healthz", "security": [], "summary": "Liveness.", "responses": {
+    "/healthz": {"get": {"operationId": "healthz", "security": [], "summary": "Liveness.", "responses": {"4XX": {"$ref": "#/components/responses/Error"},
       "200": {"description": "Alive.", "content": {"application/json": {"schema": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}}}}}}},
-    "/readyz": {"get": {"operationId": "readyz", "security": [], "summary": "Ready: models loaded and the database reachable.", "responses": {
+    "/readyz": {"get": {"operationId": "readyz", "security": [], "summary": "Ready: models loaded and the database reachable.", "responses": {"4XX": {"$ref": "#/components/responses/Error"},
       "200": {"description": "Ready.", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "snapshot_version", "policies", "users", "songs"], "properties": {
         "status": {"type": "string"}, "snapshot_version": {"type": "integer"}, "policies": {"type": "array", "items": {"type": "string"}},
         "users": {"type": "integer"}, "songs": {"type": "integer"}}}}}},
       "503": {"$ref": "#/components/responses/Error"}}}},
-    "/metrics": {"get": {"operationId": "metrics", "security": [], "summary": "Prometheus text.", "responses": {
+    "/metrics": {"get": {"operationId": "metrics", "security": [], "summary": "Prometheus text.", "responses": {"4XX": {"$ref": "#/components/responses/Error"},
       "200": {"description": "Metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-    "/openapi.json": {"get": {"operationId": "openapi", "security": [], "summary": "This document.", "responses": {
+    "/openapi.json": {"get": {"operationId": "openapi", "security": [], "summary": "This document.", "responses": {"4XX": {"$ref": "#/components/responses/Error"},
       "200": {"description": "The OpenAPI document.", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/v1/users/{id}/recommendations": {"get": {"operationId": "recommendations", "summary": "A listener's list: their segment's recipe (an unknown user gets the cold-start recipe).",
       "parameters": [{"$ref": "#/components/parameters/ID"}, {"$ref": "#/components/parameters/K"},
                      {"name": "policy", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 100}}],
-      "responses": {"200": {"description": "The list.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Recommendations"}}}},
+      "responses": {"4XX": {"$ref": "#/components/responses/Error"}, "200": {"description": "The list.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Recommendations"}}}},
                     "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
     "/v1/onboarding": {"post": {"operationId": "onboarding", "summary": "The cold-start list for a new listener's answers.",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Preferences"}], "type": "object",
         "properties": {"artists": {}, "tags": {}, "songs": {}, "k": {"type": "integer", "minimum": 1, "maximum": 500}}, "additionalProperties": false}}}},
-      "responses": {"200": {"description": "The list, and the preferences that matched nothing.", "content": {"application/json": {"schema": {"type": "object",
+      "responses": {"4XX": {"$ref": "#/components/responses/Error"}, "200": {"description": "The list, and the preferences that matched nothing.", "content": {"application/json": {"schema": {"type": "object",
         "required": ["segment", "policy", "unmatched", "items"], "properties": {"segment": {"$ref": "#/components/schemas/Segment"}, "policy": {"type": "string"},
         "unmatched": {"type": "array", "items": {"type": "string"}}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}}}}}},
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
     "/v1/songs/{id}/similar": {"get": {"operationId": "similar", "summary": "Songs similar to a song: by co-listening (cf), content embeddings or TF-IDF.",
       "parameters": [{"$ref": "#/components/parameters/ID"}, {"$ref": "#/components/parameters/K"},
                      {"name": "by", "in": "query", "required": false, "schema": {"type": "string", "enum": ["cf", "content", "tfidf"]}}],
-      "responses": {"200": {"description": "Similar songs.", "content": {"application/json": {"schema": {"type": "object", "required": ["song", "by", "items"], "properties": {
+      "responses": {"4XX": {"$ref": "#/components/responses/Error"}, "200": {"description": "Similar songs.", "content": {"application/json": {"schema": {"type": "object", "required": ["song", "by", "items"], "properties": {
         "song": {"type": "string"}, "by": {"type": "string"}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}}}}}},
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
     "/v1/playlists/new-songs": {"get": {"operationId": "newSongs", "summary": "The new-song playlist for a listener.",
       "parameters": [{"name": "user", "in": "query", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 256}}, {"$ref": "#/components/parameters/K"}],
-      "responses": {"200": {"description": "New songs.", "content": {"application/json": {"schema": {"type": "object", "required": ["user", "items"], "properties": {
+      "responses": {"4XX": {"$ref": "#/components/responses/Error"}, "200": {"description": "New songs.", "content": {"application/json": {"schema": {"type": "object", "required": ["user", "items"], "properties": {
         "user": {"type": "string"}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}}}}}},
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
     "/v1/events": {"post": {"operationId": "events", "summary": "Plays, skips, likes and dislikes: all stored, or none when any is invalid.",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["events"], "properties": {
         "events": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {"$ref": "#/components/schemas/Event"}}}}}}},
-      "responses": {"202": {"description": "Accepted and durable.", "content": {"application/json": {"schema": {"type": "object", "required": ["accepted"], "properties": {"accepted": {"type": "integer"}}}}}},
+      "responses": {"4XX": {"$ref": "#/components/responses/Error"}, "202": {"description": "Accepted and durable.", "content": {"application/json": {"schema": {"type": "object", "required": ["accepted"], "properties": {"accepted": {"type": "integer"}}}}}},
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
     "/v1/songs/{id}": {"put": {"operationId": "putSong", "summary": "Adds or updates a catalogue song.",
       "parameters": [{"$ref": "#/components/parameters/ID"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
         "title": {"type": "string", "maxLength": 1000}, "release": {"type": "string", "maxLength": 1000}, "artist": {"type": "string", "maxLength": 1000},
         "year": {"type": "integer", "minimum": 0, "maximum": 3000}, "tags": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 200}}}}}}},
-      "responses": {"200": {"description": "Stored.", "content": {"application/json": {"schema": {"type": "object", "required": ["song", "stored"], "properties": {
+      "responses": {"4XX": {"$ref": "#/components/responses/Error"}, "200": {"description": "Stored.", "content": {"application/json": {"schema": {"type": "object", "required": ["song", "stored"], "properties": {
         "song": {"type": "string"}, "stored": {"type": "boolean"}, "served_after": {"type": "string"}}}}}},
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
     "/v1/users/{id}": {"put": {"operationId": "putUser", "summary": "Adds or updates a user with onboarding answers.",
       "parameters": [{"$ref": "#/components/parameters/ID"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Preferences"}}}},
-      "responses": {"200": {"description": "Stored.", "content": {"application/json": {"schema": {"type": "object", "required": ["user", "stored"], "properties": {
+      "responses": {"4XX": {"$ref": "#/components/responses/Error"}, "200": {"description": "Stored.", "content": {"application/json": {"schema": {"type": "object", "required": ["user", "stored"], "properties": {
         "user": {"type": "string"}, "stored": {"type": "boolean"}}}}}},
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
     "/v1/models": {"get": {"operationId": "models", "summary": "The model registry and what the service serves.",
-      "responses": {"200": {"description": "Models.", "content": {"application/json": {"schema": {"type": "object", "required": ["models", "snapshot_version", "serving"], "properties": {
+      "responses": {"4XX": {"$ref": "#/components/responses/Error"}, "200": {"description": "Models.", "content": {"application/json": {"schema": {"type": "object", "required": ["models", "snapshot_version", "serving"], "properties": {
         "models": {"type": "array", "items": {"$ref": "#/components/schemas/Model"}}, "snapshot_version": {"type": "integer"},
         "serving": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}},
         "401": {"$ref": "#/components/responses/Error"}}}},
     "/v1/models/{id}/activate": {"post": {"operationId": "activate", "summary": "Activates a model and swaps the service onto it without a restart (admin).",
       "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
-      "responses": {"200": {"description": "Activated.", "content": {"application/json": {"schema": {"type": "object", "required": ["model", "snapshot_version"], "properties": {
+      "responses": {"4XX": {"$ref": "#/components/responses/Error"}, "200": {"description": "Activated.", "content": {"application/json": {"schema": {"type": "object", "required": ["model", "snapshot_version"], "properties": {
         "model": {"$ref": "#/components/schemas/Model"}, "snapshot_version": {"type": "integer"}}}}}},
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}}

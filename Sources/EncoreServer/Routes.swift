@@ -55,38 +55,55 @@ struct Routes: Sendable {
         return k
     }
 
-    /// The body as a JSON object whose keys are all in `allowed`.
-    func object(_ request: Request, _ context: BasicRequestContext, allowed: Set<String>) async throws -> [String: Any] {
+    /// The body as a JSON object whose keys are all in `allowed`. Decoded with JSONDecoder into
+    /// typed values, so a number is never read as a boolean (or the reverse).
+    func object(_ request: Request, _ context: BasicRequestContext, allowed: Set<String>) async throws -> [String: JSONValue] {
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: configuration.maxBodyBytes) } catch {
             throw APIError(status: .contentTooLarge, code: "too_large", message: "the body is larger than \(configuration.maxBodyBytes) bytes")
         }
-        guard let any = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)), let object = any as? [String: Any] else {
+        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
             throw Self.bad("the body must be a JSON object")
         }
         try Self.onlyKnown(object, allowed)
         return object
     }
 
-    static func onlyKnown(_ object: [String: Any], _ allowed: Set<String>, at path: String = "") throws {
+    static func onlyKnown(_ object: [String: JSONValue], _ allowed: Set<String>, at path: String = "") throws {
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw bad("unknown field '\(path)\(unknown)'; the fields are \(allowed.sorted().joined(separator: ", "))")
         }
     }
 
-    static func strings(_ object: [String: Any], _ key: String) throws -> [String] {
+    static func strings(_ object: [String: JSONValue], _ key: String) throws -> [String] {
         guard let v = object[key] else { return [] }
-        guard let a = v as? [Any], a.count <= 100 else { throw bad("\(key) must be an array of at most 100 strings") }
+        guard case .array(let a) = v, a.count <= 100 else { throw bad("\(key) must be an array of at most 100 strings") }
         return try a.map {
-            guard let s = $0 as? String, !s.isEmpty, s.utf8.count <= 256 else { throw bad("\(key) holds strings of 1 to 256 bytes") }
+            guard case .string(let s) = $0, !s.isEmpty, s.utf8.count <= 256 else { throw bad("\(key) holds strings of 1 to 256 bytes") }
             return s
         }
     }
 
-    static func string(_ object: [String: Any], _ key: String, limit: Int = 1_000) throws -> String {
+    static func string(_ object: [String: JSONValue], _ key: String, limit: Int = 1_000) throws -> String {
         guard let v = object[key] else { return "" }
-        guard let s = v as? String, s.utf8.count <= limit else { throw bad("\(key) must be a string of at most \(limit) bytes") }
+        guard case .string(let s) = v, s.utf8.count <= limit else { throw bad("\(key) must be a string of at most \(limit) bytes") }
         return s
+    }
+
+    static func integer(_ v: JSONValue) -> Int? {
+        switch v {
+        case .integer(let i): return i
+        case .number(let d) where d == d.rounded() && abs(d) < 9e15: return Int(d)
+        default: return nil
+        }
+    }
+
+    static func number(_ v: JSONValue) -> Double? {
+        switch v {
+        case .integer(let i): return Double(i)
+        case .number(let d): return d
+        default: return nil
+        }
     }
 
     struct ReasonBody: Encodable { var kind: String; var sentence: String; var songs: [String] }
@@ -153,7 +170,7 @@ struct Routes: Sendable {
         let p = Preferences(artists: try Self.strings(o, "artists"), tags: try Self.strings(o, "tags"), songs: try Self.strings(o, "songs"))
         var k = 30
         if let v = o["k"] {
-            guard let n = v as? Int, !(v is Bool) else { throw Self.bad("k must be an integer") }
+            guard let n = Self.integer(v) else { throw Self.bad("k must be an integer") }
             k = n
         }
         let (r, s) = try service.onboarding(p, k: k)
@@ -176,31 +193,35 @@ struct Routes: Sendable {
 
     func events(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let o = try await object(request, context, allowed: ["events"])
-        guard let list = o["events"] as? [Any] else { throw Self.bad("events must be an array") }
+        guard case .array(let list)? = o["events"] else { throw Self.bad("events must be an array") }
         guard !list.isEmpty, list.count <= configuration.maxBatch else { throw Self.bad("a batch holds 1 to \(configuration.maxBatch) events, got \(list.count)") }
         var events: [Event] = []
         var problems: [(index: Int, message: String)] = []
         let allowed: Set<String> = ["user", "song", "kind", "plays", "timestamp", "request_id"]
         for (n, any) in list.enumerated() {
             do {
-                guard let e = any as? [String: Any] else { throw Self.bad("an event is a JSON object") }
+                guard case .object(let e) = any else { throw Self.bad("an event is a JSON object") }
                 try Self.onlyKnown(e, allowed)
-                guard let user = e["user"] as? String, let song = e["song"] as? String else { throw Self.bad("user and song are strings") }
-                let kindText = e["kind"] as? String ?? "play"
+                guard case .string(let user)? = e["user"], case .string(let song)? = e["song"] else { throw Self.bad("user and song are strings") }
+                var kindText = "play"
+                if let k = e["kind"] {
+                    guard case .string(let t) = k else { throw Self.bad("kind must be a string") }
+                    kindText = t
+                }
                 guard let kind = EventKind(rawValue: kindText), kind != .impression else { throw Self.bad("kind must be play, skip, like or dislike") }
                 var plays: Double = kind == .play ? 1 : 0
                 if let p = e["plays"] {
-                    guard let v = p as? Double, !(p is Bool) else { throw Self.bad("plays must be a number") }
+                    guard let v = Self.number(p) else { throw Self.bad("plays must be a number") }
                     plays = v
                 }
                 var timestamp = Event.now()
                 if let t = e["timestamp"] {
-                    guard let v = t as? Int64, !(t is Bool), v > 0, v < 32_503_680_000_000 else { throw Self.bad("timestamp is milliseconds since 1970") }
-                    timestamp = v
+                    guard let v = Self.integer(t), v > 0, v < 32_503_680_000_000 else { throw Self.bad("timestamp is milliseconds since 1970") }
+                    timestamp = Int64(v)
                 }
                 var requestID: String? = nil
                 if let r = e["request_id"] {
-                    guard let v = r as? String else { throw Self.bad("request_id must be a string") }
+                    guard case .string(let v) = r else { throw Self.bad("request_id must be a string") }
                     requestID = v
                 }
                 events.append(Event(user: user, song: song, kind: kind, plays: plays, timestamp: timestamp, requestID: requestID))
@@ -220,7 +241,7 @@ struct Routes: Sendable {
         let o = try await object(request, context, allowed: ["title", "release", "artist", "year", "tags"])
         var year = 0
         if let y = o["year"] {
-            guard let v = y as? Int, !(y is Bool) else { throw Self.bad("year must be an integer") }
+            guard let v = Self.integer(y) else { throw Self.bad("year must be an integer") }
             year = v
         }
         let entry = CatalogEntry(title: try Self.string(o, "title"), release: try Self.string(o, "release"), artist: try Self.string(o, "artist"),

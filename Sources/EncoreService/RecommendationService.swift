@@ -35,14 +35,21 @@ public final class ServingSnapshot: Sendable {
     public let engines: [String: PolicyEngine]
     /// Model kind → the registry record it was loaded from (absent: fitted at start).
     public let loaded: [String: ModelRecord]
+    /// Every model the engines use, by name and configuration, for the next snapshot to reuse.
+    let fitted: [String: FittedModel]
+    /// The stored plays' fingerprint: a reload over the same plays reuses the fitted models.
+    let fingerprint: String
     public let builtAt: Date
 
-    init(version: Int, train: InteractionMatrix, catalog: Catalog, engines: [String: PolicyEngine], loaded: [String: ModelRecord]) {
+    init(version: Int, train: InteractionMatrix, catalog: Catalog, engines: [String: PolicyEngine], loaded: [String: ModelRecord],
+         fitted: [String: FittedModel], fingerprint: String) {
         self.version = version
         self.train = train
         self.catalog = catalog
         self.engines = engines
         self.loaded = loaded
+        self.fitted = fitted
+        self.fingerprint = fingerprint
         builtAt = Date()
     }
 }
@@ -141,7 +148,7 @@ public final class RecommendationService: Sendable {
         guard !options.policies.isEmpty else { throw ServiceError(.badRequest, "serve needs at least one policy") }
         let policies = try options.policies.map { try Policy.named($0) }
         guard Set(policies.map(\.name)).count == policies.count else { throw ServiceError(.badRequest, "two policies share a name") }
-        let snapshot = try await build(store: store, policies: policies, version: 1, progress: progress)
+        let snapshot = try await build(store: store, policies: policies, version: 1, previous: nil, progress: progress)
         return try RecommendationService(store: store, options: options, policies: policies, snapshot: snapshot)
     }
 
@@ -157,10 +164,14 @@ public final class RecommendationService: Sendable {
         bandit = Mutex((try ThompsonBandit(configuration: c), SeededGenerator(seed: options.seed)))
     }
 
-    static func build(store: any Store, policies: [Policy], version: Int, progress: @escaping @Sendable (String) -> Void) async throws -> ServingSnapshot {
+    static func build(store: any Store, policies: [Policy], version: Int, previous: ServingSnapshot?,
+                      progress: @escaping @Sendable (String) -> Void) async throws -> ServingSnapshot {
         let data = try await store.trainingData()
         guard data.interactions.nnz > 0 else { throw ServiceError(.unavailable, "the database holds no plays: import some first (encore import PATH --database …)") }
         let train = data.interactions
+        let fingerprint = Snapshot.fingerprint(train)
+        // Over the same plays, the models fitted before are reused: an activation costs only the activated model.
+        let reusable = previous.flatMap { $0.fingerprint == fingerprint ? $0.fitted : nil } ?? [:]
         let active = try await store.models().filter { $0.status == .active }
         var pool = ModelPool(train: train, catalog: data.catalog, progress: progress)
         var loaded: [String: ModelRecord] = [:]
@@ -180,12 +191,18 @@ public final class RecommendationService: Sendable {
             loaded[record.kind] = record
         }
         var engines: [String: PolicyEngine] = [:]
+        var fitted: [String: FittedModel] = [:]
         for p in policies {
             var m: [String: FittedModel] = [:]
-            for name in PolicyEngine.requiredModels(p) { m[name] = try models[name] ?? pool.model(name, overrides: p.models[name]) }
+            for name in PolicyEngine.requiredModels(p) {
+                let key = name + "|" + ((try? ModelRegistry.entry(named: name).resolvedConfiguration(overrides: p.models[name])) ?? "")
+                let model = try models[name] ?? reusable[key] ?? pool.model(name, overrides: p.models[name])
+                m[name] = model
+                if models[name] == nil { fitted[key] = model }
+            }
             engines[p.name] = try PolicyEngine(policy: p, train: train, catalog: data.catalog, models: m)
         }
-        return ServingSnapshot(version: version, train: train, catalog: data.catalog, engines: engines, loaded: loaded)
+        return ServingSnapshot(version: version, train: train, catalog: data.catalog, engines: engines, loaded: loaded, fitted: fitted, fingerprint: fingerprint)
     }
 
     public var snapshot: ServingSnapshot { current.withLock { $0 } }
@@ -195,8 +212,8 @@ public final class RecommendationService: Sendable {
 
     /// Rebuilds the snapshot from the store (after an activation) and swaps it in.
     public func reload(progress: @escaping @Sendable (String) -> Void = { _ in }) async throws {
-        let version = snapshot.version + 1
-        let next = try await Self.build(store: store, policies: policies, version: version, progress: progress)
+        let previous = snapshot
+        let next = try await Self.build(store: store, policies: policies, version: previous.version + 1, previous: previous, progress: progress)
         current.withLock { $0 = next }
         // Plays already in the new snapshot's matrix leave the overlay.
         overlay.withLock { $0 = [:] }

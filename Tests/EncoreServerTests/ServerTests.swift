@@ -186,6 +186,9 @@ func errorCode(_ r: TestResponse) -> String? {
                 (.post, "/v1/events", #"{"events": [{"user": "\#(user)", "song": "\#(song)", "plays": -3}]}"#, .badRequest),
                 (.post, "/v1/events", #"{"events": [{"user": "\#(user)", "song": "\#(song)", "kind": "skip", "plays": 4}]}"#, .badRequest),
                 (.post, "/v1/events", #"{"events": [{"user": "\#(user)", "song": "\#(song)", "mood": "happy"}]}"#, .badRequest),
+                (.post, "/v1/events", #"{"events": [{"user": "\#(user)", "song": "\#(song)", "plays": true}]}"#, .badRequest),
+                (.post, "/v1/events", #"{"events": [{"user": "\#(user)", "song": "\#(song)", "kind": 1}]}"#, .badRequest),
+                (.post, "/v1/onboarding", #"{"tags": ["rock"], "k": true}"#, .badRequest),
                 (.put, "/v1/songs/s1", #"{"title": "x", "year": "soon"}"#, .badRequest),
                 (.put, "/v1/users/u1", #"{"artists": [1, 2]}"#, .badRequest),
                 (.post, "/v1/models/abc/activate", nil, .badRequest),
@@ -270,7 +273,7 @@ func errorCode(_ r: TestResponse) -> String? {
         let user = f.firstUser, song = f.service.snapshot.train.items[3]
         try await f.app().test(.router) { client in
             try await client.execute(uri: "/v1/events", method: .post, headers: f.headers(.write),
-                                     body: body(#"{"events": [{"user": "brand-new-listener", "song": "\#(song)", "plays": 2}, {"user": "\#(user)", "song": "\#(song)", "kind": "like"}]}"#)) {
+                                     body: body(#"{"events": [{"user": "brand-new-listener", "song": "\#(song)", "plays": 2}, {"user": "\#(user)", "song": "\#(song)", "kind": "like"}, {"user": "\#(user)", "song": "\#(song)", "plays": 1, "timestamp": 1764000000000}, {"user": "\#(user)", "song": "\#(song)", "plays": 1.0}]}"#)) {
                 #expect($0.status == .accepted)
             }
         }
