@@ -460,6 +460,9 @@ def serve():
         wait_ready("http://127.0.0.1:18181/readyz")
         wait_ready("http://127.0.0.1:18182/healthz")
         lua = os.path.join(ROOT, "bench", "wrk_rate.lua")
+        # Warm-up (pages of the model matrices, lazy structures), not recorded.
+        wrk("http://127.0.0.1:18181", lua, 5, {"USERS": users, "KEY": read, "RATE": "0"})
+        wrk("http://127.0.0.1:18182", lua, 5, {"USERS": users, "KEY": "", "RATE": "0"})
         print("## serving: encore serve (default policy, SQLite) vs FastAPI + implicit ALS (uvicorn, 2 workers), Last.fm, wrk on the same 2 cores")
         print()
         print("| offered rate | Encore req/s | Encore p50 ms | Encore p99 ms | peer req/s | peer p50 ms | peer p99 ms |")

@@ -23,6 +23,8 @@ public struct ServingOptions: Sendable {
     public var minimumShare = 0.05
     public var freezeBandit = false
     public var seed: UInt64 = 42
+    /// An embedding cache file for the transformer, so a restart does not encode the catalogue again.
+    public var embeddingCache: String?
     public init() {}
 }
 
@@ -146,8 +148,16 @@ public final class RecommendationService: Sendable {
     /// Loads the store and builds every policy's engine.
     public static func start(store: any Store, options: ServingOptions = ServingOptions(), progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> RecommendationService {
         guard !options.policies.isEmpty else { throw ServiceError(.badRequest, "serve needs at least one policy") }
-        let policies = try options.policies.map { try Policy.named($0) }
-        guard Set(policies.map(\.name)).count == policies.count else { throw ServiceError(.badRequest, "two policies share a name") }
+        let named = try options.policies.map { try Policy.named($0) }
+        guard Set(named.map(\.name)).count == named.count else { throw ServiceError(.badRequest, "two policies share a name") }
+        let policies = named.map { p -> Policy in
+            guard let cache = options.embeddingCache, PolicyEngine.requiredModels(p).contains("transformer") else { return p }
+            var p = p
+            var config = (try? JSONDecoder().decode([String: JSONValue].self, from: Data((p.models["transformer"] ?? "{}").utf8))) ?? [:]
+            if config["cache"] == nil { config["cache"] = .string(cache) }
+            p.models["transformer"] = ConfigurationOverrides.json(config)
+            return p
+        }
         let snapshot = try await build(store: store, policies: policies, version: 1, previous: nil, progress: progress)
         return try RecommendationService(store: store, options: options, policies: policies, snapshot: snapshot)
     }
@@ -166,43 +176,58 @@ public final class RecommendationService: Sendable {
 
     static func build(store: any Store, policies: [Policy], version: Int, previous: ServingSnapshot?,
                       progress: @escaping @Sendable (String) -> Void) async throws -> ServingSnapshot {
+        // Reads from the store here; decoding, fitting and building run on their own thread, so a
+        // reload never holds one of the few threads that serve requests.
         let data = try await store.trainingData()
         guard data.interactions.nnz > 0 else { throw ServiceError(.unavailable, "the database holds no plays: import some first (encore import PATH --database …)") }
-        let train = data.interactions
-        let fingerprint = Snapshot.fingerprint(train)
-        // Over the same plays, the models fitted before are reused: an activation costs only the activated model.
-        let reusable = previous.flatMap { $0.fingerprint == fingerprint ? $0.fitted : nil } ?? [:]
-        let active = try await store.models().filter { $0.status == .active }
-        var pool = ModelPool(train: train, catalog: data.catalog, progress: progress)
-        var loaded: [String: ModelRecord] = [:]
-        var models: [String: FittedModel] = [:]
         let needed = Set(policies.flatMap { PolicyEngine.requiredModels($0) })
-        for record in active where needed.contains(record.kind) && loaded[record.kind] == nil {
-            // An artifact serves only when it was trained on exactly these plays (same ids, same values).
-            guard let artifact = try? Artifact.decode(Data(try await store.artifact(id: record.id)), source: "model \(record.id)"),
-                  artifact.train.userCount == train.userCount, artifact.train.itemCount == train.itemCount,
-                  Snapshot.fingerprint(artifact.train) == Snapshot.fingerprint(train.mapValues(artifact.transform)),
-                  let model = try? artifact.model() else {
-                progress("model \(record.id) (\(record.kind)) was trained on other plays: fitting \(record.kind) instead")
-                continue
-            }
-            progress("loaded \(record.kind) v\(record.version) (model \(record.id)) from the registry")
-            models[record.kind] = FittedModel(model: model, transform: artifact.transform)
-            loaded[record.kind] = record
+        var artifacts: [(ModelRecord, [UInt8])] = []
+        for record in try await store.models() where record.status == .active && needed.contains(record.kind) && !artifacts.contains(where: { $0.0.kind == record.kind }) {
+            artifacts.append((record, try await store.artifact(id: record.id)))
         }
-        var engines: [String: PolicyEngine] = [:]
-        var fitted: [String: FittedModel] = [:]
-        for p in policies {
-            var m: [String: FittedModel] = [:]
-            for name in PolicyEngine.requiredModels(p) {
-                let key = name + "|" + ((try? ModelRegistry.entry(named: name).resolvedConfiguration(overrides: p.models[name])) ?? "")
-                let model = try models[name] ?? reusable[key] ?? pool.model(name, overrides: p.models[name])
-                m[name] = model
-                if models[name] == nil { fitted[key] = model }
+        let fetched = artifacts
+        return try await offPool {
+            let train = data.interactions
+            let fingerprint = Snapshot.fingerprint(train)
+            // Over the same plays, the models fitted before are reused: an activation costs only the activated model.
+            let reusable = previous.flatMap { $0.fingerprint == fingerprint ? $0.fitted : nil } ?? [:]
+            var pool = ModelPool(train: train, catalog: data.catalog, progress: progress)
+            var loaded: [String: ModelRecord] = [:]
+            var models: [String: FittedModel] = [:]
+            for (record, bytes) in fetched {
+                // An artifact serves only when it was trained on exactly these plays (same ids, same values).
+                guard let artifact = try? Artifact.decode(Data(bytes), source: "model \(record.id)"),
+                      artifact.train.userCount == train.userCount, artifact.train.itemCount == train.itemCount,
+                      Snapshot.fingerprint(artifact.train) == Snapshot.fingerprint(train.mapValues(artifact.transform)),
+                      let model = try? artifact.model() else {
+                    progress("model \(record.id) (\(record.kind)) was trained on other plays: fitting \(record.kind) instead")
+                    continue
+                }
+                progress("loaded \(record.kind) v\(record.version) (model \(record.id)) from the registry")
+                models[record.kind] = FittedModel(model: model, transform: artifact.transform)
+                loaded[record.kind] = record
             }
-            engines[p.name] = try PolicyEngine(policy: p, train: train, catalog: data.catalog, models: m)
+            var engines: [String: PolicyEngine] = [:]
+            var fitted: [String: FittedModel] = [:]
+            for p in policies {
+                var m: [String: FittedModel] = [:]
+                for name in PolicyEngine.requiredModels(p) {
+                    let key = name + "|" + ((try? ModelRegistry.entry(named: name).resolvedConfiguration(overrides: p.models[name])) ?? "")
+                    let model = try models[name] ?? reusable[key] ?? pool.model(name, overrides: p.models[name])
+                    m[name] = model
+                    if models[name] == nil { fitted[key] = model }
+                }
+                engines[p.name] = try PolicyEngine(policy: p, train: train, catalog: data.catalog, models: m)
+            }
+            return ServingSnapshot(version: version, train: train, catalog: data.catalog, engines: engines, loaded: loaded, fitted: fitted, fingerprint: fingerprint)
         }
-        return ServingSnapshot(version: version, train: train, catalog: data.catalog, engines: engines, loaded: loaded, fitted: fitted, fingerprint: fingerprint)
+    }
+
+    /// Runs synchronous work on a Dispatch thread outside Swift's cooperative pool.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+            Thread.detachNewThread { c.resume(with: Result { try work() }) }
+        }
     }
 
     public var snapshot: ServingSnapshot { current.withLock { $0 } }
