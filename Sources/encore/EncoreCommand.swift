@@ -46,14 +46,32 @@ struct Encore: ParsableCommand {
 /// sched_yield, taking cores from Encore's own parallel loops (which call BLAS single-threaded,
 /// as DESIGN.md asks). The pool size is read from the environment at load time, so when the user
 /// has not chosen one, the process sets OPENBLAS_NUM_THREADS=1 and re-executes itself once.
+/// The kernels are chosen at load time too, from the CPU model; a virtual CPU that reports a generic
+/// model ("Intel Xeon Processor") gets Prescott's SSE3 kernels, 2-3 times slower than its AVX-512
+/// ones. Unless the user has chosen, OPENBLAS_CORETYPE is set from the CPU's instruction-set flags.
 func singleThreadedBLAS() {
-    guard getenv("OPENBLAS_NUM_THREADS") == nil, getenv("ENCORE_NO_REEXEC") == nil else { return }
-    setenv("OPENBLAS_NUM_THREADS", "1", 1)
+    guard getenv("ENCORE_NO_REEXEC") == nil else { return }
+    let core = getenv("OPENBLAS_CORETYPE") == nil ? blasCoreType() : nil
+    guard getenv("OPENBLAS_NUM_THREADS") == nil || core != nil else { return }
+    if getenv("OPENBLAS_NUM_THREADS") == nil { setenv("OPENBLAS_NUM_THREADS", "1", 1) }
+    if let core { setenv("OPENBLAS_CORETYPE", core, 1) }
     setenv("ENCORE_NO_REEXEC", "1", 1)
     var argv = CommandLine.arguments.map { strdup($0) }
     argv.append(nil)
     execv("/proc/self/exe", &argv)
     // exec failed (no /proc): carry on with the pool as it is.
+}
+
+/// OpenBLAS's name for the best kernels this CPU's flags allow (nil: leave OpenBLAS's own choice).
+func blasCoreType() -> String? {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    let flags = Set(line.split(separator: " ").map(String.init))
+    if ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains) {
+        return "SkylakeX"
+    }
+    if flags.contains("avx2"), flags.contains("fma") { return "Haswell" }
+    return nil
 }
 
 /// An error in how a command was used (an option out of range, a missing argument).
