@@ -156,9 +156,7 @@ public struct PolicyEngine: Sendable {
                 for q in train.rowRange(u) { listeners[Int(c.userLabels[u])][Int(train.columnIndices[q])] += 1 }
             }
             byCluster = [[Int]](repeating: [], count: c.configuration.itemClusters)
-            let degrees = self.degrees
             for i in popularOrder where c.itemLabels[i] >= 0 && Int(c.itemLabels[i]) < byCluster.count { byCluster[Int(c.itemLabels[i])].append(i) }
-            _ = degrees
         }
         listenersInUserCluster = listeners
         itemsByCluster = byCluster

@@ -233,7 +233,8 @@ struct CandidateTable: Sendable {
 
     let sources: [PolicySource]
     let rows: [Row]
-    let noveltyOf: [Double]
+    let popularity: [Int]
+    let trainUsers: Int
     let maxPerArtist: Int?
 
     init(engine: PolicyEngine, validation: InteractionMatrix, sources: [PolicySource], depth: Int, maxPerArtist: Int?) {
@@ -242,8 +243,8 @@ struct CandidateTable: Sendable {
         let train = engine.train
         let degrees = train.itemDegrees()
         let users = (0..<train.userCount).filter { !validation.rowRange($0).isEmpty && !train.rowRange($0).isEmpty }
-        let trainUsers = Double(max(1, (0..<train.userCount).filter { !train.rowRange($0).isEmpty }.count))
-        noveltyOf = degrees.map { -log2(Double(max($0, 1)) / trainUsers) }
+        popularity = degrees
+        trainUsers = (0..<train.userCount).filter { !train.rowRange($0).isEmpty }.count
         var artistIDs: [String: Int32] = [:]
         let artistOf: [Int32] = (0..<train.itemCount).map { i in
             guard let c = engine.catalog, i < c.count, !c[i].artist.isEmpty else { return -1 }
@@ -291,25 +292,19 @@ struct CandidateTable: Sendable {
                 combined.append((v, n))
             }
             combined.sort { $0.0 != $1.0 ? $0.0 > $1.0 : row.items[$0.1] < row.items[$1.1] }
-            var dcg = 0.0, hits = 0, taken = 0, novelty = 0.0
+            var top: [Int] = []
             var perArtist: [Int32: Int] = [:]
-            for (_, n) in combined where taken < 10 {
+            for (_, n) in combined where top.count < 10 {
                 if let cap = maxPerArtist, row.artists[n] >= 0 {
                     if perArtist[row.artists[n], default: 0] >= cap { continue }
                     perArtist[row.artists[n], default: 0] += 1
                 }
-                let i = row.items[n]
-                if row.relevant.contains(i) { dcg += 1 / log2(Double(taken + 2)); hits += 1 }
-                novelty += noveltyOf[i]
-                taken += 1
+                top.append(row.items[n])
             }
-            var idcg = 0.0
-            for n in 0..<min(10, row.relevant.count) { idcg += 1 / log2(Double(n + 2)) }
-            ndcg += idcg > 0 ? dcg / idcg : 0
-            nov += taken > 0 ? novelty / Double(taken) : 0
+            let m = RankingMetrics.score(list: top, relevant: row.relevant, k: 10, popularity: popularity, users: trainUsers)
+            ndcg += m.ndcg
+            nov += m.novelty
         }
         return (ndcg / Double(selected.count), nov / Double(selected.count))
     }
-
-    @inline(__always) func novelty(_ i: Int) -> Double { i < noveltyOf.count ? noveltyOf[i] : 0 }
 }

@@ -25,14 +25,18 @@ public struct ModelPool {
     /// The model fitted with these overrides (fitted now, or the one fitted before).
     public mutating func model(_ name: String, overrides: String? = nil) throws -> FittedModel {
         let entry = try ModelRegistry.entry(named: name)
-        let resolved = try entry.resolvedConfiguration(overrides: overrides)
-        let key = name + "|" + resolved
+        let key = try Self.key(name, overrides: overrides)
         if let m = fitted[key] { return m }
         let t = entry.predictsValues ? ratingScale : rankingScale
         progress("fitting \(name) …")
         let m = FittedModel(model: try entry.fit(train.mapValues(t), overrides: overrides, catalog: catalog), transform: t)
         fitted[key] = m
         return m
+    }
+
+    /// A model's identity: its name and resolved configuration.
+    public static func key(_ name: String, overrides: String?) throws -> String {
+        name + "|" + (try ModelRegistry.entry(named: name).resolvedConfiguration(overrides: overrides))
     }
 
     /// The policy's engine, its models taken from the pool.

@@ -42,6 +42,9 @@ public final class ServingSnapshot: Sendable {
     /// The stored plays' fingerprint: a reload over the same plays reuses the fitted models.
     let fingerprint: String
     public let builtAt: Date
+    /// Built on first use: co-listening neighbours and the TF-IDF index of `similar`.
+    let coListening = LazyBox<ItemKNN?>()
+    let tfidf = LazyBox<TFIDFRecommender?>()
 
     init(version: Int, train: InteractionMatrix, catalog: Catalog, engines: [String: PolicyEngine], loaded: [String: ModelRecord],
          fitted: [String: FittedModel], fingerprint: String) {
@@ -212,7 +215,7 @@ public final class RecommendationService: Sendable {
             for p in policies {
                 var m: [String: FittedModel] = [:]
                 for name in PolicyEngine.requiredModels(p) {
-                    let key = name + "|" + ((try? ModelRegistry.entry(named: name).resolvedConfiguration(overrides: p.models[name])) ?? "")
+                    let key = try ModelPool.key(name, overrides: p.models[name])
                     let model = try models[name] ?? reusable[key] ?? pool.model(name, overrides: p.models[name])
                     m[name] = model
                     if models[name] == nil { fitted[key] = model }
@@ -368,27 +371,18 @@ public final class RecommendationService: Sendable {
         let s = snapshot
         guard let i = s.train.items.index(of: song) else { throw ServiceError(.notFound, "unknown song '\(song)'") }
         let engine = s.engines[policies[0].name]
+        let model: (any SimilarItemsModel)?
         switch by {
-        case "content", "tfidf":
-            let model: (any SimilarItemsModel)? = by == "content" ? engine?.content as? any SimilarItemsModel : (try? TFIDFRecommender(train: s.train, catalog: s.catalog))
-            guard let model else { throw ServiceError(.unavailable, "no content model is loaded") }
-            return (model.similarItems(to: i, k: k), s)
+        case "content": model = engine?.content as? any SimilarItemsModel
+        case "tfidf": model = s.tfidf.get { try? TFIDFRecommender(train: s.train, catalog: s.catalog) }
         case "cf":
-            // Co-listening: the songs whose listeners overlap most with this song's (cosine over listener sets).
-            let columns = s.train.columns
-            var overlap = [Float](repeating: 0, count: s.train.itemCount)
-            let listeners = (columns.columnPointers[i]..<columns.columnPointers[i + 1]).map { Int(columns.rowIndices[$0]) }
-            for u in listeners { for q in s.train.rowRange(u) { overlap[Int(s.train.columnIndices[q])] += 1 } }
-            let degrees = s.train.itemDegrees()
-            overlap[i] = -.infinity
-            for j in 0..<overlap.count where overlap[j] <= 0 { overlap[j] = -.infinity }
-            for j in 0..<overlap.count where overlap[j].isFinite { overlap[j] /= Float((Double(degrees[j]) * Double(max(listeners.count, 1))).squareRoot()) }
-            return (TopScores.select(overlap, k: k).map {
-                ScoredItem(item: $0.index, score: Double($0.score), explanation: Explanation(kind: .listenedTogether, songs: [i], sentence: "often played by the same listeners"))
-            }, s)
+            // Item-KNN's cosine over listener sets (the policy's own when it has one).
+            model = s.coListening.get { engine?.models["item-knn"]?.model as? ItemKNN ?? (try? ItemKNN(train: s.train)) }
         default:
             throw ServiceError(.badRequest, "by must be cf, content or tfidf")
         }
+        guard let model else { throw ServiceError(.unavailable, "no \(by) model is loaded") }
+        return (model.similarItems(to: i, k: k), s)
     }
 
     /// The new-song playlist for a user.
