@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "EncoreData", targets: ["EncoreData"]),
         .library(name: "EncoreCharts", targets: ["EncoreCharts"]),
         .library(name: "EncoreText", targets: ["EncoreText"]),
+        .library(name: "EncoreNN", targets: ["EncoreNN"]),
         .library(name: "EncoreModels", targets: ["EncoreModels"]),
         .library(name: "EncoreEval", targets: ["EncoreEval"]),
         .library(name: "EncorePolicy", targets: ["EncorePolicy"]),
@@ -37,7 +38,9 @@ let package = Package(
         .target(name: "EncoreData", dependencies: ["EncoreMath"]),
         .target(name: "EncoreCharts"),
         .target(name: "EncoreText", dependencies: ["EncoreMath", "CBLAS"]),
-        .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData", "EncoreText", "CBLAS"]),
+        // Reverse-mode autograd and optimisers for the graph networks.
+        .target(name: "EncoreNN", dependencies: ["EncoreMath"]),
+        .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData", "EncoreText", "EncoreNN", "CBLAS"]),
         .target(name: "EncoreEval", dependencies: ["EncoreData", "EncoreModels", "EncoreMath"]),
         .target(name: "EncorePolicy", dependencies: ["EncoreMath", "EncoreData", "EncoreModels", "EncoreEval"]),
         .target(name: "EncoreStore", dependencies: [
@@ -67,6 +70,7 @@ let package = Package(
         // Benchmark helper (bench/run.sh kmeans): k-means on a raw Float32 matrix.
         .executableTarget(name: "encore-bench-kmeans", dependencies: ["EncoreMath"], path: "bench/kmeans"),
         .testTarget(name: "EncoreMathTests", dependencies: ["EncoreMath"]),
+        .testTarget(name: "EncoreNNTests", dependencies: ["EncoreNN", "EncoreMath"]),
         .testTarget(name: "EncoreDataTests", dependencies: ["EncoreData", "EncoreMath"]),
         .testTarget(name: "EncoreChartsTests", dependencies: ["EncoreCharts"]),
         .testTarget(name: "EncoreTextTests", dependencies: ["EncoreText", "EncoreMath"]),
