@@ -84,6 +84,7 @@ extension ALSConfiguration: ModelConfiguration {}
 extension BPRConfiguration: ModelConfiguration {}
 extension EASEConfiguration: ModelConfiguration {}
 extension BlendConfiguration: ModelConfiguration {}
+extension GCNConfiguration.Activation: Equatable {}
 
 /// Every model Encore can train, by command-line name.
 public enum ModelRegistry {
@@ -157,6 +158,14 @@ public enum ModelRegistry {
         entry("transformer", "content: all-MiniLM-L6-v2 sentence embeddings computed in Swift; the user's play-weighted profile; cosine", TransformerConfiguration(),
               fit: { m, c, catalog in try TransformerRecommender(train: m, configuration: c, catalog: catalog) },
               load: { try TransformerRecommender(train: $0, configuration: $1, state: $2) }),
+        entry("lightgcn", "LightGCN (He et al. 2020): 3 layers of normalised-graph propagation, BPR with uniform negatives, Adam", LightGCNConfiguration(),
+              fit: { m, c, _ in try LightGCN(train: m, configuration: c) }, load: { try LightGCN(train: $0, configuration: $1, state: $2) }),
+        entry("gcn", "the report's graph network done properly: 2 GCN layers over the play graph, song text embeddings + popularity score as inputs, biased dot decoder, MSE", GCNConfiguration(),
+              fit: { m, c, catalog in try GraphConvolution(train: m, configuration: c, catalog: catalog) },
+              load: { try GraphConvolution(train: $0, configuration: $1, state: $2) }),
+        entry("gcn-report", "the report's GCN setting (ReLU, Adam 1e-4, 30 epochs, plain dot decoder), evaluated honestly", GCNConfiguration.report,
+              fit: { m, c, catalog in try GraphConvolution(train: m, configuration: c, catalog: catalog, name: "gcn-report") },
+              load: { try GraphConvolution(train: $0, configuration: $1, state: $2, name: "gcn-report") }),
         entry("blend", "weighted sum of per-user standardised scores of other ranking models (default: EASE + 0.5 ALS + 0.25 item-knn)", BlendConfiguration(),
               fit: { m, c, catalog in try ScoreBlend(train: m, configuration: c, catalog: catalog) },
               load: { try ScoreBlend(train: $0, configuration: $1, state: $2) }),

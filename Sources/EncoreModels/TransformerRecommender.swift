@@ -55,16 +55,21 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
             dimension = 0
             return
         }
+        (embeddings, dimension) = try Self.songEmbeddings(catalog, encoder: encoder, cache: c.cache, batchSize: c.batchSize)
+        fallback = nil
+    }
+
+    /// Every catalogue song's sentence embedding (items × dimension, row-major), through the
+    /// embedding cache file when one is given.
+    static func songEmbeddings(_ catalog: Catalog, encoder: SentenceEncoder, cache: String, batchSize: Int) throws -> (vectors: [Float], dimension: Int) {
         let texts = catalog.entries.map(\.text)
         let vectors: [[Float]]
-        if c.cache.isEmpty {
-            vectors = encoder.encode(texts, batchSize: c.batchSize, progress: ProgressReporter(label: "encoding songs", total: Double(texts.count)))
+        if cache.isEmpty {
+            vectors = encoder.encode(texts, batchSize: batchSize, progress: ProgressReporter(label: "encoding songs", total: Double(texts.count)))
         } else {
-            vectors = try EmbeddingCache(path: c.cache, identity: encoder.identity).embed(texts, with: encoder, batchSize: c.batchSize, progress: true).vectors
+            vectors = try EmbeddingCache(path: cache, identity: encoder.identity).embed(texts, with: encoder, batchSize: batchSize, progress: true).vectors
         }
-        dimension = encoder.shape.hidden
-        embeddings = vectors.flatMap { $0 }
-        fallback = nil
+        return (vectors.flatMap { $0 }, encoder.shape.hidden)
     }
 
     public init(train: InteractionMatrix, configuration c: TransformerConfiguration, state: ModelState) throws {

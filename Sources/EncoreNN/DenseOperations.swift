@@ -183,6 +183,27 @@ extension Tape {
         }
     }
 
+    /// [a; b]: the rows of a then those of b.
+    public func concatenateRows(_ a: Tensor, _ b: Tensor) -> Tensor {
+        precondition(a.columns == b.columns, "row concatenation of \(a.columns) and \(b.columns) columns")
+        let na = a.count, nb = b.count
+        let C = buffer(na + nb, zeroed: false)
+        C.update(from: value(a), count: na)
+        (C + na).update(from: value(b), count: nb)
+        let out = next(a.rows + b.rows, a.columns)
+        return append(rows: a.rows + b.rows, columns: a.columns, value: C, inputs: [a, b]) { t in
+            nonisolated(unsafe) let dC = t.grad(out)
+            if t.needsGrad(a) {
+                nonisolated(unsafe) let dA = t.grad(a)
+                Blocks.elementwise(na) { r in VectorKernels.axpy(1, dC + r.lowerBound, dA + r.lowerBound, r.count) }
+            }
+            if t.needsGrad(b) {
+                nonisolated(unsafe) let dB = t.grad(b)
+                Blocks.elementwise(nb) { r in VectorKernels.axpy(1, dC + na + r.lowerBound, dB + r.lowerBound, r.count) }
+            }
+        }
+    }
+
     /// The elementwise mean of tensors of one shape (LightGCN's mean over layers).
     public func average(_ list: [Tensor]) -> Tensor {
         guard let first = list.first else { preconditionFailure("average of no tensors") }
@@ -192,18 +213,17 @@ extension Tape {
         nonisolated(unsafe) let sources = inputs
         nonisolated(unsafe) let C = buffer(n, zeroed: false)
         Blocks.elementwise(n) { r in
-            for i in r {
-                var v: Float = 0
-                for p in sources { v += p[i] }
-                C[i] = v * s
-            }
+            let lo = r.lowerBound
+            (C + lo).update(repeating: 0, count: r.count)
+            for p in sources { VectorKernels.axpy(1, p + lo, C + lo, r.count) }
+            for i in r { C[i] *= s }
         }
         let out = next(first.rows, first.columns)
         return append(rows: first.rows, columns: first.columns, value: C, inputs: list) { t in
             nonisolated(unsafe) let dC = t.grad(out)
             for x in list where t.needsGrad(x) {
                 nonisolated(unsafe) let dX = t.grad(x)
-                Blocks.elementwise(n) { r in for i in r { dX[i] += s * dC[i] } }
+                Blocks.elementwise(n) { r in VectorKernels.axpy(s, dC + r.lowerBound, dX + r.lowerBound, r.count) }
             }
         }
     }

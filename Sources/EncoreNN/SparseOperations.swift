@@ -9,29 +9,92 @@ import EncoreMath
 public struct SparseOperator: Sendable {
     public let matrix: SparseMatrix
     public let transpose: SparseMatrix
+    /// Row blocks of about equal entry counts (fixed by the matrix, never by the thread count).
+    let blocks: [Range<Int>]
+    let transposeBlocks: [Range<Int>]
 
     /// `symmetric` skips building the transpose (D^-1/2 A D^-1/2 of an undirected graph).
     public init(_ matrix: SparseMatrix, symmetric: Bool = false) {
         self.matrix = matrix
         transpose = symmetric ? matrix : matrix.transposed()
+        blocks = Self.balancedBlocks(matrix)
+        transposeBlocks = symmetric ? blocks : Self.balancedBlocks(transpose)
+    }
+
+    /// Contiguous row ranges holding about 8,192 entries plus rows each.
+    static func balancedBlocks(_ s: SparseMatrix) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0, work = 0
+        for r in 0..<s.rows {
+            work += s.rowPointers[r + 1] - s.rowPointers[r] + 1
+            if work >= 8192 {
+                out.append(start..<(r + 1))
+                start = r + 1
+                work = 0
+            }
+        }
+        if start < s.rows { out.append(start..<s.rows) }
+        return out
     }
 
     /// y (rows × d) = S x, or y += S x, for row-major x (columns × d).
-    public static func multiply(_ s: SparseMatrix, _ x: UnsafePointer<Float>, d: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    public func multiply(_ x: UnsafePointer<Float>, d: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool, transposed: Bool = false) {
+        Self.multiply(transposed ? transpose : matrix, blocks: transposed ? transposeBlocks : blocks, x, d: d, into: y, accumulate: accumulate)
+    }
+
+    static func multiply(_ s: SparseMatrix, blocks: [Range<Int>], _ x: UnsafePointer<Float>, d: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         nonisolated(unsafe) let x = x, y = y
         s.rowPointers.withUnsafeBufferPointer { rp in
             s.columnIndices.withUnsafeBufferPointer { ci in
                 s.values.withUnsafeBufferPointer { vs in
                     nonisolated(unsafe) let rp = rp, ci = ci, vs = vs
-                    Blocks.forEach(s.rows, size: 512) { r in
-                        for row in r {
-                            let target = y + row * d
-                            if !accumulate { target.update(repeating: 0, count: d) }
-                            for k in rp[row]..<rp[row + 1] { VectorKernels.axpy(vs[k], x + Int(ci[k]) * d, target, d) }
+                    // Several blocks per worker, so the pool balances uneven rows.
+                    ParallelLoop.forEachChunk(count: blocks.count, chunks: ParallelLoop.defaultWorkers * 8) { _, chunk in
+                        for b in chunk {
+                            for row in blocks[b] {
+                                SparseKernel.row(rp[row]..<rp[row + 1], ci.baseAddress!, vs.baseAddress!, x, d: d, into: y + row * d, accumulate: accumulate)
+                            }
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// One output row of a sparse × dense product, accumulated in registers 32 columns at a time.
+enum SparseKernel {
+    @inline(__always)
+    static func row(_ entries: Range<Int>, _ ci: UnsafePointer<Int32>, _ vs: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                    d: Int, into target: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let rx = UnsafeRawPointer(x), rt = UnsafeMutableRawPointer(target)
+        var c = 0
+        while c + 32 <= d {
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            if accumulate {
+                a0 = rt.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                a1 = rt.loadUnaligned(fromByteOffset: c * 4 + 32, as: SIMD8<Float>.self)
+                a2 = rt.loadUnaligned(fromByteOffset: c * 4 + 64, as: SIMD8<Float>.self)
+                a3 = rt.loadUnaligned(fromByteOffset: c * 4 + 96, as: SIMD8<Float>.self)
+            }
+            for k in entries {
+                let v = SIMD8<Float>(repeating: vs[k])
+                let o = (Int(ci[k]) * d + c) * 4
+                a0 += v * rx.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                a1 += v * rx.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
+                a2 += v * rx.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self)
+                a3 += v * rx.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self)
+            }
+            rt.storeBytes(of: a0, toByteOffset: c * 4, as: SIMD8<Float>.self)
+            rt.storeBytes(of: a1, toByteOffset: c * 4 + 32, as: SIMD8<Float>.self)
+            rt.storeBytes(of: a2, toByteOffset: c * 4 + 64, as: SIMD8<Float>.self)
+            rt.storeBytes(of: a3, toByteOffset: c * 4 + 96, as: SIMD8<Float>.self)
+            c += 32
+        }
+        if c < d {
+            let rest = d - c
+            if !accumulate { (target + c).update(repeating: 0, count: rest) }
+            for k in entries { VectorKernels.axpy(vs[k], x + Int(ci[k]) * d + c, target + c, rest) }
         }
     }
 }
@@ -42,10 +105,10 @@ extension Tape {
         precondition(s.matrix.columns == x.rows, "sparse product of \(s.matrix.rows) × \(s.matrix.columns) by \(x.rows) × \(x.columns)")
         let d = x.columns, m = s.matrix.rows
         let C = buffer(m * d, zeroed: false)
-        SparseOperator.multiply(s.matrix, value(x), d: d, into: C, accumulate: false)
+        s.multiply(value(x), d: d, into: C, accumulate: false)
         let out = next(m, d)
         return append(rows: m, columns: d, value: C, inputs: [x]) { t in
-            SparseOperator.multiply(s.transpose, t.grad(out), d: d, into: t.grad(x), accumulate: true)
+            s.multiply(t.grad(out), d: d, into: t.grad(x), accumulate: true, transposed: true)
         }
     }
 }

@@ -135,7 +135,8 @@ enum Blocks {
         guard count > 0 else { return }
         let blocks = (count + size - 1) / size
         if blocks == 1 { body(0..<count); return }
-        ParallelLoop.forEachChunk(count: blocks) { _, range in
+        // Several blocks per worker, so the pool balances uneven blocks.
+        ParallelLoop.forEachChunk(count: blocks, chunks: ParallelLoop.defaultWorkers * 4) { _, range in
             for b in range { body((b * size)..<min(count, (b + 1) * size)) }
         }
     }

@@ -50,7 +50,7 @@ extension Encore {
                 if format != .json { note("fitting \(spec.label) …") }
                 if `protocol` != "ranking" && entry.predictsValues {
                     seedResults.append(try SeedProtocol.evaluate(model: entry, overrides: spec.overrides, label: spec.label,
-                                                                 train: train, test: test, k: k, threshold: threshold))
+                                                                 train: train, test: test, catalog: raw.catalog, k: k, threshold: threshold))
                 }
                 if `protocol` != "seed" {
                     rankingResults.append(try RankingProtocol.evaluate(model: entry, overrides: spec.overrides, label: spec.label,

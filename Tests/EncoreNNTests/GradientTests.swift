@@ -95,6 +95,7 @@ func gradientCheck(_ shapes: [(Int, Int)], seed: UInt64 = 7, awayFromZero: Bool 
 
     @Test func concatenation() {
         gradientCheck([(3, 2), (3, 4)]) { t, x in t.concatenateColumns(x[0], x[1]) }
+        gradientCheck([(2, 3), (4, 3)]) { t, x in t.concatenateRows(x[0], x[1]) }
     }
 
     @Test func averageSumMeanRowSumRowDot() {
