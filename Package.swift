@@ -69,6 +69,8 @@ let package = Package(
         ),
         // Benchmark helper (bench/run.sh kmeans): k-means on a raw Float32 matrix.
         .executableTarget(name: "encore-bench-kmeans", dependencies: ["EncoreMath"], path: "bench/kmeans"),
+        // Benchmark helper (bench/run.sh graph): LightGCN's learning curve in one training run.
+        .executableTarget(name: "encore-bench-lightgcn", dependencies: ["EncoreMath", "EncoreData", "EncoreModels", "EncoreEval"], path: "bench/lightgcn"),
         .testTarget(name: "EncoreMathTests", dependencies: ["EncoreMath"]),
         .testTarget(name: "EncoreNNTests", dependencies: ["EncoreNN", "EncoreMath"]),
         .testTarget(name: "EncoreDataTests", dependencies: ["EncoreData", "EncoreMath"]),

@@ -18,6 +18,12 @@ serve:     `encore serve` over Last.fm imported into SQLite (the default policy:
            rates of 200, 500, 1,000 and 2,000 requests per second (paced with wrk's delay()), the
            maximum throughput, event ingestion in batches of 1,000 into SQLite (durable), and a
            30-second load run with an activation every 5 seconds (non-2xx responses counted).
+graph:     LightGCN against a faithful PyTorch LightGCN (bench/lightgcn_peer.py, 2 threads,
+           OMP_WAIT_POLICY=PASSIVE) and torch_geometric's LightGCN, on the shared split with the same
+           metric code: NDCG@10, recall@30 and NDCG@30 at checkpoints of one training run each, wall
+           and CPU seconds per epoch, peak memory; the curves as bench/lightgcn-curve.svg. Then the
+           report's GCN under the seed protocol (MAE/RMSE on log1p) beside BaselineOnly, with text
+           features and with learned ones, and its seconds per epoch.
 knn-memory: item-based KNN on a generated catalogue of 100,000 songs: time and peak memory.
 
 loader:    parse a 2,000,000-row file in count_data.csv format. Peer: pandas.read_csv (plain and
@@ -507,6 +513,124 @@ def serve():
         peer.wait(timeout=60)
 
 
+SPLIT_DIR = os.path.join(ROOT, "..", "shared", "data", "lastfm-2k", "splits")
+LASTFM_DIR = os.path.join(ROOT, "..", "shared", "data", "lastfm-2k")
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def curve_svg(series, path):
+    """NDCG@10 against epochs, one line per series {label: [(epoch, ndcg)]}, with a reference line."""
+    w, h, left, right, top, bottom = 640, 400, 60, 170, 40, 50
+    xmax = max(e for pts in series.values() for e, _ in pts)
+    ymax = 0.25
+    x = lambda e: left + (w - left - right) * e / xmax
+    y = lambda v: h - bottom - (h - top - bottom) * v / ymax
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<text x="{w / 2 - 60}" y="22" font-size="14">LightGCN on Last.fm: NDCG@10 by epoch</text>',
+           f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="black"/>',
+           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="black"/>',
+           f'<text x="{(w - right + left) / 2 - 20}" y="{h - 12}">epochs</text>',
+           f'<text x="14" y="{(h) / 2}" transform="rotate(-90 14 {h / 2})">NDCG@10</text>']
+    for v in [0, 0.05, 0.10, 0.15, 0.20, 0.25]:
+        out.append(f'<line x1="{left - 4}" y1="{y(v):.1f}" x2="{w - right}" y2="{y(v):.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 40}" y="{y(v) + 4:.1f}">{v:.2f}</text>')
+    for e in sorted({e for pts in series.values() for e, _ in pts}):
+        out.append(f'<text x="{x(e) - 8:.1f}" y="{h - bottom + 16}">{e}</text>')
+    out.append(f'<line x1="{left}" y1="{y(0.2294):.1f}" x2="{w - right}" y2="{y(0.2294):.1f}" stroke="#888" stroke-dasharray="4 3"/>')
+    out.append(f'<text x="{w - right + 8}" y="{y(0.2294) + 4:.1f}" fill="#555">EASE 0.2294</text>')
+    for n, (label, pts) in enumerate(series.items()):
+        c = colours[n % len(colours)]
+        d = " ".join(f"{x(e):.1f},{y(v):.1f}" for e, v in sorted(pts))
+        out.append(f'<polyline points="{d}" fill="none" stroke="{c}" stroke-width="2"/>')
+        for e, v in pts:
+            out.append(f'<circle cx="{x(e):.1f}" cy="{y(v):.1f}" r="3" fill="{c}"/>')
+        out.append(f'<rect x="{w - right + 8}" y="{top + 20 * n}" width="12" height="12" fill="{c}"/>')
+        out.append(f'<text x="{w - right + 26}" y="{top + 20 * n + 10}">{label}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def graph():
+    bench_lightgcn = os.path.join(ROOT, ".build", "release", "encore-bench-lightgcn")
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    env.pop("OPENBLAS_CORETYPE", None)
+    peer_epochs = os.environ.get("GRAPH_PEER_EPOCHS", "10,50,100,200,400")
+    pyg_epochs = os.environ.get("GRAPH_PYG_EPOCHS", "10,50,100")
+    encore_epochs = os.environ.get("GRAPH_ENCORE_EPOCHS", "10,50,100,200,400,600")
+    print("## LightGCN: Encore against PyTorch (faithful reference script) and torch_geometric, lastfm-2k split, 2 threads")
+    print()
+    rows = {}
+    wall, peak, out = peak_rss_mib([bench_lightgcn, SPLIT_DIR, encore_epochs])
+    rows["Encore"] = json_lines(out)
+    rows["Encore"][-1]["peak_rss_mib"] = peak
+    for kind, epochs in (("torch", peer_epochs), ("pyg", pyg_epochs)):
+        report = os.path.join(OUT, "time.txt")
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report, sys.executable, os.path.join(ROOT, "bench", "lightgcn_peer.py"), SPLIT_DIR, kind, epochs],
+                           capture_output=True, text=True, env=env, cwd=os.path.join(ROOT, "bench"))
+        if p.returncode != 0:
+            print(f"{kind} peer failed: {p.stderr[-2000:]}")
+            continue
+        rows[kind] = json_lines(p.stdout)
+        with open(report) as f:
+            rows[kind][-1]["peak_rss_mib"] = int(f.read().strip().splitlines()[-1]) / 1024
+    label = {"Encore": "Encore", "torch": "PyTorch 2.15 (reference script)", "pyg": "torch_geometric LightGCN"}
+    print("| implementation | epochs | NDCG@10 | R@30 | NDCG@30 | wall s/epoch | CPU s/epoch | peak RSS MiB (whole run) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for kind, points in rows.items():
+        for r in points:
+            peak = f"{r['peak_rss_mib']:.0f}" if r is points[-1] else ""
+            print(f"| {label[kind]} | {r['epochs']} | {r['ndcg_at_10']:.4f} | {r['recall_at_30']:.4f} | {r['ndcg_at_30']:.4f} | "
+                  f"{r['wall_seconds_per_epoch']:.3f} | {r['cpu_seconds_per_epoch']:.3f} | {peak} |")
+    print()
+    if "torch" in rows:
+        mine = {r["epochs"]: r for r in rows["Encore"]}
+        print("| epochs | Encore NDCG@10 | PyTorch NDCG@10 | difference | Encore s/epoch | PyTorch s/epoch | PyTorch / Encore time |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows["torch"]:
+            e = mine.get(r["epochs"])
+            if e:
+                print(f"| {r['epochs']} | {e['ndcg_at_10']:.4f} | {r['ndcg_at_10']:.4f} | {e['ndcg_at_10'] - r['ndcg_at_10']:+.4f} | "
+                      f"{e['wall_seconds_per_epoch']:.3f} | {r['wall_seconds_per_epoch']:.3f} | {r['wall_seconds_per_epoch'] / e['wall_seconds_per_epoch']:.2f}x |")
+        print()
+    curve_svg({label[k]: [(r["epochs"], r["ndcg_at_10"]) for r in v] for k, v in rows.items()}, os.path.join(ROOT, "bench", "lightgcn-curve.svg"))
+    print("curves: bench/lightgcn-curve.svg")
+    print()
+
+    print("## The report's GCN: seed protocol on the shared split (log1p plays), all 18,569 test pairs")
+    print()
+    cache = os.path.join(OUT, "lastfm-minilm.cache")
+    specs = [("BaselineOnly (ALS baselines)", "baseline", None),
+             ("gcn (defaults: text + popularity inputs)", "gcn", json.dumps({"cache": cache})),
+             ("gcn, learned song inputs", "gcn", json.dumps({"song_features": "learned"})),
+             ("gcn, text inputs, MLP decoder", "gcn", json.dumps({"cache": cache, "decoder": "mlp"})),
+             ("gcn-report (ReLU, lr 1e-4, 30 epochs, no biases)", "gcn-report", json.dumps({"cache": cache}))]
+    print("| model | RMSE | MAE | RMSE (predictable) | impossible | fit s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label_, model, config in specs:
+        args = [ENCORE, "evaluate", "--protocol", "seed", "--train", SPLIT_DIR + "/train.tsv", "--test", SPLIT_DIR + "/test.tsv",
+                "--catalog", LASTFM_DIR, "--model", model, "--format", "json"]
+        if config:
+            args += ["--config", config]
+        out, _ = run(args)
+        r = json.loads(out)[0]
+        print(f"| {label_} | {r['rmse']:.4f} | {r['mae']:.4f} | {r['rmse_predictable']:.4f} | {r['impossible']} | {r['fit_seconds']:.2f} |")
+    print()
+    times = {}
+    for epochs in (0, 150):
+        out, _ = run([ENCORE, "evaluate", "--protocol", "seed", "--train", SPLIT_DIR + "/train.tsv", "--test", SPLIT_DIR + "/test.tsv",
+                      "--catalog", LASTFM_DIR, "--model", "gcn", "--config", json.dumps({"cache": cache, "epochs": epochs}), "--format", "json"])
+        times[epochs] = json.loads(out)[0]["fit_seconds"]
+    print(f"GCN seconds per epoch (text inputs, 769-d with the popularity score, hidden 64, full graph): "
+          f"{(times[150] - times[0]) / 150:.3f} (fit with 150 epochs {times[150]:.2f} s, with 0 epochs {times[0]:.2f} s)")
+    print()
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M')}")
@@ -527,6 +651,8 @@ if __name__ == "__main__":
         policy()
     if which in ("serve", "all"):
         serve()
+    if which in ("graph", "all"):
+        graph()
     if which in ("knn-memory", "all"):
         knn_memory()
     if which in ("store", "all"):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Encore's benchmarks, side by side with their Python peers in the same run.
-# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|policy|serve|knn-memory|store|all]   (default: all)
+# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|policy|serve|graph|knn-memory|store|all]   (default: all)
 # Installs the peers (pandas, numpy, scikit-surprise, implicit) into the ignored .venv-bench, builds Encore in release mode,
 # runs both sides, and prints the figures and ratios. Results go to bench/out/ (ignored).
 set -euo pipefail
@@ -13,6 +13,9 @@ fi
 command -v wrk >/dev/null || { echo "error: wrk is missing (apt-get install wrk)" >&2; exit 1; }
 swift build -c release -Xswiftc -enable-testing --product encore >/dev/null   # the build make test uses: one build for both
 swift build -c release -Xswiftc -enable-testing --product encore-bench-kmeans >/dev/null
+swift build -c release -Xswiftc -enable-testing --product encore-bench-lightgcn >/dev/null
+# The graph peers (PyTorch, torch_geometric) are large; installed only for that benchmark.
+case "${1:-all}" in graph|all) "$VENV/bin/python" -c "import torch, torch_geometric" 2>/dev/null || "$VENV/bin/pip" install -q torch torch_geometric ;; esac
 make -s models
 # The transformer peer is large (PyTorch); install it with: .venv-bench/bin/pip install sentence-transformers
 mkdir -p bench/out

@@ -16,7 +16,8 @@ import EncoreNN
 import EncoreText
 import Foundation
 
-/// Configuration of the GCN. The defaults are tuned to converge on the Last.fm split;
+/// Configuration of the GCN. The defaults were chosen on a validation split carved from the
+/// Last.fm training file (lr 0.03, 150 full-graph epochs, bias ridge 3; 250 epochs diverge);
 /// `GCNConfiguration.report` is the report's own setting (ReLU, Adam 1e-4, 30 epochs).
 public struct GCNConfiguration: Codable, Sendable, Equatable, ModelConfiguration {
     public enum Activation: String, Codable, Sendable, CaseIterable {
@@ -42,13 +43,13 @@ public struct GCNConfiguration: Codable, Sendable, Equatable, ModelConfiguration
     /// User and song biases in the dot decoder.
     public var biases: Bool = true
     public var dropout: Double = 0
-    public var learningRate: Double = 0.01
+    public var learningRate: Double = 0.03
     /// Adam's L2 weight decay on every parameter.
     public var weightDecay: Double = 0
     /// Ridge penalty λ on the user and song biases, as Surprise's baselines: the loss adds
     /// λ (Σ b_u² + Σ b_i²) / plays.
-    public var biasRegularization: Double = 10
-    public var epochs: Int = 200
+    public var biasRegularization: Double = 3
+    public var epochs: Int = 150
     public var seed: UInt64 = 42
     /// The sentence encoder's folder (text features).
     public var modelDirectory: String = ".models/all-MiniLM-L6-v2"

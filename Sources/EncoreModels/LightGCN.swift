@@ -64,8 +64,10 @@ public struct LightGCN: Recommender {
 
     public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
 
+    /// Trains; `progress` hears each finished epoch, its mean loss and a way to take the model as
+    /// it stands (for learning curves; the snapshot costs one propagation).
     public init(train: InteractionMatrix, configuration c: LightGCNConfiguration = LightGCNConfiguration(),
-                progress: ((Int, Double) -> Void)? = nil) throws {
+                progress: ((_ epoch: Int, _ loss: Double, _ snapshot: () -> LightGCN) -> Void)? = nil) throws {
         try c.validate()
         configuration = c
         self.train = train
@@ -87,13 +89,31 @@ public struct LightGCN: Recommender {
                                    users: Array(triples.users[range]), positives: Array(triples.positives[range]), negatives: Array(triples.negatives[range]))
             }
             history.append(batches > 0 ? total / Double(batches) : 0)
-            progress?(epoch + 1, history.last ?? 0)
+            if let progress {
+                progress(epoch + 1, history.last ?? 0) {
+                    let (u, i) = Self.finalEmbeddings(embeddings, adjacency, layers: c.layers, users: users)
+                    return LightGCN(train: train, configuration: c, users: u, items: i, history: history)
+                }
+            }
         }
-        let tape2 = Tape(training: false)
-        let final = tape2.values(Self.propagate(tape2, tape2.parameter(embeddings), adjacency, layers: c.layers))
-        userEmbeddings = Array(final[0..<(users * f)])
-        itemEmbeddings = Array(final[(users * f)...])
+        (userEmbeddings, itemEmbeddings) = Self.finalEmbeddings(embeddings, adjacency, layers: c.layers, users: users)
         lossHistory = history
+    }
+
+    init(train: InteractionMatrix, configuration: LightGCNConfiguration, users: [Float], items: [Float], history: [Double]) {
+        self.train = train
+        self.configuration = configuration
+        userEmbeddings = users
+        itemEmbeddings = items
+        lossHistory = history
+    }
+
+    /// The layer mean of every node, split into users and songs.
+    static func finalEmbeddings(_ e: Parameter, _ adjacency: SparseOperator, layers: Int, users: Int) -> ([Float], [Float]) {
+        let tape = Tape(training: false)
+        let final = tape.values(propagate(tape, tape.parameter(e), adjacency, layers: layers))
+        let split = users * e.columns
+        return (Array(final[0..<split]), Array(final[split...]))
     }
 
     /// One batch: the whole propagation, BPR on the batch's triples (node indices) plus
@@ -114,16 +134,9 @@ public struct LightGCN: Recommender {
         return Double(tape.values(loss)[0])
     }
 
-    /// Mean of layers 0..L of Â^l E.
+    /// Mean of layers 0..L of Â^l E (one fused tape operation).
     static func propagate(_ tape: Tape, _ e0: Tensor, _ adjacency: SparseOperator, layers: Int) -> Tensor {
-        guard layers > 0 else { return e0 }
-        var layer = e0
-        var all = [e0]
-        for _ in 0..<layers {
-            layer = tape.sparseMultiply(adjacency, layer)
-            all.append(layer)
-        }
-        return tape.average(all)
+        tape.propagationMean(adjacency, e0, layers: layers)
     }
 
     public init(train: InteractionMatrix, configuration c: LightGCNConfiguration, state: ModelState) throws {

@@ -62,6 +62,25 @@ func gradientCheck(_ shapes: [(Int, Int)], seed: UInt64 = 7, awayFromZero: Bool 
         gradientCheck([(3, 2)]) { t, x in t.sparseMultiply(SparseOperator(sym, symmetric: true), x[0]) }
     }
 
+    @Test(arguments: [0, 1, 3])
+    func propagationMean(_ layers: Int) throws {
+        let s = try SparseMatrix(rows: 4, columns: 4, triples: [(0, 1, 0.5), (1, 0, 0.3), (1, 2, -1), (2, 3, 0.7), (3, 3, 0.2), (3, 0, 1.5)])
+        let op = SparseOperator(s)
+        gradientCheck([(4, 3)]) { t, x in t.propagationMean(op, x[0], layers: layers) }
+        // The fused operation equals the mean of repeated products.
+        let t = Tape()
+        let x = t.parameter(Parameter(name: "x", rows: 4, columns: 3, std: 1, seed: 3))
+        var layer = x, all = [x]
+        for _ in 0..<layers { layer = t.sparseMultiply(op, layer); all.append(layer) }
+        let a = t.values(t.propagationMean(op, x, layers: layers)), b = t.values(t.average(all))
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
+    @Test func propagationMeanOverWideRows() throws {
+        let s = try SparseMatrix(rows: 3, columns: 3, triples: [(0, 1, 0.5), (1, 0, 0.5), (1, 2, -1), (2, 1, -1), (2, 2, 0.3)])
+        gradientCheck([(3, 40)], step: 5e-2) { t, x in t.propagationMean(SparseOperator(s, symmetric: true), x[0], layers: 2) }
+    }
+
     @Test func addAndBroadcastBias() {
         gradientCheck([(3, 4), (3, 4)]) { t, x in t.add(x[0], x[1]) }
         gradientCheck([(5, 3), (1, 3)]) { t, x in t.add(x[0], x[1]) }
