@@ -5,8 +5,9 @@
 // Song Popularity Score, and whose user nodes carry the mean of their songs' features (or a
 // learned vector). An edge decoder predicts the play value of a (user, song) pair: the dot
 // product of the two output embeddings plus a user bias, a song bias and the global mean, or a
-// small MLP on the concatenated pair. Training minimises the mean squared error over every
-// training play (one full-graph Adam step per epoch) on the EncoreNN tape.
+// small MLP on the concatenated pair. Training starts the biases at BaselineOnly's ridge fit and
+// minimises the mean squared error over every training play (one full-graph Adam step per epoch)
+// plus a ridge on the biases, on the EncoreNN tape.
 // A song nobody played still gets an estimate from its text features (through its self-loop).
 // fit: O(epochs · ((U + I) · F · h + nnz · h)); predict: O(h) (O(h²) with the MLP).
 
@@ -17,7 +18,8 @@ import EncoreText
 import Foundation
 
 /// Configuration of the GCN. The defaults were chosen on a validation split carved from the
-/// Last.fm training file (lr 0.03, 150 full-graph epochs, bias ridge 3; 250 epochs diverge);
+/// Last.fm training file (biases started at BaselineOnly's fit, Adam 0.01, 150 full-graph epochs,
+/// bias ridge 3; 300 epochs overfit, a constant 0.03 oscillates);
 /// `GCNConfiguration.report` is the report's own setting (ReLU, Adam 1e-4, 30 epochs).
 public struct GCNConfiguration: Codable, Sendable, Equatable, ModelConfiguration {
     public enum Activation: String, Codable, Sendable, CaseIterable {
@@ -43,9 +45,14 @@ public struct GCNConfiguration: Codable, Sendable, Equatable, ModelConfiguration
     /// User and song biases in the dot decoder.
     public var biases: Bool = true
     public var dropout: Double = 0
-    public var learningRate: Double = 0.03
+    public var learningRate: Double = 0.01
+    /// The learning rate is multiplied by this after every epoch (1 keeps it constant); full-graph
+    /// Adam at a constant 0.03 oscillates late in training.
+    public var learningRateDecay: Double = 1
     /// Adam's L2 weight decay on every parameter.
     public var weightDecay: Double = 0
+    /// Start the biases at BaselineOnly's fit (ALS, reg_u 15, reg_i 10) instead of zero.
+    public var biasStart: Bool = true
     /// Ridge penalty λ on the user and song biases, as Surprise's baselines: the loss adds
     /// λ (Σ b_u² + Σ b_i²) / plays.
     public var biasRegularization: Double = 3
@@ -67,6 +74,7 @@ public struct GCNConfiguration: Codable, Sendable, Equatable, ModelConfiguration
         c.learningRate = 1e-4
         c.epochs = 30
         c.biases = false
+        c.biasStart = false
         return c
     }
 
@@ -75,6 +83,7 @@ public struct GCNConfiguration: Codable, Sendable, Equatable, ModelConfiguration
         try ConfigurationLimits.checkFactors(embedding, "embedding")
         try ConfigurationLimits.checkIterations(epochs, "epochs")
         guard learningRate > 0, learningRate.isFinite else { throw ModelError("learning_rate must be positive") }
+        guard learningRateDecay > 0, learningRateDecay <= 1 else { throw ModelError("learning_rate_decay must be in (0, 1]") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw ModelError("weight_decay must be ≥ 0") }
         guard biasRegularization >= 0, biasRegularization.isFinite else { throw ModelError("bias_regularization must be ≥ 0") }
         guard dropout >= 0, dropout < 1 else { throw ModelError("dropout must be in [0, 1)") }
@@ -106,6 +115,14 @@ public struct GraphConvolution: RatingPredictor {
     public let globalMean: Double
     /// Whether songs without plays have real inputs (text features).
     public let itemsHaveFeatures: Bool
+    /// For new listeners: the songs' rows of X W1 and of H1 W2 (items × h each), W2, b1 and b2.
+    public let songFirstLayer: [Float]
+    public let songSecondLayer: [Float]
+    public let secondWeights: [Float]
+    public let firstBias: [Float]
+    public let secondBias: [Float]
+    /// Each song's weighted degree in the training graph, its self-loop included.
+    let songDegrees: [Float]
     /// Training MSE per epoch.
     public let lossHistory: [Double]
     public let warnings: [String]
@@ -149,6 +166,13 @@ public struct GraphConvolution: RatingPredictor {
         warnings = notes
 
         let network = GCNNetwork(train: train, configuration: c, songInputs: songInputs, width: width)
+        if network.useBiases && c.biasStart {
+            // Start the biases at BaselineOnly's ridge fit (ALS, Surprise's λ): the network then
+            // learns what the biases leave.
+            let base = try Baselines.fit(train, configuration: BaselineConfiguration())
+            network.userBias.assign(base.userBias.map(Float.init))
+            network.itemBias.assign(base.itemBias.map(Float.init))
+        }
         let adam = Adam(parameters: network.parameters, learningRate: Float(c.learningRate), weightDecay: Float(c.weightDecay))
         var pairUsers: [Int32] = [], pairItems: [Int32] = [], targets: [Float] = []
         pairUsers.reserveCapacity(train.nnz)
@@ -173,13 +197,21 @@ public struct GraphConvolution: RatingPredictor {
             }
             tape.backward(loss)
             adam.step()
+            adam.learningRate *= Float(c.learningRateDecay)
             history.append(Double(tape.values(loss)[0]))
         }
         lossHistory = history
         let final = Tape(training: false)
-        let nodes = final.values(network.encode(final, epoch: 0))
+        let (output, xw, hw) = network.layers(final, epoch: 0)
+        let nodes = final.values(output)
         userEmbeddings = Array(nodes[0..<(users * h)])
         itemEmbeddings = Array(nodes[(users * h)...])
+        songFirstLayer = Array(final.values(xw)[(users * h)...])
+        songSecondLayer = Array(final.values(hw)[(users * h)...])
+        secondWeights = network.w2.values
+        firstBias = network.b1.values
+        secondBias = network.b2.values
+        songDegrees = Self.songDegrees(train, weight: c.edgeWeight)
         userBias = network.useBiases ? network.userBias.values : []
         itemBias = network.useBiases ? network.itemBias.values : []
         decoderWeights = c.decoder == .mlp ? network.w3.values + network.b3.values + network.w4.values + network.b4.values : []
@@ -210,6 +242,17 @@ public struct GraphConvolution: RatingPredictor {
         itemBias = try state.floats("item_bias")
         decoderWeights = try state.floats("decoder")
         let meta = try state.doubles("meta")
+        songFirstLayer = try state.floats("song_first_layer")
+        songSecondLayer = try state.floats("song_second_layer")
+        secondWeights = try state.floats("w2")
+        firstBias = try state.floats("b1")
+        secondBias = try state.floats("b2")
+        try ModelState.require(songFirstLayer.count, train.itemCount * h, "song_first_layer")
+        try ModelState.require(songSecondLayer.count, train.itemCount * h, "song_second_layer")
+        try ModelState.require(secondWeights.count, h * h, "w2")
+        try ModelState.require(firstBias.count, h, "b1")
+        try ModelState.require(secondBias.count, h, "b2")
+        songDegrees = Self.songDegrees(train, weight: c.edgeWeight)
         try ModelState.require(userEmbeddings.count, train.userCount * h, "user_embeddings")
         try ModelState.require(itemEmbeddings.count, train.itemCount * h, "item_embeddings")
         guard userBias.isEmpty || (userBias.count == train.userCount && itemBias.count == train.itemCount) else { throw ModelError("gcn: biases do not match the data") }
@@ -224,33 +267,47 @@ public struct GraphConvolution: RatingPredictor {
     public func state() -> ModelState {
         ModelState(arrays: ["user_embeddings": .float(userEmbeddings), "item_embeddings": .float(itemEmbeddings),
                             "user_bias": .float(userBias), "item_bias": .float(itemBias), "decoder": .float(decoderWeights),
-                            "meta": .double([globalMean, itemsHaveFeatures ? 1 : 0])])
+                            "meta": .double([globalMean, itemsHaveFeatures ? 1 : 0]),
+                            "song_first_layer": .float(songFirstLayer), "song_second_layer": .float(songSecondLayer),
+                            "w2": .float(secondWeights), "b1": .float(firstBias), "b2": .float(secondBias)])
     }
 
     /// The decoder's value for a pair, global mean included.
     func estimate(user u: Int, item i: Int) -> Double {
+        userEmbeddings.withUnsafeBufferPointer { ue in
+            decode(ue.baseAddress! + u * configuration.hidden, bias: userBias.isEmpty ? 0 : userBias[u], item: i)
+        }
+    }
+
+    /// The decoder on a user embedding `hu` with the user's bias.
+    func decode(_ hu: UnsafePointer<Float>, bias: Float, item i: Int) -> Double {
         let h = configuration.hidden
-        return userEmbeddings.withUnsafeBufferPointer { ue in
-            itemEmbeddings.withUnsafeBufferPointer { ie in
-                let hu = ue.baseAddress! + u * h, hi = ie.baseAddress! + i * h
-                guard !decoderWeights.isEmpty else {
-                    var v = Double(VectorKernels.dot(hu, hi, h)) + globalMean
-                    if !userBias.isEmpty { v += Double(userBias[u] + itemBias[i]) }
-                    return v
+        return itemEmbeddings.withUnsafeBufferPointer { ie in
+            let hi = ie.baseAddress! + i * h
+            guard !decoderWeights.isEmpty else {
+                var v = Double(VectorKernels.dot(hu, hi, h)) + globalMean
+                if !itemBias.isEmpty { v += Double(bias + itemBias[i]) }
+                return v
+            }
+            return decoderWeights.withUnsafeBufferPointer { w in
+                let w3 = w.baseAddress!, b3 = w3 + 2 * h * h, w4 = b3 + h, b4 = w4 + h
+                var out = Double(b4[0])
+                for q in 0..<h {
+                    var z = b3[q]
+                    for p in 0..<h { z += hu[p] * w3[p * h + q] + hi[p] * w3[(h + p) * h + q] }
+                    if z < 0 { z = configuration.activation == .relu ? 0 : Float(configuration.slope) * z }
+                    out += Double(z * w4[q])
                 }
-                return decoderWeights.withUnsafeBufferPointer { w in
-                    let w3 = w.baseAddress!, b3 = w3 + 2 * h * h, w4 = b3 + h, b4 = w4 + h
-                    var out = Double(b4[0])
-                    for q in 0..<h {
-                        var z = b3[q]
-                        for p in 0..<h { z += hu[p] * w3[p * h + q] + hi[p] * w3[(h + p) * h + q] }
-                        if z < 0 { z = configuration.activation == .relu ? 0 : Float(configuration.slope) * z }
-                        out += Double(z * w4[q])
-                    }
-                    return out + globalMean
-                }
+                return out + globalMean
             }
         }
+    }
+
+    /// Weighted degree of every song node, the self-loop included (as the training adjacency).
+    static func songDegrees(_ m: InteractionMatrix, weight: BipartiteGraph.EdgeWeight) -> [Float] {
+        var d = [Float](repeating: 1, count: m.itemCount)
+        for k in 0..<m.nnz { d[Int(m.columnIndices[k])] += weight == .binary ? 1 : max(0, m.values[k]) }
+        return d
     }
 
     public func predict(user u: Int, item i: Int) -> Prediction {
@@ -336,7 +393,10 @@ final class GCNNetwork {
     }
 
     /// H2 = Â (σ(Â X W1 + b1) W2) + b2 over every node: (U + I) × h, users first.
-    func encode(_ t: Tape, epoch: Int) -> Tensor {
+    func encode(_ t: Tape, epoch: Int) -> Tensor { layers(t, epoch: epoch).output }
+
+    /// The output and the two pre-propagation products X W1 and H1 W2 (every node, users first).
+    func layers(_ t: Tape, epoch: Int) -> (output: Tensor, xw: Tensor, hw: Tensor) {
         let xs = songParameter.map { t.parameter($0) } ?? t.constant(songInputs ?? [], rows: items, columns: width)
         let xu: Tensor
         if let userParameter {
@@ -352,7 +412,8 @@ final class GCNNetwork {
         let xw = t.concatenateRows(t.matmul(xu, w), t.matmul(xs, w))
         var h1 = act(t, t.add(t.sparseMultiply(adjacency, xw), t.parameter(b1)))
         h1 = t.dropout(h1, p: configuration.dropout, seed: configuration.seed &+ UInt64(epoch))
-        return t.add(t.sparseMultiply(adjacency, t.matmul(h1, t.parameter(w2))), t.parameter(b2))
+        let hw = t.matmul(h1, t.parameter(w2))
+        return (t.add(t.sparseMultiply(adjacency, hw), t.parameter(b2)), xw, hw)
     }
 
     /// The predicted value minus the global mean for each (user, song) pair.
@@ -366,6 +427,59 @@ final class GCNNetwork {
         case .mlp:
             let z = act(t, t.add(t.matmul(t.concatenateColumns(eu, ei), t.parameter(w3)), t.parameter(b3)))
             return t.add(t.matmul(z, t.parameter(w4)), t.parameter(b4))
+        }
+    }
+}
+
+extension GraphConvolution: HistoryRecommender {
+    /// A listener outside the training graph becomes a new user node joined to the history's songs
+    /// (the songs' degrees as trained): its input is the mean of the songs' inputs (zero with
+    /// learned user inputs), it passes through both convolutions against the songs' stored layer
+    /// products, and its bias is the ridge fit of the history's residuals. For a training user the
+    /// node embedding is the trained one; only the bias is refitted.
+    public func scoreAll(history: UserHistory) -> [Float] {
+        let h = configuration.hidden, n = train.itemCount
+        guard !history.isEmpty else { return [Float](repeating: .nan, count: n) }
+        let weights = configuration.edgeWeight == .binary ? [Float](repeating: 1, count: history.count) : history.weights
+        let degree = 1 + weights.reduce(0, +)
+        func act(_ x: Float) -> Float { x > 0 ? x : (configuration.activation == .relu ? 0 : Float(configuration.slope) * x) }
+        var first = [Float](repeating: 0, count: h), second = [Float](repeating: 0, count: h)
+        songFirstLayer.withUnsafeBufferPointer { x in
+            songSecondLayer.withUnsafeBufferPointer { y in
+                let xw = x.baseAddress!, hw = y.baseAddress!
+                first.withUnsafeMutableBufferPointer { f in
+                    second.withUnsafeMutableBufferPointer { g in
+                        for (j, w) in zip(history.items, weights) {
+                            let a = w / (degree * songDegrees[j]).squareRoot()
+                            VectorKernels.axpy(a, xw + j * h, f.baseAddress!, h)
+                            VectorKernels.axpy(a, hw + j * h, g.baseAddress!, h)
+                            // The user's own input: the mean of its songs' inputs, through W1 (linear).
+                            if configuration.userFeatures == .mean {
+                                VectorKernels.axpy(1 / (degree * Float(history.count)), xw + j * h, f.baseAddress!, h)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let h1 = (0..<h).map { act(first[$0] + firstBias[$0]) }
+        var user = [Float](repeating: 0, count: h)
+        for q in 0..<h {
+            var v = second[q] + secondBias[q]
+            for p in 0..<h { v += h1[p] * secondWeights[p * h + q] / degree }
+            user[q] = v
+        }
+        return user.withUnsafeBufferPointer { hu in
+            var bias: Float = 0
+            if !userBias.isEmpty {
+                var residual = 0.0
+                for (j, w) in zip(history.items, history.weights) { residual += Double(w) - decode(hu.baseAddress!, bias: 0, item: j) }
+                bias = Float(residual / (Double(history.count) + configuration.biasRegularization))
+            }
+            return (0..<n).map { i in
+                if !profile.knows(item: i) && !itemsHaveFeatures { return Float(profile.clip(globalMean + Double(bias))) }
+                return Float(profile.clip(decode(hu.baseAddress!, bias: bias, item: i)))
+            }
         }
     }
 }
