@@ -523,7 +523,7 @@ def json_lines(text):
 
 def curve_svg(series, path):
     """NDCG@10 against epochs, one line per series {label: [(epoch, ndcg)]}, with a reference line."""
-    w, h, left, right, top, bottom = 640, 400, 60, 170, 40, 50
+    w, h, left, right, top, bottom = 800, 400, 60, 250, 40, 50
     xmax = max(e for pts in series.values() for e, _ in pts)
     ymax = 0.25
     x = lambda e: left + (w - left - right) * e / xmax

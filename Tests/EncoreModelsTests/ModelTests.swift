@@ -202,7 +202,7 @@ import Testing
     }
 
     @Test func registryKnowsEveryModel() throws {
-        #expect(ModelRegistry.all.map(\.name) == ["baseline", "knn-user", "knn-item", "svd", "svdpp", "most-popular", "popularity", "item-knn", "als", "bpr", "ease", "clustering", "tfidf", "transformer", "blend"])
+        #expect(ModelRegistry.all.map(\.name) == ["baseline", "knn-user", "knn-item", "svd", "svdpp", "most-popular", "popularity", "item-knn", "als", "bpr", "ease", "clustering", "tfidf", "transformer", "lightgcn", "gcn", "gcn-report", "blend"])
         #expect(throws: ModelError.self) { try ModelRegistry.entry(named: "deep-magic") }
         let knn = try ModelRegistry.entry(named: "knn-item").fit(handMatrix, overrides: #"{"user_based": true, "similarity": "msd"}"#)
         #expect((knn as? NeighbourhoodModel)?.userBased == false)
