@@ -105,7 +105,7 @@ public enum ModelTuning {
 
     /// Scores every candidate on every fold with the chosen protocol and keeps the best.
     public static func search(model entry: ModelEntry, candidates: [String], splits: [TrainTestSplit], protocolName: String,
-                              metric: String, budgetSeconds: Double?, progress: ProgressReporter? = nil) throws -> TuningResult {
+                              metric: String, budgetSeconds: Double?, catalog: Catalog? = nil, progress: ProgressReporter? = nil) throws -> TuningResult {
         guard protocolName == "seed" || protocolName == "ranking" else { throw ModelError("tune --protocol must be seed or ranking") }
         if protocolName == "seed" && !entry.predictsValues { throw ModelError("\(entry.name) does not predict values; tune it with --protocol ranking") }
         for c in candidates { try entry.check(overrides: c) }
@@ -121,14 +121,14 @@ public enum ModelTuning {
             var values: [Double] = []
             for split in splits {
                 if protocolName == "seed" {
-                    let r = try SeedProtocol.evaluate(model: entry, overrides: candidate, train: split.train, test: split.test)
+                    let r = try SeedProtocol.evaluate(model: entry, overrides: candidate, train: split.train, test: split.test, catalog: catalog)
                     let all: [String: Double] = ["rmse": r.rmse, "mae": r.mae, "rmse_predictable": r.rmsePredictable, "mae_predictable": r.maePredictable,
                                                  "impossible": Double(r.impossible), "within_test_precision_at_\(r.k)": r.withinTestPrecision,
                                                  "within_test_recall_at_\(r.k)": r.withinTestRecall, "within_test_f1_at_\(r.k)": r.withinTestF1]
                     guard let v = all[metric] else { throw ModelError("unknown seed metric '\(metric)'; use one of \(all.keys.sorted().joined(separator: ", "))") }
                     values.append(v)
                 } else {
-                    let r = try RankingProtocol.evaluate(model: entry, overrides: candidate, train: split.train, test: split.test)
+                    let r = try RankingProtocol.evaluate(model: entry, overrides: candidate, train: split.train, test: split.test, catalog: catalog)
                     guard let v = r.metrics[metric] else { throw ModelError("unknown ranking metric '\(metric)'; use one of \(r.metrics.keys.sorted().joined(separator: ", "))") }
                     values.append(v)
                 }

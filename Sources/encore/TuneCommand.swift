@@ -37,11 +37,12 @@ extension Encore {
                 guard let space else { throw UsageError("--random needs --space") }
                 candidates = try ModelTuning.random(space, count: random ?? 0, seed: searchSeed)
             }
-            let (full, _, _) = try data.load(requireTest: false, ratingModel: entry.predictsValues)
+            let raw = try data.loadRaw(requireTest: false)
+            let full = raw.train.mapValues(try data.transform(forRatingModel: entry.predictsValues))
             let splits = try ModelTuning.folds(full, folds: folds, validationFraction: validationFraction, seed: searchSeed)
             let bar = ProgressReporter(label: "tuning \(entry.name)", total: Double(candidates.count))
             let result = try ModelTuning.search(model: entry, candidates: candidates, splits: splits, protocolName: `protocol`,
-                                                metric: metric, budgetSeconds: budget, progress: bar)
+                                                metric: metric, budgetSeconds: budget, catalog: raw.catalog, progress: bar)
             if let output, let best = result.bestConfiguration { try writeText(best + "\n", to: output, inputs: data.inputPaths) }
             if format == .json { print(try jsonString(result)); return }
             let lower = ModelTuning.lowerIsBetter(metric)
