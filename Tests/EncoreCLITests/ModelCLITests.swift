@@ -53,6 +53,28 @@ import Testing
         #expect(r.status == 1 && r.stderr.contains("wrong magic"))
     }
 
+    /// The graph models from the command line: a LightGCN artifact recommends with reasons, and
+    /// the GCN predicts play values under the seed protocol and saves and reloads.
+    @Test func graphModelsTrainRecommendAndEvaluate() throws {
+        let s = Scratch()
+        var r = try CLI.run(["train", "--model", "lightgcn", "--config", #"{"epochs": 2}"#, "--data", CLI.shared + "/lastfm-2k", "--output", s.path + "/l.model"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(["recommend", "--model", s.path + "/l.model", "--user", "2", "-k", "3", "--catalog", CLI.shared + "/lastfm-2k"])
+        #expect(r.status == 0 && r.stdout.contains("LightGCN's embedding space"), "\(r.stdout)\(r.stderr)")
+        r = try CLI.run(["evaluate", "--protocol", "seed", "--train", split + "/train.tsv", "--test", split + "/test.tsv",
+                         "--model", #"gcn{"song_features": "learned", "epochs": 5}"#, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let rmse = try #require(rows.first?["rmse"] as? Double)
+        #expect(rmse > 0.5 && rmse < 1.2, "RMSE \(rmse)")
+        r = try CLI.run(["train", "--model", "gcn", "--config", #"{"song_features": "learned", "epochs": 2}"#, "--data", CLI.shared + "/lastfm-2k", "--output", s.path + "/g.model"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(["recommend", "--model", s.path + "/g.model", "--user", "2", "-k", "3"])
+        #expect(r.status == 0 && r.stdout.split(separator: "\n").count == 5, "\(r.stdout)\(r.stderr)")
+        r = try CLI.run(["train", "--model", "gcn", "--config", #"{"activation": "sigmoid"}"#, "--data", CLI.shared + "/lastfm-2k", "--output", s.path + "/bad.model"])
+        #expect(r.status == 1 && r.stderr.contains("leaky_relu"), "\(r.stderr)")
+    }
+
     @Test func rankingProtocolBothProtocolsAndTune() throws {
         let s = Scratch()
         var r = try CLI.run(["evaluate", "--protocol", "ranking", "--train", split + "/train.tsv", "--test", split + "/test.tsv",
