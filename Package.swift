@@ -52,7 +52,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // What the CLI and the coming server share: data sources, the model list language, reports.
-        .target(name: "EncoreService", dependencies: ["EncoreMath", "EncoreData", "EncoreCharts", "EncoreModels", "EncoreEval", "EncorePolicy", "EncoreStore",
+        .target(name: "EncoreService", dependencies: ["EncoreMath", "EncoreData", "EncoreCharts", "EncoreText", "EncoreModels", "EncoreEval", "EncorePolicy", "EncoreStore",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
         // The HTTP service (Hummingbird 2): routes, auth, errors, metrics, the OpenAPI contract.
         .target(name: "EncoreServer", dependencies: ["EncoreData", "EncoreModels", "EncorePolicy", "EncoreStore", "EncoreService",

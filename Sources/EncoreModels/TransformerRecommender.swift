@@ -116,7 +116,7 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
     }
 
     /// The history's play-weighted, normalised mean embedding.
-    func profile(_ history: UserHistory) -> [Float] {
+    public func profile(_ history: UserHistory) -> [Float] {
         var p = [Float](repeating: 0, count: dimension)
         for (i, w) in zip(history.items, history.weights) where i < train.itemCount {
             for q in 0..<dimension { p[q] += w * embeddings[i * dimension + q] }

@@ -118,6 +118,23 @@ public struct NewSongPlaylist: Sendable {
         return TopScores.select(s, k: k).map { ScoredItem(item: $0.index, score: Double($0.score), explanation: explanation($0.index)) }
     }
 
+    /// The sentence-encoder folder of the content model, when it embeds songs (songs that arrive
+    /// after the snapshot are embedded with it).
+    public var contentModelDirectory: String? {
+        guard let t = content as? TransformerRecommender, t.dimension > 0 else { return nil }
+        return t.configuration.modelDirectory
+    }
+
+    /// The playlist's content term for a song that arrived after the snapshot (no listeners, no
+    /// cluster yet): content weight × cosine of its unit embedding with the history's profile.
+    public func arrivalScore(embedding: [Float], history: UserHistory) -> Float {
+        guard let t = content as? TransformerRecommender, t.dimension == embedding.count, !history.isEmpty else { return 0 }
+        let p = t.profile(history)
+        var dot: Float = 0
+        for q in 0..<p.count { dot += p[q] * embedding[q] }
+        return Float(rules.contentWeight) * dot
+    }
+
     /// Why a new song is on the list.
     public func explanation(_ i: Int) -> Explanation {
         let who = listeners[i] == 0 ? "no listeners yet" : "\(listeners[i]) listener\(listeners[i] == 1 ? "" : "s")"

@@ -99,7 +99,7 @@ enum OpenAPIDocument {
         "events": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {"$ref": "#/components/schemas/Event"}}}}}}},
       "responses": {"4XX": {"$ref": "#/components/responses/Error"}, "202": {"description": "Accepted and durable.", "content": {"application/json": {"schema": {"type": "object", "required": ["accepted"], "properties": {"accepted": {"type": "integer"}}}}}},
         "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
-    "/v1/songs/{id}": {"put": {"operationId": "putSong", "summary": "Adds or updates a catalogue song.",
+    "/v1/songs/{id}": {"put": {"operationId": "putSong", "summary": "Adds or updates a catalogue song; a new song joins the new-song playlist at once.",
       "parameters": [{"$ref": "#/components/parameters/ID"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
         "title": {"type": "string", "maxLength": 1000}, "release": {"type": "string", "maxLength": 1000}, "artist": {"type": "string", "maxLength": 1000},

@@ -188,7 +188,11 @@ struct Routes: Sendable {
     func newSongs(_ request: Request) throws -> Response {
         guard let user = request.uri.queryParameters.get("user") else { throw Self.bad("give user=ID") }
         let (list, s) = try service.newSongs(user: String(user), k: try k(request, default: 20))
-        return try encoded(PlaylistBody(user: String(user), items: list.map { item($0.item, $0.score, source: "new-songs", explanation: $0.explanation, in: s) }))
+        return try encoded(PlaylistBody(user: String(user), items: list.map { song in
+            ItemBody(song: song.song, title: song.title, artist: song.artist, score: song.score.isFinite ? song.score : 0, source: "new-songs",
+                     reason: ReasonBody(kind: song.explanation?.kind.rawValue ?? "new_song", sentence: song.explanation?.sentence ?? "",
+                                        songs: (song.explanation?.songs ?? []).compactMap { $0 < s.train.itemCount ? s.train.items[$0] : nil }))
+        }))
     }
 
     func events(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

@@ -11,6 +11,7 @@ import EncoreMath
 import EncoreModels
 import EncorePolicy
 import EncoreStore
+import EncoreText
 import Foundation
 import Synchronization
 
@@ -100,6 +101,16 @@ public final class RecommendationService: Sendable {
     /// Served lists waiting to be logged: requests never wait for the log; one writer at a time
     /// commits what has gathered (group commit).
     let pendingServed = Mutex<(lists: [ServedList], flushing: Bool)>(([], false))
+    /// Songs stored after the serving snapshot was built, with their sentence embedding computed on
+    /// arrival: the new-song playlist serves them at once; a reload that includes them drops them.
+    let arrivals = Mutex<[String: Arrival]>([:])
+    /// Sentence encoders by folder, loaded on the first arrival.
+    let encoders = Mutex<[String: SentenceEncoder]>([:])
+
+    struct Arrival: Sendable {
+        var entry: CatalogEntry
+        var embedding: [Float]?
+    }
 
     struct Impression: Sendable {
         var segment: Segment
@@ -385,8 +396,9 @@ public final class RecommendationService: Sendable {
         return (model.similarItems(to: i, k: k), s)
     }
 
-    /// The new-song playlist for a user.
-    public func newSongs(user: String, k: Int) throws -> ([ScoredItem], ServingSnapshot) {
+    /// The new-song playlist for a user: the snapshot's new songs and the songs stored since, the
+    /// latter scored by the content term alone (they have no listeners or cluster yet).
+    public func newSongs(user: String, k: Int) throws -> ([ServedSong], ServingSnapshot) {
         try Self.checkID(user, "user")
         try checkK(k)
         let s = snapshot
@@ -394,7 +406,32 @@ public final class RecommendationService: Sendable {
             throw ServiceError(.unavailable, "no served policy builds the new-song playlist")
         }
         let l = listener(user, in: s).listener
-        return (playlist.playlist(history: l.history, k: k, excluding: l.blocked), s)
+        var list = playlist.playlist(history: l.history, k: k, excluding: l.blocked).map { item in
+            let e = item.item < s.catalog.count ? s.catalog[item.item] : CatalogEntry()
+            return ServedSong(song: s.train.items[item.item], title: e.title, artist: e.artist, score: item.score, explanation: item.explanation)
+        }
+        let pending = arrivals.withLock { $0 }.filter { s.train.items.index(of: $0.key) == nil }.sorted { $0.key < $1.key }
+        for (id, a) in pending {
+            let score = a.embedding.map { Double(playlist.arrivalScore(embedding: $0, history: l.history)) } ?? 0
+            list.append(ServedSong(song: id, title: a.entry.title, artist: a.entry.artist, score: score,
+                                   explanation: Explanation(kind: .newSong, sentence: "new song (just added, no listeners yet), close to your taste in content")))
+        }
+        // Stable: equal scores keep the snapshot's songs first.
+        let ranked = list.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
+        return (ranked.prefix(k).map(\.element), s)
+    }
+
+    /// A unit sentence embedding of a song's text with the content model's encoder, or nil when no
+    /// served policy's new-song playlist embeds songs (or the weights cannot be read).
+    func arrivalEmbedding(_ entry: CatalogEntry, in s: ServingSnapshot) -> [Float]? {
+        guard let directory = s.engines.values.compactMap(\.newSongs).first?.contentModelDirectory else { return nil }
+        let encoder: SentenceEncoder? = encoders.withLock { cache in
+            if let e = cache[directory] { return e }
+            guard let e = try? SentenceEncoder(directory: directory) else { return nil }
+            cache[directory] = e
+            return e
+        }
+        return encoder?.encode([entry.text]).first
     }
 
     /// Validates a batch (all or nothing), stores it, folds plays into the overlay and rewards the bandit.
@@ -453,7 +490,9 @@ public final class RecommendationService: Sendable {
         reward(expired, value: 0)
     }
 
-    /// Stores a song (title, artist, …); it is served after the next reload (activation or restart).
+    /// Stores a song (title, artist, …). A song the serving snapshot does not hold is embedded at
+    /// once and joins the new-song playlist; every other list serves it after the next reload
+    /// (activation or restart).
     public func upsertSong(id: String, entry: CatalogEntry) async throws {
         try Self.checkID(id, "song")
         for (field, text) in [("title", entry.title), ("release", entry.release), ("artist", entry.artist)] where text.utf8.count > 1_000 {
@@ -462,6 +501,11 @@ public final class RecommendationService: Sendable {
         guard entry.tags.count <= 100, entry.tags.allSatisfy({ $0.utf8.count <= 200 }) else { throw ServiceError(.badRequest, "at most 100 tags of 200 bytes") }
         guard entry.year >= 0, entry.year <= 3000 else { throw ServiceError(.badRequest, "year must be between 0 and 3000") }
         try await store.upsertSongs(ids: [id], entries: [entry])
+        let s = snapshot
+        if s.train.items.index(of: id) == nil {
+            let embedding = arrivalEmbedding(entry, in: s)
+            arrivals.withLock { $0[id] = Arrival(entry: entry, embedding: embedding) }
+        }
     }
 
     /// Stores a user with their onboarding answers.
@@ -473,4 +517,14 @@ public final class RecommendationService: Sendable {
         }
         try await store.upsertUser(id, onboarding: onboarding)
     }
+}
+
+/// A song on a list with the names a client shows, for lists that hold songs outside the
+/// snapshot's index (songs that arrived since it was built).
+public struct ServedSong: Sendable, Equatable {
+    public var song: String
+    public var title: String
+    public var artist: String
+    public var score: Double
+    public var explanation: Explanation?
 }

@@ -243,6 +243,32 @@ func errorCode(_ r: TestResponse) -> String? {
                 + f.service.banditState.posterior(segment: .coldStart, arm: "default").impressions == 1)
     }
 
+    /// A song stored through the API joins the new-song playlist at once, embedded on arrival; a
+    /// song the snapshot already holds is not listed twice.
+    @Test func aNewSongJoinsTheNewSongPlaylistAtOnce() async throws {
+        let f = try await Fixture.make(policies: ["default"])
+        let user = f.firstUser
+        let known = f.service.snapshot.train.items[0]
+        try await f.app().test(.router) { client in
+            for (id, title) in [("brand-new-1", "Midnight Metal"), (known, "Renamed")] {
+                try await client.execute(uri: "/v1/songs/\(id)", method: .put, headers: f.headers(.write),
+                                         body: body(#"{"title": "\#(title)", "artist": "New Band", "tags": ["metal", "rock"]}"#)) { r in
+                    #expect(r.status.code < 300, "\(r.status)")
+                }
+            }
+            let list = try await client.execute(uri: "/v1/playlists/new-songs?user=\(user)&k=500", method: .get, headers: f.headers(.read)) { object($0) }
+            let items = try #require(list["items"] as? [[String: Any]])
+            let songs = items.compactMap { $0["song"] as? String }
+            #expect(Set(songs).count == songs.count, "a song is listed twice")
+            let arrival = try #require(items.first { $0["song"] as? String == "brand-new-1" }, "\(songs)")
+            #expect(arrival["title"] as? String == "Midnight Metal" && arrival["source"] as? String == "new-songs")
+            #expect((arrival["reason"] as? [String: Any])?["kind"] as? String == "new_song")
+            if FileManager.default.fileExists(atPath: ".models/all-MiniLM-L6-v2/model.safetensors") {
+                #expect((arrival["score"] as? Double ?? 0) != 0, "the arrival was not embedded")
+            }
+        }
+    }
+
     @Test func anActivationSwapsModelsWhileRequestsRun() async throws {
         let f = try await Fixture.make(policies: ["default"])
         let candidate = try await StoreWorkflows.train(model: "ease", overrides: nil, store: f.store)
