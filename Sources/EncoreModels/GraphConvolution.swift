@@ -98,6 +98,9 @@ public struct GCNConfiguration: Codable, Sendable, Equatable, ModelConfiguration
     }
 
     public var divergenceHint: String { learningRateHint }
+
+    /// The configured activation on one value (the decoder and a new user node outside the tape).
+    func activate(_ x: Float) -> Float { x > 0 ? x : (activation == .relu ? 0 : Float(slope) * x) }
 }
 
 /// A trained GCN: the output embeddings of every node and the decoder.
@@ -295,8 +298,7 @@ public struct GraphConvolution: RatingPredictor {
                 for q in 0..<h {
                     var z = b3[q]
                     for p in 0..<h { z += hu[p] * w3[p * h + q] + hi[p] * w3[(h + p) * h + q] }
-                    if z < 0 { z = configuration.activation == .relu ? 0 : Float(configuration.slope) * z }
-                    out += Double(z * w4[q])
+                    out += Double(configuration.activate(z) * w4[q])
                 }
                 return out + globalMean
             }
@@ -442,7 +444,6 @@ extension GraphConvolution: HistoryRecommender {
         guard !history.isEmpty else { return [Float](repeating: .nan, count: n) }
         let weights = configuration.edgeWeight == .binary ? [Float](repeating: 1, count: history.count) : history.weights
         let degree = 1 + weights.reduce(0, +)
-        func act(_ x: Float) -> Float { x > 0 ? x : (configuration.activation == .relu ? 0 : Float(configuration.slope) * x) }
         var first = [Float](repeating: 0, count: h), second = [Float](repeating: 0, count: h)
         songFirstLayer.withUnsafeBufferPointer { x in
             songSecondLayer.withUnsafeBufferPointer { y in
@@ -462,7 +463,7 @@ extension GraphConvolution: HistoryRecommender {
                 }
             }
         }
-        let h1 = (0..<h).map { act(first[$0] + firstBias[$0]) }
+        let h1 = (0..<h).map { configuration.activate(first[$0] + firstBias[$0]) }
         var user = [Float](repeating: 0, count: h)
         for q in 0..<h {
             var v = second[q] + secondBias[q]

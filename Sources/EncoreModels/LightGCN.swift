@@ -160,12 +160,10 @@ public struct LightGCN: Recommender {
     }
 
     public func recommend(user: Int, k: Int, excluding: Set<Int>) -> [ScoredItem] {
-        guard k > 0, user >= 0, user < train.userCount else { return [] }
-        var scores = scoreAll(user: user)
-        for c in train.row(user).items { scores[Int(c)] = -.infinity }
-        for e in excluding where e >= 0 && e < scores.count { scores[e] = -.infinity }
+        let top = unplayedTop(user: user, k: k, excluding: excluding)
+        guard !top.isEmpty else { return [] }
         let played = train.row(user).items.map(Int.init)
-        return TopScores.select(scores, k: k).map { ScoredItem(item: $0.index, score: Double($0.score), explanation: explain($0.index, played: played)) }
+        return top.map { ScoredItem(item: $0.index, score: Double($0.score), explanation: explain($0.index, played: played)) }
     }
 
     /// The played songs nearest to `item` in the final embedding space (cosine), best first.

@@ -111,11 +111,17 @@ extension Recommender {
 
     /// The top-k items by score, excluding the user's training items and `excluding`.
     public func recommend(user: Int, k: Int, excluding: Set<Int>) -> [ScoredItem] {
+        unplayedTop(user: user, k: k, excluding: excluding).map { ScoredItem(item: $0.index, score: Double($0.score)) }
+    }
+
+    /// The top-k by `scoreAll`, the user's training items and `excluding` left out; what a model
+    /// that adds reasons to `recommend` ranks with.
+    public func unplayedTop(user: Int, k: Int, excluding: Set<Int>) -> [(index: Int, score: Float)] {
         guard k > 0, user >= 0, user < train.userCount else { return [] }
         var scores = scoreAll(user: user)
         for c in train.row(user).items { scores[Int(c)] = -.infinity }
         for e in excluding where e >= 0 && e < scores.count { scores[e] = -.infinity }
-        return TopScores.select(scores, k: k).map { ScoredItem(item: $0.index, score: Double($0.score)) }
+        return TopScores.select(scores, k: k)
     }
 }
 

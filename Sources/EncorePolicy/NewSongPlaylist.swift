@@ -8,6 +8,7 @@
 //   listener's songs in the new song's cluster).
 // Build: O(clusters · content scoring); per listener: one content scoring, O(new songs).
 import EncoreData
+import EncoreMath
 import EncoreModels
 
 /// When a song is new and how the playlist weighs content against cluster match.
@@ -128,10 +129,9 @@ public struct NewSongPlaylist: Sendable {
     /// The playlist's content term for a song that arrived after the snapshot (no listeners, no
     /// cluster yet): content weight × cosine of its unit embedding with the history's profile.
     public func arrivalScore(embedding: [Float], history: UserHistory) -> Float {
-        guard let t = content as? TransformerRecommender, t.dimension == embedding.count, !history.isEmpty else { return 0 }
+        guard let t = content as? TransformerRecommender, t.dimension > 0, t.dimension == embedding.count, !history.isEmpty else { return 0 }
         let p = t.profile(history)
-        var dot: Float = 0
-        for q in 0..<p.count { dot += p[q] * embedding[q] }
+        let dot = p.withUnsafeBufferPointer { a in embedding.withUnsafeBufferPointer { b in VectorKernels.dot(a.baseAddress!, b.baseAddress!, p.count) } }
         return Float(rules.contentWeight) * dot
     }
 
