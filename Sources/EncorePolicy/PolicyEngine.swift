@@ -171,15 +171,32 @@ public struct PolicyEngine: Sendable {
     /// A training user as a listener.
     public func listener(user u: Int) -> Listener { Listener(user: u, history: UserHistory(user: u, of: train)) }
 
-    /// The policy's list of k songs for a listener.
-    public func recommend(_ listener: Listener, k: Int) -> PolicyRecommendation {
+    /// The listener's segment and the values that placed them there.
+    public func segment(of listener: Listener) -> (segment: Segment, values: SegmentValues) {
         let values = segmenter.values(of: listener.history)
         let segment: Segment = listener.user.flatMap { u in u < segmenter.segments.count && listener.history == UserHistory(user: u, of: train) ? segmenter.segments[u] : nil }
             ?? segmenter.segment(for: values)
+        return (segment, values)
+    }
+
+    /// The recipe a segment is served by.
+    public func recipe(for segment: Segment) -> Recipe {
+        policy.recipes[segment] ?? Recipe(mode: .slots, sources: [RecipePart(.popular, slots: 1)])
+    }
+
+    /// Whether the listener's list uses the content source's scores (to compute them ahead, batched).
+    public func usesContent(_ listener: Listener) -> Bool {
+        content != nil && !listener.history.isEmpty
+            && recipe(for: segment(of: listener).segment).sources.contains { $0.source == .content }
+    }
+
+    /// The policy's list of k songs for a listener. `contentScores`, when given, are the content
+    /// model's scores of the listener's history, computed ahead (a service batches them).
+    public func recommend(_ listener: Listener, k: Int, contentScores: [Float]? = nil) -> PolicyRecommendation {
+        let (segment, values) = segment(of: listener)
         let reason = listener.preferences != nil && listener.history.count < policy.segments.coldMaxSongs
             ? "onboarding: \(listener.history.count) songs from the listener's preferences" : segmenter.reason(for: values)
-        let recipe = policy.recipes[segment] ?? Recipe(mode: .slots, sources: [RecipePart(.popular, slots: 1)])
-        let items = compose(recipe, for: listener, k: k)
+        let items = compose(recipe(for: segment), for: listener, k: k, contentScores: contentScores)
         return PolicyRecommendation(policy: policy.name, segment: segment, segmentReason: reason, values: values, items: items,
                                     unmatched: listener.preferences?.unmatched ?? [])
     }
@@ -192,8 +209,8 @@ public struct PolicyEngine: Sendable {
         public var explain: (Int) -> Explanation
     }
 
-    /// The scores of one source for a listener.
-    public func scores(of source: PolicySource, for l: Listener) -> SourceScores {
+    /// The scores of one source for a listener; the content source takes `contentScores` when given.
+    public func scores(of source: PolicySource, for l: Listener, contentScores: [Float]? = nil) -> SourceScores {
         let n = train.itemCount
         let none = SourceScores(scores: [Float](repeating: -.infinity, count: n)) { _ in Explanation(kind: .model, sentence: "") }
         switch source {
@@ -221,7 +238,7 @@ public struct PolicyEngine: Sendable {
         case .content:
             guard let content else { return none }
             let h = l.history.isEmpty ? nil : l.history
-            let s = h.map { content.scoreAll(history: $0) } ?? [Float](repeating: -.infinity, count: n)
+            let s = h.map { h in contentScores.flatMap { $0.count == n ? $0 : nil } ?? content.scoreAll(history: h) } ?? [Float](repeating: -.infinity, count: n)
             return SourceScores(scores: s.map { $0.isFinite && $0 > 0 ? $0 : -.infinity }) { _ in
                 Explanation(kind: .similarContent, songs: topSongs(l.history), sentence: "close in content to your songs")
             }
@@ -284,11 +301,11 @@ public struct PolicyEngine: Sendable {
     }
 
     /// The recipe's list for a listener.
-    public func compose(_ recipe: Recipe, for l: Listener, k: Int) -> [PolicyItem] {
+    public func compose(_ recipe: Recipe, for l: Listener, k: Int, contentScores: [Float]? = nil) -> [PolicyItem] {
         guard k > 0 else { return [] }
         var blocked = l.excluding.union(l.blocked)
         if let u = l.user, u < train.userCount { for c in train.row(u).items { blocked.insert(Int(c)) } }
-        return compose(recipe, sourced: recipe.sources.map { scores(of: $0.source, for: l) }, blocked: blocked, k: k)
+        return compose(recipe, sourced: recipe.sources.map { scores(of: $0.source, for: l, contentScores: contentScores) }, blocked: blocked, k: k)
     }
 
     /// The recipe's list from the sources' scores (one per part of the recipe), under the rules.

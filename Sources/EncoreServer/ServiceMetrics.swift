@@ -22,6 +22,8 @@ final class ServiceMetrics: Sendable {
         registry.makeGauge(name: "encore_events_ingested").set(Double(c.eventsIngested))
         registry.makeGauge(name: "encore_fold_ins").set(Double(c.foldIns))
         registry.makeGauge(name: "encore_model_snapshot_version").set(Double(service.snapshot.version))
+        registry.makeGauge(name: "encore_served_list_log_failures").set(Double(c.servedLogFailures))
+        registry.makeGauge(name: "encore_bandit_state_write_failures").set(Double(c.banditStateFailures))
         for arm in service.policyNames {
             registry.makeGauge(name: "encore_bandit_served_lists", labels: [("arm", arm)]).set(Double(c.served[arm] ?? 0))
             registry.makeGauge(name: "encore_bandit_rewards", labels: [("arm", arm)]).set(c.rewards[arm] ?? 0)

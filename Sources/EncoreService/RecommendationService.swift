@@ -46,6 +46,8 @@ public final class ServingSnapshot: Sendable {
     /// Built on first use: co-listening neighbours and the TF-IDF index of `similar`.
     let coListening = LazyBox<ItemKNN?>()
     let tfidf = LazyBox<TFIDFRecommender?>()
+    /// Per policy whose content source embeds songs: concurrent lists share one pass over the embeddings.
+    let contentBatchers: [String: MicroBatcher<[Float], [Float]>]
 
     init(version: Int, train: InteractionMatrix, catalog: Catalog, engines: [String: PolicyEngine], loaded: [String: ModelRecord],
          fitted: [String: FittedModel], fingerprint: String) {
@@ -57,6 +59,12 @@ public final class ServingSnapshot: Sendable {
         self.fitted = fitted
         self.fingerprint = fingerprint
         builtAt = Date()
+        var batchers: [String: MicroBatcher<[Float], [Float]>] = [:]
+        for (name, engine) in engines {
+            guard let model = engine.content as? TransformerRecommender, model.embedsSongs else { continue }
+            batchers[name] = MicroBatcher(maxBatch: 32) { model.cosines(profiles: $0) }
+        }
+        contentBatchers = batchers
     }
 }
 
@@ -106,6 +114,8 @@ public final class RecommendationService: Sendable {
     let arrivals = Mutex<[String: Arrival]>([:])
     /// Sentence encoders by folder, loaded on the first arrival.
     let encoders = Mutex<[String: SentenceEncoder]>([:])
+    /// Whether the bandit changed since it was last stored, and whether a write is under way.
+    let banditPersistence = Mutex<(dirty: Bool, writing: Bool)>((false, false))
 
     struct Arrival: Sendable {
         var entry: CatalogEntry
@@ -120,15 +130,27 @@ public final class RecommendationService: Sendable {
     }
 
     /// Open impressions by request id, and their ids in the order served, so closing the expired
-    /// ones costs only what expires.
+    /// ones costs only what expires. `closedBefore` and `rewarded` say which impressions already
+    /// gave their reward, so a restart reopens only the others.
     struct Impressions: Sendable {
         var open: [String: Impression] = [:]
         var order: [String] = []
         var head = 0
+        /// Every impression served before this time (seconds) has given its reward.
+        var closedBefore = 0.0
+        /// Impressions served since `closedBefore` that gave their reward early (a play or like): id → served at.
+        var rewarded: [String: Double] = [:]
 
         mutating func add(_ id: String, _ i: Impression) {
             open[id] = i
             order.append(id)
+        }
+
+        /// Closes an open impression with its reward now.
+        mutating func reward(_ id: String) -> Impression? {
+            guard let i = open.removeValue(forKey: id) else { return nil }
+            rewarded[id] = i.servedAt
+            return i
         }
 
         /// Removes and returns the impressions served before `cutoff` that are still open.
@@ -146,9 +168,30 @@ public final class RecommendationService: Sendable {
                 order.removeFirst(head)
                 head = 0
             }
+            if cutoff > closedBefore {
+                closedBefore = cutoff
+                if rewarded.count > 1_024 { rewarded = rewarded.filter { $0.value >= cutoff } }
+            }
             return out
         }
     }
+
+    /// What survives a restart of the service: the bandit's posteriors and which impressions have
+    /// given their reward (the open ones are reopened from the store's served lists).
+    struct PersistedBandit: Codable {
+        var posteriors: [String: [String: ArmPosterior]]
+        var closedBefore: Double
+        var rewarded: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case posteriors
+            case closedBefore = "closed_before"
+            case rewarded
+        }
+    }
+
+    /// The store's state name of the bandit.
+    static let banditStateName = "bandit"
 
     /// Running totals for /metrics.
     public struct Counters: Sendable {
@@ -157,6 +200,7 @@ public final class RecommendationService: Sendable {
         public var served: [String: Int] = [:]
         public var rewards: [String: Double] = [:]
         public var servedLogFailures = 0
+        public var banditStateFailures = 0
     }
 
     /// Loads the store and builds every policy's engine.
@@ -173,7 +217,83 @@ public final class RecommendationService: Sendable {
             return p
         }
         let snapshot = try await build(store: store, policies: policies, version: 1, previous: nil, progress: progress)
-        return try RecommendationService(store: store, options: options, policies: policies, snapshot: snapshot)
+        let service = try RecommendationService(store: store, options: options, policies: policies, snapshot: snapshot)
+        try await service.restoreBandit(progress: progress)
+        return service
+    }
+
+    /// Reads the bandit's posteriors stored by an earlier run (arms no longer served are dropped)
+    /// and reopens the reward windows of the lists it served that are still open.
+    func restoreBandit(progress: @Sendable (String) -> Void) async throws {
+        guard let text = try await store.serviceState(Self.banditStateName) else { return }
+        guard let stored = try? JSONDecoder().decode(PersistedBandit.self, from: Data(text.utf8)) else {
+            progress("the stored bandit state could not be read: the bandit starts from its prior")
+            return
+        }
+        let arms = Set(policies.map(\.name))
+        var dropped = Set<String>()
+        bandit.withLock { state in
+            for (segment, posts) in stored.posteriors {
+                for (arm, p) in posts {
+                    if arms.contains(arm) { state.bandit.posteriors[segment, default: [:]][arm] = p } else { dropped.insert(arm) }
+                }
+            }
+        }
+        if !dropped.isEmpty { progress("the stored bandit had arms this service does not serve (\(dropped.sorted().joined(separator: ", "))): their posteriors are dropped") }
+        let now = Date().timeIntervalSince1970
+        let since = max(stored.closedBefore, now - options.rewardWindowSeconds)
+        let lists = try await store.servedLists(since: Int64((since * 1000).rounded(.down)), limit: 1_000_000)
+        let rewarded = Set(stored.rewarded)
+        impressions.withLock { imps in
+            imps.closedBefore = stored.closedBefore
+            for l in lists.reversed() where !rewarded.contains(l.requestID) && arms.contains(l.arm) {
+                guard let segment = Segment(rawValue: l.segment) else { continue }
+                imps.add(l.requestID, Impression(segment: segment, arm: l.arm, songs: Set(l.items), servedAt: Double(l.timestamp) / 1000))
+            }
+        }
+        let count = bandit.withLock { $0.bandit.posteriors.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.impressions } } }
+        progress("restored the bandit: \(count) rewarded impressions, \(lists.count - rewarded.count) reward windows reopened")
+    }
+
+    /// Stores the bandit's state now (shutdown), after any write under way.
+    public func persistBandit() async throws {
+        while banditPersistence.withLock({ $0.writing }) { try await Task.sleep(for: .milliseconds(1)) }
+        banditPersistence.withLock { $0.dirty = false }
+        try await writeBandit()
+    }
+
+    func writeBandit() async throws {
+        let posteriors = bandit.withLock { $0.bandit.posteriors }
+        let (closed, rewarded) = impressions.withLock { ($0.closedBefore, $0.rewarded.keys.sorted()) }
+        let data = try JSONEncoder().encode(PersistedBandit(posteriors: posteriors, closedBefore: closed, rewarded: rewarded))
+        try await store.setServiceState(Self.banditStateName, json: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Marks the bandit changed; one writer at a time stores it, at most about once a second.
+    func banditChanged() {
+        let start = banditPersistence.withLock { p -> Bool in
+            p.dirty = true
+            guard !p.writing else { return false }
+            p.writing = true
+            return true
+        }
+        guard start else { return }
+        Task {
+            while banditPersistence.withLock({ p -> Bool in
+                guard p.dirty else { p.writing = false; return false }
+                p.dirty = false
+                return true
+            }) {
+                do { try await writeBandit() } catch { counters.withLock { $0.banditStateFailures += 1 } }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Everything a stopping service must leave in the store: the served lists logged, the bandit stored.
+    public func flush() async {
+        await flushServedLists()
+        do { try await persistBandit() } catch { counters.withLock { $0.banditStateFailures += 1 } }
     }
 
     init(store: any Store, options: ServingOptions, policies: [Policy], snapshot: ServingSnapshot) throws {
@@ -248,6 +368,8 @@ public final class RecommendationService: Sendable {
     public var policyNames: [String] { policies.map(\.name) }
     public var counterValues: Counters { counters.withLock { $0 } }
     public var banditState: ThompsonBandit { bandit.withLock { $0.bandit } }
+    /// Served lists whose reward window is open.
+    public var openImpressionCount: Int { impressions.withLock { $0.open.count } }
 
     /// Rebuilds the snapshot from the store (after an activation) and swaps it in.
     public func reload(progress: @escaping @Sendable (String) -> Void = { _ in }) async throws {
@@ -322,7 +444,12 @@ public final class RecommendationService: Sendable {
             r = (try? engine.recommend(onboarding: Preferences(artists: answers.artists, tags: answers.tags, songs: answers.songs), k: k))
                 ?? engine.recommend(l, k: k)
         } else {
-            r = engine.recommend(l, k: k)
+            // The content source's cosines first, batched with the concurrent requests'.
+            var content: [Float]?
+            if let batcher = s.contentBatchers[arm], let model = engine.content as? TransformerRecommender, engine.usesContent(l) {
+                content = await batcher.run(model.profile(l.history))
+            }
+            r = engine.recommend(l, k: k, contentScores: content)
         }
         if !known && l.history.isEmpty { r.segmentReason = "unknown user: no plays yet, served the cold-start recipe" }
         if folded > 0 { counters.withLock { $0.foldIns += 1 } }
@@ -468,7 +595,7 @@ public final class RecommendationService: Sendable {
                 let t = Double(e.timestamp) / 1000
                 guard t >= imp.servedAt - 60, t <= imp.servedAt + window else { continue }
                 out.append((imp.segment, imp.arm))
-                imps.open[id] = nil
+                _ = imps.reward(id)
             }
             return out
         }
@@ -481,6 +608,7 @@ public final class RecommendationService: Sendable {
         guard !arms.isEmpty else { return }
         bandit.withLock { state in for (s, a) in arms { try? state.bandit.update(segment: s, arm: a, reward: value) } }
         counters.withLock { c in for (_, a) in arms { c.rewards[a, default: 0] += value } }
+        banditChanged()
     }
 
     /// Impressions whose window closed without a play or like: zero rewards.

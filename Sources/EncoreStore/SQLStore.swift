@@ -58,6 +58,10 @@ struct SQLStore<C: SQLConnection>: Store {
             CREATE TABLE api_keys (id TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('read', 'write', 'admin')),
                 salt {BLOB} NOT NULL, hash {BLOB} NOT NULL, created_at {INT} NOT NULL, last_used_at {INT}, revoked {INT} NOT NULL DEFAULT 0);
             """,
+            // 3: served lists by time, for a restarted service to reopen the reward windows still open.
+            """
+            CREATE INDEX served_by_time ON served_lists (at);
+            """,
         ]
     }
 
@@ -476,6 +480,46 @@ struct SQLStore<C: SQLConnection>: Store {
         return try rows.map { r in
             let items = try JSONDecoder().decode([String].self, from: Data((r[3].text ?? "[]").utf8))
             return ServedList(requestID: r[0].text ?? "", user: user, segment: r[1].text ?? "", arm: r[2].text ?? "", items: items, timestamp: r[4].int ?? 0)
+        }
+    }
+
+    func servedLists(since: Int64, limit: Int) async throws -> [ServedList] {
+        try await ready()
+        let rows = try await connection.read { s in
+            try s.query("SELECT l.request_id, u.external_id, l.segment, l.arm, l.items, l.at FROM served_lists l JOIN users u ON u.id = l.user_id WHERE l.at >= ? ORDER BY l.at DESC, l.request_id LIMIT ?",
+                        [.int(since), .int(Int64(max(0, min(limit, 1_000_000))))])
+        }
+        return try rows.map { r in
+            let items = try JSONDecoder().decode([String].self, from: Data((r[4].text ?? "[]").utf8))
+            return ServedList(requestID: r[0].text ?? "", user: r[1].text ?? "", segment: r[2].text ?? "", arm: r[3].text ?? "", items: items, timestamp: r[5].int ?? 0)
+        }
+    }
+
+    // MARK: Service state
+
+    /// Service state lives in encore_meta under `state.NAME`.
+    static func stateKey(_ name: String) throws -> String {
+        guard !name.isEmpty, name.utf8.count <= 100, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+            throw StoreError.badInput("a state name is 1 to 100 letters, digits, '-', '_' or '.'")
+        }
+        return "state." + name
+    }
+
+    func serviceState(_ name: String) async throws -> String? {
+        let key = try Self.stateKey(name)
+        try await ready()
+        return try await connection.read { s in try s.scalar("SELECT value FROM encore_meta WHERE key = ?", [.text(key)]).text }
+    }
+
+    func setServiceState(_ name: String, json: String) async throws {
+        let key = try Self.stateKey(name)
+        guard json.utf8.count <= 16 << 20 else { throw StoreError.badInput("a state value is at most 16 MiB") }
+        guard (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) != nil else {
+            throw StoreError.badInput("the state value for '\(name)' is not JSON")
+        }
+        try await ready()
+        try await connection.transaction { s in
+            try s.execute("INSERT INTO encore_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [.text(key), .text(json)])
         }
     }
 

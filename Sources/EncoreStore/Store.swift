@@ -228,6 +228,12 @@ public protocol Store: Sendable {
     /// Many served lists in one transaction (all or none), for a service that logs in batches.
     func recordServedLists(_ lists: [ServedList]) async throws
     func servedLists(user: String, limit: Int) async throws -> [ServedList]
+    /// The lists served at or after `since` (ms since 1970), newest first, at most `limit`.
+    func servedLists(since: Int64, limit: Int) async throws -> [ServedList]
+    /// A named piece of service state (JSON) kept across restarts, such as the bandit's posteriors; nil when never stored.
+    func serviceState(_ name: String) async throws -> String?
+    /// Stores a named piece of service state, replacing the value before.
+    func setServiceState(_ name: String, json: String) async throws
     /// Creates a key; the secret is returned once and stored only as a salted hash.
     func createAPIKey(role: APIRole) async throws -> (key: APIKey, secret: String)
     /// The key a secret belongs to (and marks it used), nil when unknown or revoked.

@@ -49,8 +49,8 @@ extension Encore {
                     let app = try EncoreServer.makeApplication(service: service, configuration: listening, logger: log)
                     note("serving on http://\(h):\(p) (GET /readyz, /openapi.json, /metrics)")
                     try await app.runService()
-                    await service.flushServedLists()
-                    note("stopped: every accepted event is committed")
+                    await service.flush()
+                    note("stopped: every accepted event is committed, the served lists and the bandit are stored")
                     try await store.close()
                 } catch {
                     try? await store.close()

@@ -273,6 +273,27 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         #expect(top.allSatisfy { $0.reason?.isEmpty == false })
     }
 
+    /// Batched cosines (one sgemm) equal one sgemv per profile, worked by hand on 3 songs in 2-d.
+    @Test func batchedCosinesEqualOneProfileAtATime() throws {
+        let m = matrix([(0, 0, 1), (0, 1, 2), (1, 2, 1)])
+        let s = (0.5 as Float).squareRoot()
+        let model = try TransformerRecommender(train: m, configuration: TransformerConfiguration(),
+                                               state: ModelState(arrays: ["embeddings": .float([1, 0, 0, 1, s, s])]))
+        #expect(model.embedsSongs && model.dimension == 2)
+        let profiles: [[Float]] = [[1, 0], [0, 1], [s, -s]]
+        let batched = model.cosines(profiles: profiles)
+        #expect(batched.count == 3)
+        let expected: [[Float]] = [[1, 0, s], [0, 1, s], [s, -s, 0]]
+        for (b, e) in zip(batched, expected) { #expect(zip(b, e).allSatisfy { abs($0 - $1) < 1e-6 }, "\(b)") }
+        // One profile alone goes through the sgemv path, with the same values.
+        for (p, b) in zip(profiles, batched) { #expect(zip(model.cosines(profiles: [p])[0], b).allSatisfy { abs($0 - $1) < 1e-6 }) }
+        // A user's profile: the play-weighted mean of songs 0 and 1, normalised: (1, 2)/√5.
+        let u0 = model.scoreAll(user: 0)
+        let viaBatch = model.cosines(profiles: [model.profile(UserHistory(user: 0, of: m)), [1, 0]])[0]
+        #expect(zip(u0, viaBatch).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(abs(u0[2] - (1 * s + 2 * s) / Float(5).squareRoot()) < 1e-6)
+    }
+
     @Test func contentModelsNeedACatalogueAndFallBackWithoutWeights() throws {
         #expect(throws: ModelError.self) { try TFIDFRecommender(train: lastfm.interactions, catalog: nil) }
         var c = TransformerConfiguration()

@@ -243,6 +243,48 @@ func errorCode(_ r: TestResponse) -> String? {
                 + f.service.banditState.posterior(segment: .coldStart, arm: "default").impressions == 1)
     }
 
+    /// The bandit's posteriors survive a restart, and so do the reward windows still open: a play
+    /// after the restart rewards a list served before it, and a list rewarded before is not reopened.
+    @Test func theBanditSurvivesARestart() async throws {
+        let f = try await Fixture.make(policies: ["default", "report"])
+        let users = (0..<3).map { f.service.snapshot.train.users[$0] }
+        let served = try await f.app().test(.router) { client in
+            var served: [(user: String, request: String, arm: String, song: String)] = []
+            for user in users {
+                let r = try await client.execute(uri: "/v1/users/\(user)/recommendations?k=5", method: .get, headers: f.headers(.read)) { object($0) }
+                let song = try #require((r["items"] as? [[String: Any]])?.first?["song"] as? String)
+                served.append((user, try #require(r["request_id"] as? String), try #require(r["arm"] as? String), song))
+            }
+            let first = served[0]
+            try await client.execute(uri: "/v1/events", method: .post, headers: f.headers(.write),
+                                     body: body(#"{"events": [{"user": "\#(first.user)", "song": "\#(first.song)", "plays": 1, "request_id": "\#(first.request)"}]}"#)) {
+                #expect($0.status == .accepted)
+            }
+            return served
+        }
+        #expect(f.service.openImpressionCount == 2)
+        await f.service.flush()
+        let before = f.service.banditState.posteriors
+        #expect(before.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.impressions } } == 1)
+
+        var options = ServingOptions()
+        options.policies = ["default", "report"]
+        let restarted = try await RecommendationService.start(store: f.store, options: options)
+        #expect(restarted.banditState.posteriors == before)
+        #expect(restarted.openImpressionCount == 2, "the rewarded list stays closed; the two others reopen")
+        let second = served[1]
+        _ = try await restarted.ingest([Event(user: second.user, song: second.song, plays: 1, requestID: second.request)])
+        await restarted.flush()
+        let rewards = restarted.banditState.posteriors.values.compactMap { $0[second.arm] }.reduce(0.0) { $0 + $1.rewards }
+        let rewardsBefore = before.values.compactMap { $0[second.arm] }.reduce(0.0) { $0 + $1.rewards }
+        #expect(rewards == rewardsBefore + 1)
+        #expect(restarted.openImpressionCount == 1)
+
+        // A service that serves other policies keeps only the arms it serves.
+        let other = try await RecommendationService.start(store: f.store)
+        #expect(other.banditState.posteriors.values.allSatisfy { $0.keys.allSatisfy { $0 == "default" } })
+    }
+
     /// A song stored through the API joins the new-song playlist at once, embedded on arrival; a
     /// song the snapshot already holds is not listed twice.
     @Test func aNewSongJoinsTheNewSongPlaylistAtOnce() async throws {

@@ -2,6 +2,7 @@ import EncoreData
 import EncoreEval
 import EncoreMath
 import Foundation
+import Synchronization
 import Testing
 
 @testable import EncoreService
@@ -46,5 +47,38 @@ import Testing
         let d = try DatasetSource().load(dir)
         #expect(!SongNames(d).title(of: d.interactions.items[0]).isEmpty)
         #expect(SongNames(d).title(of: "no such song").isEmpty)
+    }
+}
+
+@Suite struct MicroBatcherTests {
+    /// A lone caller computes alone; callers that arrive while a batch runs share the next one, and
+    /// every caller gets its own output.
+    @Test func concurrentCallersShareBatchesAndGetTheirOwnOutputs() async throws {
+        let sizes = Mutex<[Int]>([])
+        let queued = Mutex<@Sendable () -> Int>({ 0 })
+        let batcher = MicroBatcher<Int, Int>(maxBatch: 8) { inputs in
+            sizes.withLock { $0.append(inputs.count) }
+            // The first batch of the concurrent run waits (a bounded time) for others to queue behind it.
+            if inputs.count == 1, inputs[0] >= 0 {
+                let count = queued.withLock { $0 }
+                let deadline = Date().addingTimeInterval(20)
+                while count() < 10, Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+            }
+            return inputs.map { $0 * 10 }
+        }
+        queued.withLock { $0 = { [batcher] in batcher.state.withLock { $0.queue.count } } }
+        #expect(await batcher.run(-7) == -70)
+        #expect(sizes.withLock { $0 } == [1])
+        let outputs = await withTaskGroup(of: (Int, Int).self) { group in
+            for n in 0..<40 { group.addTask { (n, await batcher.run(n)) } }
+            var out: [Int: Int] = [:]
+            for await (n, v) in group { out[n] = v }
+            return out
+        }
+        #expect(outputs.count == 40 && outputs.allSatisfy { $0.value == $0.key * 10 })
+        let batches = sizes.withLock { $0 }
+        #expect(batches.reduce(0, +) == 41 && batches.allSatisfy { $0 <= 8 })
+        #expect(batches.count < 41, "some callers shared a batch: \(batches)")
+        #expect(batcher.counts.batches == batches.count && batcher.counts.inputs == 41)
     }
 }

@@ -162,7 +162,29 @@ enum TestStores {
         try await store.recordServedLists([ServedList(requestID: "r2", user: "bob", segment: "regular", arm: "a", items: ["s1"], timestamp: 6),
                                            ServedList(requestID: "r3", user: "newbie", segment: "cold_start", arm: "b", items: ["s3"], timestamp: 7)])
         #expect(try await store.servedLists(user: "newbie", limit: 10).map(\.requestID) == ["r3"])
+        // By time, newest first, with each list's user.
+        #expect(try await store.servedLists(since: 6, limit: 10).map { "\($0.requestID)/\($0.user)" } == ["r3/newbie", "r2/bob"])
+        #expect(try await store.servedLists(since: 0, limit: 1).map(\.requestID) == ["r3"])
+        #expect(try await store.servedLists(since: 8, limit: 10).isEmpty)
         try await store.close()
+    }
+
+    /// Named service state (the bandit's) is stored, replaced, and read back after reopening; a bad
+    /// name or a value that is not JSON is refused and changes nothing.
+    @Test(arguments: StoreKind.allCases)
+    func serviceStateSurvivesReopening(_ kind: StoreKind) async throws {
+        let (store, location) = try await TestStores.open(kind)
+        #expect(try await store.serviceState("bandit") == nil)
+        try await store.setServiceState("bandit", json: #"{"a": 1}"#)
+        try await store.setServiceState("bandit", json: #"{"a": 2}"#)
+        await #expect(throws: StoreError.self) { try await store.setServiceState("bandit", json: "{not json") }
+        await #expect(throws: StoreError.self) { try await store.setServiceState("no spaces", json: "1") }
+        await #expect(throws: StoreError.self) { try await store.serviceState("") }
+        try await store.close()
+        let reopened = try await Stores.open(location)
+        #expect(try await reopened.serviceState("bandit") == #"{"a": 2}"#)
+        #expect(try await reopened.status().schemaVersion == SQLStore<SQLiteConnection>.latestVersion)
+        try await reopened.close()
     }
 
     @Test(arguments: StoreKind.allCases)
