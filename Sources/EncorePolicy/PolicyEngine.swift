@@ -88,6 +88,8 @@ public struct PolicyEngine: Sendable {
     let listenersInUserCluster: [[Int]]
     let itemsByCluster: [[Int]]
     let degrees: [Int]
+    /// Each song's artist number for the artist cap.
+    let artists: [Int32]
 
     /// Fits every model and pool the policy uses on `train` (raw plays). Rating models train on
     /// `ratingScale` (log1p, as the report), ranking models on raw plays unless `rankingScale` says otherwise.
@@ -131,6 +133,7 @@ public struct PolicyEngine: Sendable {
         pool.discoveryCount = 1000
         popularity = try PopularityRanker(train: train, configuration: pool)
         degrees = train.itemDegrees()
+        artists = Self.artistNumbers(catalog, items: train.itemCount)
         let score = popularity.score
         let played = degrees
         popularOrder = (0..<train.itemCount).filter { played[$0] > 0 }
@@ -217,7 +220,8 @@ public struct PolicyEngine: Sendable {
         case .model(let name):
             guard let fitted = models[name] else { return none }
             let s = modelScores(fitted, for: l)
-            return SourceScores(scores: s) { _ in Explanation(kind: .model, songs: topSongs(l.history), sentence: "\(name), from your listening") }
+            let top = topSongs(l.history)
+            return SourceScores(scores: s) { _ in Explanation(kind: .model, songs: top, sentence: "\(name), from your listening") }
         case .popular, .discovery:
             let ranker = l.preferences?.ranker ?? popularity
             let list = ranker.rankedList(user: nil, excluding: l.blocked).filter { ($0.explanation?.kind == .popular) == (source == .popular) }
@@ -239,8 +243,9 @@ public struct PolicyEngine: Sendable {
             guard let content else { return none }
             let h = l.history.isEmpty ? nil : l.history
             let s = h.map { h in contentScores.flatMap { $0.count == n ? $0 : nil } ?? content.scoreAll(history: h) } ?? [Float](repeating: -.infinity, count: n)
+            let top = topSongs(l.history)
             return SourceScores(scores: s.map { $0.isFinite && $0 > 0 ? $0 : -.infinity }) { _ in
-                Explanation(kind: .similarContent, songs: topSongs(l.history), sentence: "close in content to your songs")
+                Explanation(kind: .similarContent, songs: top, sentence: "close in content to your songs")
             }
         case .newSongs:
             guard let newSongs else { return none }
@@ -294,10 +299,24 @@ public struct PolicyEngine: Sendable {
 
     // MARK: Composition
 
-    func artistKey(_ i: Int) -> String? {
-        guard let catalog, i < catalog.count else { return nil }
-        let a = catalog[i].artist.lowercased()
-        return a.isEmpty ? nil : a
+    /// The song's artist as a number (case-insensitive), nil without one.
+    func artistKey(_ i: Int) -> Int32? {
+        guard i >= 0, i < artists.count, artists[i] >= 0 else { return nil }
+        return artists[i]
+    }
+
+    /// Each song's artist, numbered case-insensitively (-1: no artist or no catalogue).
+    static func artistNumbers(_ catalog: Catalog?, items: Int) -> [Int32] {
+        var numbers: [String: Int32] = [:]
+        return (0..<items).map { i in
+            guard let catalog, i < catalog.count else { return -1 }
+            let a = catalog[i].artist.lowercased()
+            guard !a.isEmpty else { return -1 }
+            if let n = numbers[a] { return n }
+            let n = Int32(numbers.count)
+            numbers[a] = n
+            return n
+        }
     }
 
     /// The recipe's list for a listener.
@@ -345,21 +364,13 @@ public struct PolicyEngine: Sendable {
             }
         case .blend:
             let weights = parts.map { $0.weight ?? 0 }
-            let z = sourced.map { Self.standardise($0.scores) }
-            var total = [Float](repeating: 0, count: train.itemCount)
-            var rankable = [Bool](repeating: false, count: train.itemCount)
-            for (w, zs) in zip(weights, z) where w > 0 {
-                for i in 0..<total.count {
-                    total[i] += Float(w) * zs.values[i]
-                    if zs.rankable[i] { rankable[i] = true }
-                }
-            }
-            for i in 0..<total.count where !rankable[i] { total[i] = -.infinity }
+            let z = sourced.map { Standardisation($0.scores) }
+            let total = Standardisation.blend(sourced.map(\.scores), z, weights: weights.map { Float($0) }, count: train.itemCount)
             var cursor = RankedSource(scores: total, depth: k + blocked.count + 20)
             while picker.items.count < k, let i = picker.next(from: &cursor) {
                 var best = 0, bestValue = -Double.infinity
-                for (n, zs) in z.enumerated() where weights[n] > 0 && zs.rankable[i] {
-                    let v = weights[n] * Double(zs.values[i])
+                for (n, zs) in z.enumerated() where weights[n] > 0 && sourced[n].scores[i].isFinite {
+                    let v = weights[n] * Double(zs.z(sourced[n].scores[i]))
                     if v > bestValue { bestValue = v; best = n }
                 }
                 picker.take(i, score: Double(total[i]), source: parts[best].source.description, explanation: sourced[best].explain(i))
@@ -382,13 +393,8 @@ public struct PolicyEngine: Sendable {
 
     /// z-scores over the rankable songs; a song the source cannot rank takes the lowest z.
     public static func standardise(_ s: [Float]) -> (values: [Float], rankable: [Bool]) {
-        var sum = 0.0, sq = 0.0, n = 0.0, lo = Double.infinity
-        for v in s where v.isFinite { let d = Double(v); sum += d; sq += d * d; n += 1; lo = min(lo, d) }
-        guard n > 0 else { return ([Float](repeating: 0, count: s.count), [Bool](repeating: false, count: s.count)) }
-        let mean = sum / n
-        let sd = max((sq / n - mean * mean).squareRoot(), 1e-9)
-        let floor = Float((lo - mean) / sd)
-        return (s.map { $0.isFinite ? Float((Double($0) - mean) / sd) : floor }, s.map(\.isFinite))
+        let z = Standardisation(s)
+        return (s.map { z.z($0) }, s.map(\.isFinite))
     }
 }
 
@@ -420,11 +426,11 @@ struct RankedSource {
 struct ListPicker {
     var blocked: Set<Int>
     let cap: Int?
-    let artist: (Int) -> String?
-    var perArtist: [String: Int] = [:]
+    let artist: (Int) -> Int32?
+    var perArtist: [Int32: Int] = [:]
     var items: [PolicyItem] = []
 
-    init(blocked: Set<Int>, cap: Int?, artist: @escaping (Int) -> String?) {
+    init(blocked: Set<Int>, cap: Int?, artist: @escaping (Int) -> Int32?) {
         self.blocked = blocked
         self.cap = cap
         self.artist = artist

@@ -24,6 +24,10 @@ final class ServiceMetrics: Sendable {
         registry.makeGauge(name: "encore_model_snapshot_version").set(Double(service.snapshot.version))
         registry.makeGauge(name: "encore_served_list_log_failures").set(Double(c.servedLogFailures))
         registry.makeGauge(name: "encore_bandit_state_write_failures").set(Double(c.banditStateFailures))
+        // Content scoring batches: lists per batch is their ratio (the current snapshot's).
+        let batchers = service.snapshot.contentBatchers
+        registry.makeGauge(name: "encore_content_batches").set(Double(batchers.values.reduce(0) { $0 + $1.counts.batches }))
+        registry.makeGauge(name: "encore_content_batched_lists").set(Double(batchers.values.reduce(0) { $0 + $1.counts.inputs }))
         for arm in service.policyNames {
             registry.makeGauge(name: "encore_bandit_served_lists", labels: [("arm", arm)]).set(Double(c.served[arm] ?? 0))
             registry.makeGauge(name: "encore_bandit_rewards", labels: [("arm", arm)]).set(c.rewards[arm] ?? 0)

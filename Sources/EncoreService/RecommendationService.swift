@@ -47,7 +47,7 @@ public final class ServingSnapshot: Sendable {
     let coListening = LazyBox<ItemKNN?>()
     let tfidf = LazyBox<TFIDFRecommender?>()
     /// Per policy whose content source embeds songs: concurrent lists share one pass over the embeddings.
-    let contentBatchers: [String: MicroBatcher<[Float], [Float]>]
+    public let contentBatchers: [String: MicroBatcher<[Float], [Float]>]
 
     init(version: Int, train: InteractionMatrix, catalog: Catalog, engines: [String: PolicyEngine], loaded: [String: ModelRecord],
          fitted: [String: FittedModel], fingerprint: String) {

@@ -236,6 +236,8 @@ func errorCode(_ r: TestResponse) -> String? {
         }
         let c = f.service.counterValues
         #expect(c.eventsIngested == 1 && c.foldIns == 1)
+        // Both lists scored the content source through the batcher.
+        #expect(f.service.snapshot.contentBatchers["default"]?.counts.inputs == 2)
         #expect((c.rewards["default"] ?? 0) == 1)
         #expect(f.service.banditState.posterior(segment: .regular, arm: "default").impressions
                 + f.service.banditState.posterior(segment: .lowEngagement, arm: "default").impressions

@@ -1,0 +1,101 @@
+// The blend mode's per-source z-scores and weighted sum, vectorised: a list blends up to seven
+// sources over every song, so this is the service's hottest loop after the models themselves.
+// A source's scores are standardised over the songs it can rank (finite scores): z = (v − mean) / sd,
+// and a song it cannot rank takes the lowest z. The blend is Σ weight · z over the sources with a
+// positive weight; a song no such source can rank is −∞. Statistics: one pass, Float SIMD lanes
+// summed into Doubles every 1,024 songs; the blend: one fused multiply-add pass per source.
+// O(sources · songs).
+
+/// One source's standardisation: z(v) = v · scale + offset for a finite v, `floor` otherwise.
+public struct Standardisation: Sendable, Equatable {
+    public var scale: Float
+    public var offset: Float
+    /// The z of the lowest finite score (what a song the source cannot rank takes).
+    public var floor: Float
+    /// How many scores are finite.
+    public var rankable: Int
+
+    /// The statistics of the finite scores; with none, every z is 0.
+    public init(_ scores: [Float]) {
+        var sum = 0.0, squares = 0.0, n = 0, lowest = Float.infinity
+        scores.withUnsafeBufferPointer { s in
+            let count = s.count
+            var start = 0
+            while start < count {
+                let end = min(start + 1_024, count)
+                var vs = SIMD8<Float>(repeating: 0), vq = SIMD8<Float>(repeating: 0), vlo = SIMD8<Float>(repeating: .infinity)
+                var vn = SIMD8<Int32>(repeating: 0)
+                var j = start
+                while j + 8 <= end {
+                    let v = UnsafeRawPointer(s.baseAddress! + j).loadUnaligned(as: SIMD8<Float>.self)
+                    let finite = (v .> -Float.infinity) .& (v .< Float.infinity)
+                    let x = SIMD8<Float>(repeating: 0).replacing(with: v, where: finite)
+                    vs += x
+                    vq += x * x
+                    vn &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: finite)
+                    vlo = pointwiseMin(vlo, SIMD8<Float>(repeating: .infinity).replacing(with: v, where: finite))
+                    j += 8
+                }
+                var tailSum: Float = 0, tailSquares: Float = 0
+                while j < end {
+                    let v = s[j]
+                    if v.isFinite { tailSum += v; tailSquares += v * v; n += 1; lowest = Swift.min(lowest, v) }
+                    j += 1
+                }
+                sum += Double(vs.sum()) + Double(tailSum)
+                squares += Double(vq.sum()) + Double(tailSquares)
+                n += Int(vn.wrappedSum())
+                lowest = Swift.min(lowest, vlo.min())
+                start = end
+            }
+        }
+        rankable = n
+        guard n > 0 else {
+            (scale, offset, floor) = (0, 0, 0)
+            return
+        }
+        let mean = sum / Double(n)
+        let sd = Swift.max((Swift.max(squares / Double(n) - mean * mean, 0)).squareRoot(), 1e-9)
+        scale = Float(1 / sd)
+        offset = Float(-mean / sd)
+        floor = Float((Double(lowest) - mean) / sd)
+    }
+
+    @inline(__always) public func z(_ v: Float) -> Float { v.isFinite ? v * scale + offset : floor }
+
+    /// Σ weight · z over the sources with a positive weight; −∞ where none of them can rank the song.
+    public static func blend(_ sources: [[Float]], _ z: [Standardisation], weights: [Float], count: Int) -> [Float] {
+        var total = [Float](repeating: 0, count: count)
+        var ranked = [Int32](repeating: 0, count: count)
+        total.withUnsafeMutableBufferPointer { t in
+            ranked.withUnsafeMutableBufferPointer { r in
+                for (n, scores) in sources.enumerated() where weights[n] > 0 && scores.count == count {
+                    let w = weights[n]
+                    let a = SIMD8<Float>(repeating: w * z[n].scale), b = SIMD8<Float>(repeating: w * z[n].offset)
+                    let f = SIMD8<Float>(repeating: w * z[n].floor)
+                    scores.withUnsafeBufferPointer { s in
+                        var j = 0
+                        while j + 8 <= count {
+                            let v = UnsafeRawPointer(s.baseAddress! + j).loadUnaligned(as: SIMD8<Float>.self)
+                            let finite = (v .> -Float.infinity) .& (v .< Float.infinity)
+                            let add = f.replacing(with: v * a + b, where: finite)
+                            let tp = UnsafeMutableRawPointer(t.baseAddress! + j)
+                            tp.storeBytes(of: tp.loadUnaligned(as: SIMD8<Float>.self) + add, as: SIMD8<Float>.self)
+                            let rp = UnsafeMutableRawPointer(r.baseAddress! + j)
+                            rp.storeBytes(of: rp.loadUnaligned(as: SIMD8<Int32>.self) | SIMD8<Int32>(repeating: 0).replacing(with: 1, where: finite), as: SIMD8<Int32>.self)
+                            j += 8
+                        }
+                        while j < count {
+                            let v = s[j]
+                            t[j] += v.isFinite ? v * a[0] + b[0] : f[0]
+                            if v.isFinite { r[j] = 1 }
+                            j += 1
+                        }
+                    }
+                }
+                for j in 0..<count where r[j] == 0 { t[j] = -.infinity }
+            }
+        }
+        return total
+    }
+}
