@@ -117,29 +117,41 @@ public struct PopularityRanker: HistoryRecommender {
 
     /// The list for a user (or a new user with no history), with reasons.
     public func rankedList(user: Int?, excluding: Set<Int> = []) -> [ScoredItem] {
+        rankedItems(user: user, excluding: excluding).map { ScoredItem(item: $0.item, score: score[$0.item], explanation: explanation(bucket: $0.bucket)) }
+    }
+
+    /// The ranked list without its reasons: each song with its discovery bucket (nil: popular).
+    /// A caller that shows a few of the songs builds only their reasons (`explanation(bucket:)`).
+    public func rankedItems(user: Int?, excluding: Set<Int> = []) -> [(item: Int, bucket: Int?)] {
         var skip = excluding
         if let user, user >= 0, user < train.userCount { for c in train.row(user).items { skip.insert(Int(c)) } }
         let c = configuration
-        var out: [ScoredItem] = []
+        var out: [(item: Int, bucket: Int?)] = []
         var taken = Set<Int>()
         // Popular: the best `popularCount` of the `popularPool` most popular songs the user has not played.
         for i in popularOrder.prefix(c.popularPool) where !skip.contains(i) && out.count < c.popularCount {
-            out.append(ScoredItem(item: i, score: score[i], explanation: Explanation(kind: .popular, sentence: "popular")))
+            out.append((i, nil))
             taken.insert(i)
         }
         // Discovery: buckets of popularity percentile, most popular bucket first.
-        var discovery: [ScoredItem] = []
-        for bucket in buckets where discovery.count < c.discoveryCount {
+        var discovery = 0
+        for (b, bucket) in buckets.enumerated() where discovery < c.discoveryCount {
             var fromBucket = 0
-            for i in bucket.items where fromBucket < c.perBucket && discovery.count < c.discoveryCount {
+            for i in bucket.items where fromBucket < c.perBucket && discovery < c.discoveryCount {
                 if skip.contains(i) || taken.contains(i) { continue }
-                discovery.append(ScoredItem(item: i, score: score[i], explanation: Explanation(
-                    kind: .discovery, sentence: "discovery: \(Self.format(bucket.low))–\(Self.format(bucket.high))th percentile")))
+                out.append((i, b))
                 taken.insert(i)
                 fromBucket += 1
+                discovery += 1
             }
         }
-        return out + discovery
+        return out
+    }
+
+    /// The reason of a popular song (bucket nil) or of a discovery song of a bucket.
+    public func explanation(bucket: Int?) -> Explanation {
+        guard let b = bucket, b >= 0, b < buckets.count else { return Explanation(kind: .popular, sentence: "popular") }
+        return Explanation(kind: .discovery, sentence: "discovery: \(Self.format(buckets[b].low))–\(Self.format(buckets[b].high))th percentile")
     }
 
     static func format(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }

@@ -127,13 +127,48 @@ extension Recommender {
 
 /// Top-k over Float scores, best first, ties to the lower index; NaN and -infinity never selected.
 public enum TopScores {
+    /// The k best (index, score) pairs, score descending then index ascending; NaN and −∞ cannot
+    /// rank. TopK's bounded heap, specialised: songs are visited in index order, so once the heap
+    /// is full a score no greater than its worst is rejected by one comparison.
     public static func select(_ scores: [Float], k: Int) -> [(index: Int, score: Float)] {
         typealias Entry = (index: Int, score: Float)
-        let rankable: (Int, Float) -> Bool = { _, v in !v.isNaN && v != -.infinity }
-        return scores.withUnsafeBufferPointer { s -> [Entry] in
-            let entries = s.enumerated().lazy.filter { rankable($0.offset, $0.element) }.map { Entry(index: $0.offset, score: $0.element) }
-            return TopK.best(entries, k: k) { (a: Entry, b: Entry) -> Bool in a.score != b.score ? a.score > b.score : a.index < b.index }
+        guard k > 0 else { return [] }
+        @inline(__always) func better(_ a: Entry, _ b: Entry) -> Bool { a.score != b.score ? a.score > b.score : a.index < b.index }
+        var heap: [Entry] = []
+        heap.reserveCapacity(Swift.min(k, 4_096))
+        scores.withUnsafeBufferPointer { s in
+            var worst = -Float.infinity
+            for i in 0..<s.count {
+                let v = s[i]
+                // `worst` is −∞ until the heap is full, so this rejects NaN and −∞ too: neither compares greater.
+                guard v > worst else { continue }
+                let e = Entry(i, v)
+                if heap.count < k {
+                    heap.append(e)
+                    var c = heap.count - 1
+                    while c > 0 {
+                        let p = (c - 1) / 2
+                        guard better(heap[p], heap[c]) else { break }
+                        heap.swapAt(c, p)
+                        c = p
+                    }
+                } else {
+                    heap[0] = e
+                    var i = 0
+                    while true {
+                        let l = 2 * i + 1, r = l + 1
+                        var m = i
+                        if l < heap.count && better(heap[m], heap[l]) { m = l }
+                        if r < heap.count && better(heap[m], heap[r]) { m = r }
+                        if m == i { break }
+                        heap.swapAt(i, m)
+                        i = m
+                    }
+                }
+                if heap.count == k { worst = heap[0].score }
+            }
         }
+        return heap.sorted(by: better)
     }
 }
 

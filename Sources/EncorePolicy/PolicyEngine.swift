@@ -224,16 +224,16 @@ public struct PolicyEngine: Sendable {
             return SourceScores(scores: s) { _ in Explanation(kind: .model, songs: top, sentence: "\(name), from your listening") }
         case .popular, .discovery:
             let ranker = l.preferences?.ranker ?? popularity
-            let list = ranker.rankedList(user: nil, excluding: l.blocked).filter { ($0.explanation?.kind == .popular) == (source == .popular) }
+            let list = ranker.rankedItems(user: nil, excluding: l.blocked).filter { ($0.bucket == nil) == (source == .popular) }
             var s = [Float](repeating: -.infinity, count: n)
-            var why: [Int: Explanation] = [:]
+            var bucket: [Int: Int] = [:]
             for (r, e) in list.enumerated() {
                 s[e.item] = Float(list.count - r)
-                why[e.item] = e.explanation
+                if let b = e.bucket { bucket[e.item] = b }
             }
             let restricted = l.preferences?.ranker != nil
             return SourceScores(scores: s) { i in
-                var e = why[i] ?? Explanation(kind: .popular, sentence: "popular")
+                var e = ranker.explanation(bucket: bucket[i])
                 if restricted { e.sentence += ", within your preferences" }
                 return e
             }

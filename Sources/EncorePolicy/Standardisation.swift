@@ -33,7 +33,8 @@ public struct Standardisation: Sendable, Equatable {
                     vs += x
                     vq += x * x
                     vn &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: finite)
-                    vlo = pointwiseMin(vlo, SIMD8<Float>(repeating: .infinity).replacing(with: v, where: finite))
+                    // A finite v below the lowest so far (replacing, not the generic pointwiseMin, which is not inlined).
+                    vlo.replace(with: v, where: finite .& (v .< vlo))
                     j += 8
                 }
                 var tailSum: Float = 0, tailSquares: Float = 0

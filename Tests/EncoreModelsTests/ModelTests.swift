@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import EncoreData
 @testable import EncoreModels
+import EncoreMath
 
 @Suite struct BaselineTests {
     @Test func oneALSEpochByHand() throws {
@@ -207,5 +208,28 @@ import Testing
         let knn = try ModelRegistry.entry(named: "knn-item").fit(handMatrix, overrides: #"{"user_based": true, "similarity": "msd"}"#)
         #expect((knn as? NeighbourhoodModel)?.userBased == false)
         #expect(throws: ModelError.self) { try ModelRegistry.entry(named: "svd").fit(matrix([], users: 2, items: 2)) }
+    }
+}
+
+@Suite struct TopScoresTests {
+    /// By hand: ties go to the lower index, NaN and −∞ never rank, +∞ ranks first.
+    @Test func tiesNaNAndInfinities() {
+        let top = TopScores.select([1, .nan, 3, 3, -.infinity, .infinity, 2, 3], k: 4)
+        #expect(top.map(\.index) == [5, 2, 3, 7])
+        #expect(TopScores.select([-.infinity, .nan], k: 3).isEmpty)
+        #expect(TopScores.select([2, 1], k: 5).map(\.index) == [0, 1])
+        #expect(TopScores.select([2, 1], k: 0).isEmpty)
+    }
+
+    /// The specialised heap agrees with TopK's generic one on 5,000 scores with many ties and holes.
+    @Test func agreesWithTheGenericHeap() {
+        var rng = SeededGenerator(seed: 3)
+        let scores: [Float] = (0..<5_000).map { i in i % 11 == 0 ? -.infinity : (i % 13 == 0 ? .nan : Float(rng.nextInt(below: 200))) }
+        for k in [1, 7, 100, 4_000, 6_000] {
+            let generic = TopK.best(scores.enumerated().filter { !$0.element.isNaN && $0.element != -.infinity }, k: k) {
+                $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset
+            }
+            #expect(TopScores.select(scores, k: k).map(\.index) == generic.map(\.offset), "k \(k)")
+        }
     }
 }
