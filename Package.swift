@@ -85,7 +85,7 @@ let package = Package(
                                                              .product(name: "Hummingbird", package: "hummingbird"),
                                                              .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "EncoreCLITests", dependencies: ["EncoreData"]),
-        .testTarget(name: "EncoreServiceTests", dependencies: ["EncoreService", "EncoreData", "EncoreEval", "EncoreMath"]),
+        .testTarget(name: "EncoreServiceTests", dependencies: ["EncoreService", "EncorePolicy", "EncoreModels", "EncoreData", "EncoreEval", "EncoreMath"]),
     ],
     swiftLanguageModes: [.v6]
 )

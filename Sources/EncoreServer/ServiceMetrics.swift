@@ -28,6 +28,10 @@ final class ServiceMetrics: Sendable {
         let batchers = service.snapshot.contentBatchers
         registry.makeGauge(name: "encore_content_batches").set(Double(batchers.values.reduce(0) { $0 + $1.counts.batches }))
         registry.makeGauge(name: "encore_content_batched_lists").set(Double(batchers.values.reduce(0) { $0 + $1.counts.inputs }))
+        let lists = service.snapshot.lists.counts
+        registry.makeGauge(name: "encore_list_cache_lists").set(Double(lists.lists))
+        registry.makeGauge(name: "encore_list_cache_hits").set(Double(lists.hits))
+        registry.makeGauge(name: "encore_list_cache_misses").set(Double(lists.misses))
         for arm in service.policyNames {
             registry.makeGauge(name: "encore_bandit_served_lists", labels: [("arm", arm)]).set(Double(c.served[arm] ?? 0))
             registry.makeGauge(name: "encore_bandit_rewards", labels: [("arm", arm)]).set(c.rewards[arm] ?? 0)

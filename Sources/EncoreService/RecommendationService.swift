@@ -26,6 +26,8 @@ public struct ServingOptions: Sendable {
     public var seed: UInt64 = 42
     /// An embedding cache file for the transformer, so a restart does not encode the catalogue again.
     public var embeddingCache: String?
+    /// Composed lists kept per snapshot for listeners with no new plays (0: compose every list).
+    public var listCacheSize = 20_000
     public init() {}
 }
 
@@ -48,9 +50,12 @@ public final class ServingSnapshot: Sendable {
     let tfidf = LazyBox<TFIDFRecommender?>()
     /// Per policy whose content source embeds songs: concurrent lists share one pass over the embeddings.
     public let contentBatchers: [String: MicroBatcher<[Float], [Float]>]
+    /// Lists of listeners with no play since this snapshot, composed once.
+    public let lists: ListCache
 
     init(version: Int, train: InteractionMatrix, catalog: Catalog, engines: [String: PolicyEngine], loaded: [String: ModelRecord],
-         fitted: [String: FittedModel], fingerprint: String) {
+         fitted: [String: FittedModel], fingerprint: String, listCacheSize: Int) {
+        lists = ListCache(capacity: listCacheSize)
         self.version = version
         self.train = train
         self.catalog = catalog
@@ -216,7 +221,7 @@ public final class RecommendationService: Sendable {
             p.models["transformer"] = ConfigurationOverrides.json(config)
             return p
         }
-        let snapshot = try await build(store: store, policies: policies, version: 1, previous: nil, progress: progress)
+        let snapshot = try await build(store: store, policies: policies, version: 1, previous: nil, listCacheSize: options.listCacheSize, progress: progress)
         let service = try RecommendationService(store: store, options: options, policies: policies, snapshot: snapshot)
         try await service.restoreBandit(progress: progress)
         return service
@@ -308,7 +313,7 @@ public final class RecommendationService: Sendable {
         bandit = Mutex((try ThompsonBandit(configuration: c), SeededGenerator(seed: options.seed)))
     }
 
-    static func build(store: any Store, policies: [Policy], version: Int, previous: ServingSnapshot?,
+    static func build(store: any Store, policies: [Policy], version: Int, previous: ServingSnapshot?, listCacheSize: Int,
                       progress: @escaping @Sendable (String) -> Void) async throws -> ServingSnapshot {
         // Reads from the store here; decoding, fitting and building run on their own thread, so a
         // reload never holds one of the few threads that serve requests.
@@ -353,7 +358,8 @@ public final class RecommendationService: Sendable {
                 }
                 engines[p.name] = try PolicyEngine(policy: p, train: train, catalog: data.catalog, models: m)
             }
-            return ServingSnapshot(version: version, train: train, catalog: data.catalog, engines: engines, loaded: loaded, fitted: fitted, fingerprint: fingerprint)
+            return ServingSnapshot(version: version, train: train, catalog: data.catalog, engines: engines, loaded: loaded, fitted: fitted,
+                                   fingerprint: fingerprint, listCacheSize: listCacheSize)
         }
     }
 
@@ -374,7 +380,8 @@ public final class RecommendationService: Sendable {
     /// Rebuilds the snapshot from the store (after an activation) and swaps it in.
     public func reload(progress: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         let previous = snapshot
-        let next = try await Self.build(store: store, policies: policies, version: previous.version + 1, previous: previous, progress: progress)
+        let next = try await Self.build(store: store, policies: policies, version: previous.version + 1, previous: previous,
+                                        listCacheSize: options.listCacheSize, progress: progress)
         current.withLock { $0 = next }
         // Plays already in the new snapshot's matrix leave the overlay.
         overlay.withLock { $0 = [:] }
@@ -443,6 +450,9 @@ public final class RecommendationService: Sendable {
         if l.history.isEmpty, let answers = try await store.onboarding(of: user), !(answers.artists.isEmpty && answers.tags.isEmpty && answers.songs.isEmpty) {
             r = (try? engine.recommend(onboarding: Preferences(artists: answers.artists, tags: answers.tags, songs: answers.songs), k: k))
                 ?? engine.recommend(l, k: k)
+        } else if known, folded == 0, let cached = s.lists.list(user: user, policy: arm, k: k) {
+            // Unchanged since the snapshot: the list composed for this listener before.
+            r = cached
         } else {
             // The content source's cosines first, batched with the concurrent requests'.
             var content: [Float]?
@@ -450,6 +460,7 @@ public final class RecommendationService: Sendable {
                 content = await batcher.run(model.profile(l.history))
             }
             r = engine.recommend(l, k: k, contentScores: content)
+            if known, folded == 0, !l.history.isEmpty { s.lists.store(r, user: user, policy: arm, k: k) }
         }
         if !known && l.history.isEmpty { r.segmentReason = "unknown user: no plays yet, served the cold-start recipe" }
         if folded > 0 { counters.withLock { $0.foldIns += 1 } }

@@ -20,6 +20,7 @@ extension Encore {
         @Flag(name: .customLong("freeze-bandit"), help: "Serve the bandit's best arm per segment and stop learning.") var freezeBandit = false
         @Option(name: .customLong("minimum-share"), parsing: .unconditional, help: "Each policy's least share of a segment's traffic.") var minimumShare: Double = 0.05
         @Option(name: .customLong("reward-window"), parsing: .unconditional, help: "Seconds after a list in which a play or like of its songs rewards it.") var rewardWindow: Double = 1800
+        @Option(name: .customLong("list-cache"), parsing: .unconditional, help: "Composed lists kept for listeners with no new plays since the models were loaded (0: compose every list).") var listCache: Int = 20_000
         @Option(name: .customLong("embedding-cache"), help: "The transformer's embedding cache (default: DATABASE.embeddings beside a SQLite file; none for PostgreSQL).") var embeddingCache: String?
 
         func run() throws {
@@ -33,6 +34,8 @@ extension Encore {
             options.freezeBandit = freezeBandit
             options.minimumShare = minimumShare
             options.rewardWindowSeconds = rewardWindow
+            guard listCache >= 0 else { throw UsageError("--list-cache must be 0 or more") }
+            options.listCacheSize = listCache
             options.embeddingCache = embeddingCache ?? (database.hasPrefix("postgres") ? nil : database + ".embeddings")
             guard minimumShare >= 0, rewardWindow > 0 else { throw UsageError("--minimum-share must be ≥ 0 and --reward-window positive") }
             if noAuth { note("WARNING: --no-auth: every request is allowed without an API key. For local demos only.") }

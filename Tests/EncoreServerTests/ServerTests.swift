@@ -224,6 +224,11 @@ func errorCode(_ r: TestResponse) -> String? {
             let items = try #require(first["items"] as? [[String: Any]])
             let top = try #require(items.first?["song"] as? String)
             let request = try #require(first["request_id"] as? String)
+            // The same listener again, nothing played since: the cached list, under a request id of its own.
+            let again = try await client.execute(uri: "/v1/users/\(user)/recommendations?k=5", method: .get, headers: f.headers(.read)) { object($0) }
+            #expect((again["items"] as? [[String: Any]])?.compactMap { $0["song"] as? String } == items.compactMap { $0["song"] as? String })
+            #expect(again["request_id"] as? String != request)
+            #expect(f.service.snapshot.lists.counts.hits == 1)
             try await client.execute(uri: "/v1/events", method: .post, headers: f.headers(.write),
                                      body: body(#"{"events": [{"user": "\#(user)", "song": "\#(top)", "plays": 3, "request_id": "\#(request)"}]}"#)) { r in
                 #expect(r.status == .accepted)
@@ -236,8 +241,10 @@ func errorCode(_ r: TestResponse) -> String? {
         }
         let c = f.service.counterValues
         #expect(c.eventsIngested == 1 && c.foldIns == 1)
-        // Both lists scored the content source through the batcher.
+        // The two lists composed (not the cached one) scored the content source through the batcher;
+        // the list after the play was composed afresh and not cached.
         #expect(f.service.snapshot.contentBatchers["default"]?.counts.inputs == 2)
+        #expect(f.service.snapshot.lists.counts.lists == 1 && f.service.snapshot.lists.counts.hits == 1)
         #expect((c.rewards["default"] ?? 0) == 1)
         #expect(f.service.banditState.posterior(segment: .regular, arm: "default").impressions
                 + f.service.banditState.posterior(segment: .lowEngagement, arm: "default").impressions

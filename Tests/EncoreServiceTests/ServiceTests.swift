@@ -6,6 +6,8 @@ import Synchronization
 import Testing
 
 @testable import EncoreService
+@testable import EncorePolicy
+import EncoreModels
 
 @Suite struct ServiceTests {
     @Test func modelListsKeepCommasInsideBraces() throws {
@@ -80,5 +82,28 @@ import Testing
         #expect(batches.reduce(0, +) == 41 && batches.allSatisfy { $0 <= 8 })
         #expect(batches.count < 41, "some callers shared a batch: \(batches)")
         #expect(batcher.counts.batches == batches.count && batcher.counts.inputs == 41)
+    }
+}
+
+@Suite struct ListCacheTests {
+    static func list(_ song: Int) -> PolicyRecommendation {
+        PolicyRecommendation(policy: "p", segment: .regular, segmentReason: "", values: SegmentValues(songs: 1, plays: 1, popularityPercentile: 50, topShare: 0),
+                             items: [PolicyItem(item: song, score: 1, source: "ease", explanation: Explanation(kind: .model, sentence: ""))], unmatched: [])
+    }
+
+    /// Keys are (user, policy, k); the oldest list goes first beyond the capacity; capacity 0 keeps nothing.
+    @Test func boundedFirstInFirstOut() {
+        let cache = ListCache(capacity: 2)
+        cache.store(Self.list(1), user: "a", policy: "p", k: 5)
+        cache.store(Self.list(2), user: "b", policy: "p", k: 5)
+        #expect(cache.list(user: "a", policy: "p", k: 5)?.items.first?.item == 1)
+        #expect(cache.list(user: "a", policy: "p", k: 6) == nil && cache.list(user: "a", policy: "q", k: 5) == nil)
+        cache.store(Self.list(3), user: "c", policy: "p", k: 5)
+        #expect(cache.list(user: "a", policy: "p", k: 5) == nil, "the oldest is evicted")
+        #expect(cache.list(user: "c", policy: "p", k: 5)?.items.first?.item == 3)
+        #expect(cache.counts.lists == 2 && cache.counts.hits == 2 && cache.counts.misses == 3)
+        let none = ListCache(capacity: 0)
+        none.store(Self.list(1), user: "a", policy: "p", k: 5)
+        #expect(none.list(user: "a", policy: "p", k: 5) == nil && none.counts.lists == 0)
     }
 }
