@@ -458,31 +458,49 @@ def serve():
     with open(songs, "w") as f:
         f.write("\n".join(sorted({r[1] for r in rows})) + "\n")
     encore = subprocess.Popen([ENCORE, "serve", "--database", db, "--port", "18181"], stdout=subprocess.DEVNULL, stderr=open(os.path.join(OUT, "serve.log"), "w"))
+    # The same service composing every list (no list cache), for the cost of a list itself.
+    uncached = subprocess.Popen([ENCORE, "serve", "--database", db, "--port", "18183", "--list-cache", "0"], stdout=subprocess.DEVNULL,
+                                stderr=open(os.path.join(OUT, "serve-uncached.log"), "w"))
     venv = os.path.dirname(sys.executable)
     peer = subprocess.Popen([os.path.join(venv, "uvicorn"), "serve_peer:app", "--workers", "2", "--port", "18182", "--log-level", "warning"],
                             cwd=os.path.join(ROOT, "bench"), env=dict(os.environ, ENCORE_PEER_DATA=root, OPENBLAS_NUM_THREADS="1"),
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(OUT, "peer.log"), "w"))
     try:
         wait_ready("http://127.0.0.1:18181/readyz")
+        wait_ready("http://127.0.0.1:18183/readyz")
         wait_ready("http://127.0.0.1:18182/healthz")
         lua = os.path.join(ROOT, "bench", "wrk_rate.lua")
-        # Warm-up (pages of the model matrices, lazy structures), not recorded.
+        # Warm-up (pages of the model matrices, lazy structures; the cached service's first lists), not recorded.
         wrk("http://127.0.0.1:18181", lua, 5, {"USERS": users, "KEY": read, "RATE": "0"})
+        wrk("http://127.0.0.1:18183", lua, 5, {"USERS": users, "KEY": read, "RATE": "0"})
         wrk("http://127.0.0.1:18182", lua, 5, {"USERS": users, "KEY": "", "RATE": "0"})
-        print("## serving: encore serve (default policy, SQLite) vs FastAPI + implicit ALS (uvicorn, 2 workers), Last.fm, wrk on the same 2 cores")
+        print("## serving: encore serve (default policy, SQLite; with its list cache and with --list-cache 0) vs FastAPI + implicit ALS (uvicorn, 2 workers), Last.fm, wrk on the same 2 cores")
         print()
-        print("| offered rate | Encore req/s | Encore p50 ms | Encore p99 ms | peer req/s | peer p50 ms | peer p99 ms |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
+        print("| offered rate | Encore req/s | p50 ms | p99 ms | Encore, no list cache, req/s | p50 ms | p99 ms | peer req/s | p50 ms | p99 ms |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        def row(label, rate, connections=16):
+            e = wrk("http://127.0.0.1:18181", lua, 15, {"USERS": users, "KEY": read, "RATE": rate}, connections=connections)
+            u = wrk("http://127.0.0.1:18183", lua, 15, {"USERS": users, "KEY": read, "RATE": rate}, connections=connections)
+            p = wrk("http://127.0.0.1:18182", lua, 15, {"USERS": users, "KEY": "", "RATE": rate}, connections=connections)
+            print(f"| {label} | {e[0]:,.0f} | {e[1]:.2f} | {e[2]:.2f} | {u[0]:,.0f} | {u[1]:.2f} | {u[2]:.2f} | {p[0]:,.0f} | {p[1]:.2f} | {p[2]:.2f} |")
+            return e, u, p
         for rate in (200, 500, 1000, 2000):
-            e = wrk("http://127.0.0.1:18181", lua, 15, {"USERS": users, "KEY": read, "RATE": str(rate)})
-            p = wrk("http://127.0.0.1:18182", lua, 15, {"USERS": users, "KEY": "", "RATE": str(rate)})
-            print(f"| {rate:,} | {e[0]:,.0f} | {e[1]:.2f} | {e[2]:.2f} | {p[0]:,.0f} | {p[1]:.2f} | {p[2]:.2f} |")
-        e = wrk("http://127.0.0.1:18181", lua, 15, {"USERS": users, "KEY": read, "RATE": "0"}, connections=32)
-        p = wrk("http://127.0.0.1:18182", lua, 15, {"USERS": users, "KEY": "", "RATE": "0"}, connections=32)
-        print(f"| max (32 connections) | {e[0]:,.0f} | {e[1]:.2f} | {e[2]:.2f} | {p[0]:,.0f} | {p[1]:.2f} | {p[2]:.2f} |")
+            row(f"{rate:,}", str(rate))
+        e, u, p = row("max (32 connections)", "0", connections=32)
         print()
-        print(f"Maximum throughput: Encore {e[0]:,.0f} / peer {p[0]:,.0f} = {e[0] / p[0]:.1f}x (errors: Encore {e[3]}, peer {p[3]}).")
+        print(f"Maximum throughput: Encore {e[0]:,.0f} / peer {p[0]:,.0f} = {e[0] / p[0]:.1f}x; without the list cache {u[0]:,.0f} / {p[0]:,.0f} = {u[0] / p[0]:.1f}x "
+              f"(errors: Encore {e[3]}, without the cache {u[3]}, peer {p[3]}).")
         print()
+        with urllib.request.urlopen("http://127.0.0.1:18181/metrics", timeout=10) as r:
+            metrics = {l.split()[0]: l.split()[1] for l in r.read().decode().splitlines() if l and not l.startswith("#")}
+        with urllib.request.urlopen("http://127.0.0.1:18183/metrics", timeout=10) as r:
+            unmetrics = {l.split()[0]: l.split()[1] for l in r.read().decode().splitlines() if l and not l.startswith("#")}
+        print(f"List cache: {float(metrics.get('encore_list_cache_hits', 0)):,.0f} hits, {float(metrics.get('encore_list_cache_misses', 0)):,.0f} misses. "
+              f"Content scoring without the cache: {float(unmetrics.get('encore_content_batched_lists', 0)):,.0f} lists in "
+              f"{float(unmetrics.get('encore_content_batches', 0)):,.0f} batches.")
+        print()
+        uncached.send_signal(signal.SIGTERM)
+        uncached.wait(timeout=60)
         ev = wrk("http://127.0.0.1:18181", os.path.join(ROOT, "bench", "wrk_events.lua"), 15,
                  {"USERS": users, "SONGS": songs, "KEY": write, "BATCH": "1000"}, connections=4, threads=1)
         print(f"Event ingestion, batches of 1,000 plays into SQLite (synchronous=FULL), 4 connections: {ev[0] * 1000:,.0f} events per second "
@@ -490,13 +508,16 @@ def serve():
         print()
         stop = threading.Event()
         swaps = []
+        took = []
         def activate():
             n = 0
             while not stop.wait(5):
                 req = urllib.request.Request(f"http://127.0.0.1:18181/v1/models/{ids[n % 2]}/activate", method="POST",
                                              headers={"Authorization": f"Bearer {admin}"})
+                start = time.time()
                 with urllib.request.urlopen(req, timeout=120) as r:
                     swaps.append(r.status)
+                took.append(time.time() - start)
                 n += 1
         t = threading.Thread(target=activate)
         t.start()
@@ -504,11 +525,14 @@ def serve():
         stop.set()
         t.join()
         print(f"30 s of load with an activation every 5 s: {sw[4]:,} requests, {sw[3]} non-2xx or socket errors, "
-              f"{len(swaps)} activations (statuses {sorted(set(swaps))}), p99 {sw[2]:.1f} ms.")
+              f"{len(swaps)} activations (statuses {sorted(set(swaps))}, {', '.join(f'{t:.1f}' for t in took)} s each), p99 {sw[2]:.1f} ms.")
         print()
     finally:
         encore.send_signal(signal.SIGTERM)
         peer.send_signal(signal.SIGTERM)
+        if uncached.poll() is None:
+            uncached.send_signal(signal.SIGTERM)
+            uncached.wait(timeout=60)
         encore.wait(timeout=60)
         peer.wait(timeout=60)
 
