@@ -5,11 +5,12 @@
 #   make test   build optimised (with testing enabled) and run the whole suite (with a throwaway
 #               PostgreSQL server for the store's tests, started and stopped by scripts/with-postgres.sh),
 #               then check the running service against its OpenAPI contract (scripts/api-check.sh)
+#               and its dashboard in headless Chromium (scripts/dashboard-check.sh)
 # Both install what is missing (Debian packages) and are safe to run again.
 
 SWIFT        ?= swift
 BUILD_FLAGS  := -c release -Xswiftc -enable-testing
-DEB_PACKAGES := libopenblas-dev pkg-config libsqlite3-dev sqlite3 wrk curl
+DEB_PACKAGES := libopenblas-dev pkg-config libsqlite3-dev sqlite3 wrk curl chromium
 SHARED_DATA  := ../shared/data/lastfm-2k
 DEMO_DIR     := demo-data
 MODEL_DIR    := .models/all-MiniLM-L6-v2
@@ -67,6 +68,7 @@ test: deps models
 	OPENBLAS_NUM_THREADS=1 scripts/with-postgres.sh $(SWIFT) test $(BUILD_FLAGS) --skip-build
 	$(SWIFT) build $(BUILD_FLAGS) --product encore
 	scripts/api-check.sh
+	scripts/dashboard-check.sh
 
 # The thread-sanitizer run: a debug build with --sanitize=thread in its own build folder, and the
 # suites that fit every registered model on small data (1 and 3 threads), the sparse kernels, the

@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -54,8 +55,9 @@ let package = Package(
         // What the CLI and the coming server share: data sources, the model list language, reports.
         .target(name: "EncoreService", dependencies: ["EncoreMath", "EncoreData", "EncoreCharts", "EncoreText", "EncoreModels", "EncoreEval", "EncorePolicy", "EncoreStore",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
-        // The HTTP service (Hummingbird 2): routes, auth, errors, metrics, the OpenAPI contract.
-        .target(name: "EncoreServer", dependencies: ["EncoreData", "EncoreModels", "EncorePolicy", "EncoreStore", "EncoreService",
+        // The HTTP service (Hummingbird 2): routes, auth, errors, metrics, the OpenAPI contract, the dashboard (swift-mustache).
+        .target(name: "EncoreServer", dependencies: ["EncoreData", "EncoreMath", "EncoreCharts", "EncoreEval", "EncoreModels", "EncorePolicy", "EncoreStore", "EncoreService",
+                                                     .product(name: "Mustache", package: "swift-mustache"),
                                                      .product(name: "Hummingbird", package: "hummingbird"),
                                                      .product(name: "Prometheus", package: "swift-prometheus"),
                                                      .product(name: "Logging", package: "swift-log")]),

@@ -537,6 +537,50 @@ def serve():
         peer.wait(timeout=60)
 
 
+def dashboard():
+    """Server-side render time of every dashboard page on Last.fm: p50 and p99 of 100 requests each,
+    after one warm-up request (the cluster page computes its analysis on first use: waited for)."""
+    import signal
+    import urllib.request
+    root = os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k")
+    db = os.path.join(OUT, "dashboard.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    run([ENCORE, "import", root, "--database", db])
+    for config in ('{"lambda": 100}', '{"lambda": 200}'):
+        run([ENCORE, "train", "--database", db, "--model", "ease", "--config", config, "--format", "json"])
+    cache = os.path.join(OUT, "serve.db.embeddings")
+    args = [ENCORE, "serve", "--database", db, "--port", "18185", "--no-auth"] + (["--embedding-cache", cache] if os.path.exists(cache) else [])
+    encore = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(os.path.join(OUT, "dashboard.log"), "w"))
+    try:
+        wait_ready("http://127.0.0.1:18185/readyz")
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        def get(path):
+            start = time.perf_counter()
+            with opener.open("http://127.0.0.1:18185" + path, timeout=120) as r:
+                body = r.read()
+                assert r.status == 200, (path, r.status)
+            return (time.perf_counter() - start) * 1000, body
+        end = time.time() + 300
+        while b"being computed" in get("/clusters")[1] and time.time() < end:
+            time.sleep(2)
+        pages = ["/", "/models", "/segments", "/users/2", "/songs/289", "/songs?q=metal", "/onboarding?artists=Madonna&tags=pop",
+                 "/new-songs?user=2", "/clusters"]
+        print("## dashboard: server-side render time per page (Last.fm, encore serve, 100 sequential requests each after a warm-up)")
+        print()
+        print("| page | p50 ms | p99 ms | first request ms | bytes |")
+        print("|---|---:|---:|---:|---:|")
+        for page in pages:
+            first, body = get(page)
+            times = sorted(get(page)[0] for _ in range(100))
+            print(f"| `{page}` | {times[49]:.1f} | {times[98]:.1f} | {first:.1f} | {len(body):,} |")
+        print()
+    finally:
+        encore.send_signal(signal.SIGTERM)
+        encore.wait(timeout=60)
+
+
 SPLIT_DIR = os.path.join(ROOT, "..", "shared", "data", "lastfm-2k", "splits")
 LASTFM_DIR = os.path.join(ROOT, "..", "shared", "data", "lastfm-2k")
 
@@ -684,6 +728,8 @@ if __name__ == "__main__":
         policy()
     if which in ("serve", "all"):
         serve()
+    if which in ("dashboard", "all"):
+        dashboard()
     if which in ("graph", "all"):
         graph()
     if which in ("knn-memory", "all"):

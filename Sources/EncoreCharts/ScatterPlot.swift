@@ -11,6 +11,9 @@ public struct ScatterPlot: Sendable {
     /// Legend text per group (e.g. "cluster 3 (412): metal, Metallica").
     public var legend: [String]
     public var size: Double = 520
+    /// Axis titles and tick values at the ends (a projection's axes have no units: leave them empty).
+    public var xLabel = ""
+    public var yLabel = ""
 
     public init(title: String, x: [Double], y: [Double], groups: [Int], legend: [String]) {
         precondition(x.count == y.count && y.count == groups.count, "one group per point")
@@ -37,6 +40,12 @@ public struct ScatterPlot: Sendable {
             if i % 50 == 49 { s += "\n" }
         }
         s += "\n"
+        if !xLabel.isEmpty {
+            s += "<text x=\"\(SVG.f(size / 2))\" y=\"\(SVG.f(size - 4))\" text-anchor=\"middle\">\(SVG.escape(xLabel)) (\(SVG.label(minX))–\(SVG.label(maxX)))</text>\n"
+        }
+        if !yLabel.isEmpty {
+            s += "<text x=\"12\" y=\"\(SVG.f(size / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 12 \(SVG.f(size / 2)))\">\(SVG.escape(yLabel)) (\(SVG.label(minY))–\(SVG.label(maxY)))</text>\n"
+        }
         for (g, text) in legend.enumerated() {
             let ly = 40 + Double(g) * 18
             let label = text.count > 34 ? String(text.prefix(33)) + "…" : text

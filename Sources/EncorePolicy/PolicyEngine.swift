@@ -254,7 +254,7 @@ public struct PolicyEngine: Sendable {
     }
 
     /// A model's scores: the trained user's when the listener is that user unchanged, else the history's (fold-in).
-    func modelScores(_ fitted: FittedModel, for l: Listener) -> [Float] {
+    public func modelScores(_ fitted: FittedModel, for l: Listener) -> [Float] {
         let m = fitted.model
         if let u = l.user, u < train.userCount, l.history == UserHistory(user: u, of: train) { return m.scoreAll(user: u) }
         guard let h = m as? any HistoryRecommender, !l.history.isEmpty,

@@ -1,6 +1,7 @@
 // `encore serve`: the recommendation service over HTTP (Hummingbird 2). JSON under /v1, API keys
 // with roles, JSON errors, input limits, Prometheus metrics, the OpenAPI document, and graceful
-// shutdown on SIGTERM/SIGINT through swift-service-lifecycle (Hummingbird's runService). Every
+// shutdown on SIGTERM/SIGINT through swift-service-lifecycle (Hummingbird's runService), and the
+// dashboard's pages at / (Dashboard.swift). Every
 // algorithm lives below: this module parses, checks, calls RecommendationService and renders.
 import EncoreData
 import EncoreModels
@@ -32,18 +33,22 @@ public struct ServerConfiguration: Sendable {
 /// The Hummingbird application of the service.
 public enum EncoreServer {
     /// The router with every route and middleware; `makeApplication` serves it.
-    public static func makeRouter(service: RecommendationService, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
+    public static let version = "0.1.0"
+
+    public static func makeRouter(service: RecommendationService, configuration: ServerConfiguration) throws -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let metrics = ServiceMetrics()
-        router.add(middleware: ErrorMiddleware(metrics: metrics))
+        let live = LiveStats(counters: { service.counterValues })
+        router.add(middleware: ErrorMiddleware(metrics: metrics, live: live))
         router.add(middleware: AuthMiddleware(store: service.store, enabled: configuration.requireKeys))
         Routes(service: service, configuration: configuration, metrics: metrics).register(on: router)
+        try Dashboard(service: service, configuration: configuration, live: live).register(on: router)
         return router
     }
 
     public static func makeApplication(service: RecommendationService, configuration: ServerConfiguration, logger: Logger) throws -> some ApplicationProtocol {
         try configuration.validate()
-        return Application(router: makeRouter(service: service, configuration: configuration),
+        return Application(router: try makeRouter(service: service, configuration: configuration),
                            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "encore"),
                            logger: logger)
     }

@@ -53,6 +53,7 @@ struct APIError: Error, HTTPResponseError {
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let metrics: ServiceMetrics
+    let live: LiveStats
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -66,7 +67,9 @@ struct ErrorMiddleware: RouterMiddleware {
             response = try e.response(from: request, context: context)
         }
         response.headers[.init("X-Request-ID")!] = id
-        metrics.record(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code, seconds: start.duration(to: .now))
+        let took = start.duration(to: .now)
+        metrics.record(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code, seconds: took)
+        live.record(milliseconds: Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15)
         return response
     }
 }
