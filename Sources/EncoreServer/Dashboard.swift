@@ -37,7 +37,9 @@ struct Dashboard: Sendable {
     }
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/static/encore.css") { request, _ in stylesheet(request) }
+        router.get("/static/encore.css") { request, _ in asset(request, DashboardTemplates.stylesheet, type: "text/css; charset=utf-8") }
+        router.get("/static/icon.svg") { request, _ in asset(request, DashboardTemplates.icon, type: "image/svg+xml") }
+        router.get("/favicon.ico") { request, _ in asset(request, DashboardTemplates.icon, type: "image/svg+xml") }
         router.get("/login") { request, _ -> Response in
             let next: String = safeNext(request.uri.queryParameters.get("next"))
             return page(title: "Sign in", template: "login", ["next": next], session: nil)
@@ -103,11 +105,12 @@ struct Dashboard: Sendable {
         return Response(status: .seeOther, headers: headers)
     }
 
-    func stylesheet(_ request: Request) -> Response {
-        let etag = "\"\(DashboardTemplates.stylesheet.utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 })\""
+    /// A static file compiled in, cached for a day, with an ETag (FNV-1a of its text) for revalidation.
+    func asset(_ request: Request, _ text: String, type: String) -> Response {
+        let etag = "\"\(text.utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 })\""
         if request.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: [.eTag: etag]) }
-        return Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=86400", .eTag: etag],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardTemplates.stylesheet)))
+        return Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=86400", .eTag: etag],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// Only a local path of this dashboard is a place to go back to after signing in.
@@ -312,10 +315,11 @@ struct Dashboard: Sendable {
              }]
         }
         var charts: [String] = []
-        for m in ["ndcg@10", "precision@10", "recall@10", "map@10"] where names.contains(m) {
+        for m in ["ndcg_at_10", "precision_at_10", "recall_at_10", "map_at_10", "ndcg@10", "precision@10", "recall@10", "map@10"] where names.contains(m) {
             charts.append(BarChart(title: m, bars: withMetrics.map { ("\($0.r.kind) v\($0.r.version)", $0.m[m] ?? 0) }, valueLabel: m).svg())
         }
-        if let accuracy = ["ndcg@10", "precision@10"].first(where: names.contains), let novelty = names.first(where: { $0.hasPrefix("novelty") }) {
+        if let accuracy = ["ndcg_at_10", "ndcg@10", "precision_at_10", "precision@10"].first(where: names.contains),
+           let novelty = ["novelty_at_10", "novelty@10"].first(where: names.contains) ?? names.first(where: { $0.hasPrefix("novelty") }) {
             let points = withMetrics.filter { $0.m[accuracy] != nil && $0.m[novelty] != nil }
             if !points.isEmpty {
                 var plot = ScatterPlot(title: "\(accuracy) against \(novelty)", x: points.map { $0.m[novelty] ?? 0 }, y: points.map { $0.m[accuracy] ?? 0 },

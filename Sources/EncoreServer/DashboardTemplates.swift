@@ -13,6 +13,7 @@ enum DashboardTemplates {
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>{{title}} · Encore</title>
     <link rel="stylesheet" href="/static/encore.css">
+    <link rel="icon" href="/static/icon.svg" type="image/svg+xml">
     </head>
     <body>
     <header>
@@ -214,6 +215,10 @@ enum DashboardTemplates {
     {{/sides}}
     """
 
+    static let icon = """
+    <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#3b4cca"/><path d="M12 23V9l11-2v14" fill="none" stroke="#fff" stroke-width="2.5"/><circle cx="9.5" cy="23" r="3" fill="#fff"/><circle cx="20.5" cy="21" r="3" fill="#fff"/></svg>
+    """
+
     static let stylesheet = """
     :root { --ink: #1c1c1e; --muted: #5b5b66; --line: #d9d9e0; --accent: #3b4cca; --good: #e6f4ea; --bg: #fbfbfd; }
     * { box-sizing: border-box; }
@@ -228,7 +233,7 @@ enum DashboardTemplates {
     h1 { font-size: 1.6rem; margin: .5rem 0 1rem; }
     h2 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
     h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
-    table { border-collapse: collapse; margin: .5rem 0; }
+    table { border-collapse: collapse; margin: .5rem 0; display: block; max-width: 100%; overflow-x: auto; }
     th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
     th.num, td.num, .num { text-align: right; font-variant-numeric: tabular-nums; }
     td.best { background: var(--good); font-weight: 600; }
@@ -238,8 +243,11 @@ enum DashboardTemplates {
     .figures dt { color: var(--muted); font-size: .85rem; }
     .figures dd { margin: 0; font-size: 1.3rem; font-variant-numeric: tabular-nums; }
     .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
-    figure { margin: 0; max-width: 100%; overflow-x: auto; }
-    figure svg { max-width: 100%; height: auto; }
+    .charts figure { min-width: 0; flex: 0 1 auto; }
+    figure { margin: 0; max-width: 100%; min-width: 0; }
+    .columns > * { min-width: 0; }
+    svg { display: block; max-width: 100%; height: auto; }
+    main { overflow-wrap: anywhere; }
     .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 1rem 2rem; }
     ol.songs { padding-left: 1.6rem; }
     ol.songs li { margin: .3rem 0; }
