@@ -349,6 +349,7 @@ struct Dashboard: Sendable {
         let counts = Dictionary(grouping: rules.segments, by: { $0 }).mapValues(\.count)
         let bandit = service.banditState
         let served = service.counterValues.served
+        let offline = cache.segmentMetrics(s, engine: engine)
         let context: [String: Any] = [
             "rules": [("cold start: fewer distinct songs than", Format.grouped(policy.segments.coldMaxSongs)),
                       ("low engagement: total plays below", Self.number(rules.lowEngagementPlays)),
@@ -359,7 +360,17 @@ struct Dashboard: Sendable {
                 let n = counts[seg] ?? 0
                 let posteriors = bandit.configuration.arms.map { (arm: $0, p: bandit.posterior(segment: seg, arm: $0)) }
                 let total = posteriors.reduce(0) { $0 + $1.p.impressions }
+                var metrics: [[String: Any]] = []
+                if let m = offline?.result?.segments[seg.rawValue] {
+                    metrics = [("test listeners", Format.grouped(m.users)), ("NDCG@10", String(format: "%.4f", m.ndcgAt10)), ("recall@30", String(format: "%.4f", m.recallAt30)),
+                               ("novelty@10", String(format: "%.3f", m.noveltyAt10)), ("coverage@30", Format.percent(m.coverageAt30)),
+                               ("long-tail share@10", Format.percent(m.longTailAt10)), ("artists per list@10", String(format: "%.2f", m.artistsAt10))]
+                        .map { ["name": $0.0, "value": $0.1] }
+                }
                 return ["id": seg.rawValue, "name": seg.label, "size": Format.grouped(n), "share": Format.percent(Double(n) / Double(max(1, s.train.userCount))),
+                        "metrics": metrics, "hasMetrics": !metrics.isEmpty,
+                        "metricsNote": offline == nil ? "The offline metrics are being computed for this snapshot (a 20% per-user holdout, the policy refitted on the rest); reload in a minute."
+                            : (offline?.failed.map { "The offline metrics could not be computed: \($0)" } ?? "No test listener of this segment in the holdout."),
                         "policy": policy.name, "mode": recipe.mode == .blend ? "a blend of standardised scores" : "slots, \(recipe.interleave.rawValue)",
                         "cap": recipe.maxPerArtist as Any, "weightName": recipe.mode == .blend ? "weight" : "slots",
                         "sources": recipe.sources.map { ["name": $0.source.description, "value": recipe.mode == .blend ? Self.number($0.weight ?? 0) : String($0.slots ?? 0)] },
@@ -441,10 +452,8 @@ struct Dashboard: Sendable {
             guard q.count <= 200 else { throw Routes.bad("a search is at most 200 characters") }
             if s.train.items.index(of: q) != nil { throw Redirect(location: "/songs/" + Self.path(q)) }
             let needle = q.lowercased()
-            for i in 0..<s.train.itemCount where results.count < 50 {
-                let e = i < s.catalog.count ? s.catalog[i] : CatalogEntry()
-                if e.title.lowercased().contains(needle) || e.artist.lowercased().contains(needle) { results.append(songContext(i, s)) }
-            }
+            let index = cache.searchIndex(s)
+            for (i, text) in index.enumerated() where results.count < 50 && text.contains(needle) { results.append(songContext(i, s)) }
         }
         return Page(title: "Songs", template: "song-search", context: ["query": q, "searched": !q.isEmpty, "results": results, "hasResults": !results.isEmpty])
     }
@@ -571,8 +580,11 @@ final class DashboardCache: Sendable {
     func edaCharts(_ s: ServingSnapshot) -> [String] {
         if let c = charts.withLock({ $0 }), c.version == s.version { return c.value }
         let e = eda(s)
-        var out = e.distributions.filter { ["user_total_plays", "song_listeners"].contains($0.key) }.map { d -> String in
-            var h = Histogram(title: d.title, xLabel: d.key == "song_listeners" ? "listeners" : "total plays", values: d.values)
+        // The report's six distributions, as the EDA report draws them.
+        let xLabels = ["user_total_plays": "total plays", "user_unique_songs": "unique songs", "user_average_plays_per_song": "plays per unique song",
+                       "song_average_plays_per_listener": "plays per listener", "song_listeners": "listeners", "song_total_plays": "total plays"]
+        var out = e.distributions.map { d -> String in
+            var h = Histogram(title: d.title, xLabel: xLabels[d.key] ?? d.key, values: d.values)
             h.logY = true
             return h.svg()
         }
@@ -588,6 +600,53 @@ final class DashboardCache: Sendable {
         let model = try? ItemKNN(train: s.train)
         knn.withLock { $0 = Entry(version: s.version, value: model) }
         return model
+    }
+
+    let evaluation = Mutex<(version: Int, result: PolicyEvaluationResult?, failed: String?)?>(nil)
+    let search = Mutex<Entry<[String]>?>(nil)
+
+    /// Each song's title and artist, lower-cased, for the song search.
+    func searchIndex(_ s: ServingSnapshot) -> [String] {
+        if let e = search.withLock({ $0 }), e.version == s.version { return e.value }
+        let index = (0..<s.train.itemCount).map { i -> String in
+            let e = i < s.catalog.count ? s.catalog[i] : CatalogEntry()
+            return (e.title + "\u{1F}" + e.artist).lowercased()
+        }
+        search.withLock { $0 = Entry(version: s.version, value: index) }
+        return index
+    }
+
+    /// The first policy's offline metrics per segment on a 20% per-user holdout of the snapshot's
+    /// plays (its models refitted on the rest), or nil while they are being computed (started here).
+    func segmentMetrics(_ s: ServingSnapshot, engine: PolicyEngine) -> (result: PolicyEvaluationResult?, failed: String?)? {
+        let start = evaluation.withLock { state -> Bool in
+            if let st = state, st.version == s.version { return false }
+            state = (s.version, nil, nil)
+            return true
+        }
+        if start {
+            Thread.detachNewThread { [self] in
+                var result: PolicyEvaluationResult?
+                var failure: String?
+                do {
+                    let split = try DatasetSplitter.split(s.train, method: .perUser(testFraction: 0.2), seed: 42)[0]
+                    let fitted = try PolicyEngine.fit(policy: engine.policy, train: split.train, catalog: s.catalog)
+                    let evaluator = try PolicyEvaluator(train: split.train, test: split.test, catalog: s.catalog,
+                                                        segmenter: try Segmenter(split.train, rules: engine.policy.segments))
+                    result = evaluator.evaluate(engine: fitted)
+                } catch {
+                    failure = "\(error)"
+                }
+                evaluation.withLock { state in
+                    guard state?.version == s.version else { return }
+                    state = (s.version, result, failure)
+                }
+            }
+        }
+        return evaluation.withLock { st -> (PolicyEvaluationResult?, String?)? in
+            guard let st, st.version == s.version, st.result != nil || st.failed != nil else { return nil }
+            return (st.result, st.failed)
+        }
     }
 
     func songClusterLabels(_ s: ServingSnapshot) -> [String]? {

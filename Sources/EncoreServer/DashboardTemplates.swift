@@ -108,6 +108,9 @@ enum DashboardTemplates {
     <table class="compact"><thead><tr><th scope="col">source</th><th scope="col" class="num">{{weightName}}</th></tr></thead><tbody>
     {{#sources}}<tr><td>{{name}}</td><td class="num">{{value}}</td></tr>{{/sources}}
     </tbody></table>
+    <h3>Offline metrics of this segment</h3>
+    {{#hasMetrics}}<table class="compact"><tbody>{{#metrics}}<tr><th scope="row">{{name}}</th><td class="num">{{value}}</td></tr>{{/metrics}}</tbody></table>{{/hasMetrics}}
+    {{^hasMetrics}}<p class="small">{{metricsNote}}</p>{{/hasMetrics}}
     <h3>The bandit in this segment</h3>
     <table class="compact"><thead><tr><th scope="col">policy (arm)</th><th scope="col" class="num">posterior mean</th><th scope="col" class="num">95% interval</th><th scope="col" class="num">lists rewarded</th><th scope="col" class="num">rewards</th><th scope="col" class="num">share of traffic</th></tr></thead><tbody>
     {{#arms}}<tr><td>{{arm}}</td><td class="num">{{mean}}</td><td class="num">{{low}}–{{high}}</td><td class="num">{{impressions}}</td><td class="num">{{rewards}}</td><td class="num">{{share}}</td></tr>{{/arms}}

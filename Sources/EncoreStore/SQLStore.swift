@@ -62,6 +62,13 @@ struct SQLStore<C: SQLConnection>: Store {
             """
             CREATE INDEX served_by_time ON served_lists (at);
             """,
+            // 4: artifacts in a table of their own. SQLite reads every column stored after a large BLOB
+            // through the BLOB's overflow pages, so listing the registry read through each artifact.
+            """
+            CREATE TABLE model_artifacts (model_id {INT} PRIMARY KEY, artifact {BLOB} NOT NULL);
+            INSERT INTO model_artifacts (model_id, artifact) SELECT id, artifact FROM models WHERE artifact IS NOT NULL;
+            UPDATE models SET artifact = NULL WHERE artifact IS NOT NULL;
+            """,
         ]
     }
 
@@ -357,11 +364,14 @@ struct SQLStore<C: SQLConnection>: Store {
             let version = (try s.scalar("SELECT max(version) FROM models WHERE kind = ?", [.text(model.kind)]).int ?? 0) + 1
             let dataset = try s.scalar("SELECT value FROM encore_meta WHERE key = 'dataset_id'").text ?? ""
             let rows = try s.query("""
-                INSERT INTO models (kind, version, configuration, data_fingerprint, dataset_id, metrics, artifact, artifact_path, artifact_sha256, trained_at, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'candidate') RETURNING id
+                INSERT INTO models (kind, version, configuration, data_fingerprint, dataset_id, metrics, artifact_path, artifact_sha256, trained_at, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'candidate') RETURNING id
                 """, [.text(model.kind), .int(version), .text(model.configuration), .text(model.dataFingerprint), .text(dataset), .text(model.metrics),
-                      model.artifactPath == nil ? .blob(model.artifact) : .null, .optional(model.artifactPath), .text(digest), .int(Event.now())])
+                      .optional(model.artifactPath), .text(digest), .int(Event.now())])
             guard let id = rows.first?.first?.int else { throw StoreError.conflict("the new model got no id") }
+            if model.artifactPath == nil {
+                try s.execute("INSERT INTO model_artifacts (model_id, artifact) VALUES (?, ?)", [.int(id), .blob(model.artifact)])
+            }
             return id
         }
         return try await self.model(id: id)
@@ -391,7 +401,7 @@ struct SQLStore<C: SQLConnection>: Store {
             guard let data = FileManager.default.contents(atPath: path) else { throw StoreError.notFound("model \(id)'s artifact file \(path) cannot be read") }
             bytes = [UInt8](data)
         } else {
-            bytes = try await connection.read { s in try s.scalar("SELECT artifact FROM models WHERE id = ?", [.int(id)]).blob ?? [] }
+            bytes = try await connection.read { s in try s.scalar("SELECT artifact FROM model_artifacts WHERE model_id = ?", [.int(id)]).blob ?? [] }
         }
         guard Self.sha256(bytes) == record.artifactSHA256 else {
             throw StoreError.conflict("model \(id)'s artifact does not match its SHA-256 (\(record.artifactSHA256.prefix(16))…): it was changed or damaged")

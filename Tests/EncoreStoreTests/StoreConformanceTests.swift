@@ -70,6 +70,26 @@ enum TestStores {
 }
 
 @Suite(.serialized) struct StoreConformanceTests {
+    /// Migration 4 moves each artifact out of the models row into model_artifacts: the model still
+    /// loads (its SHA-256 checked), and the row no longer holds it.
+    @Test(arguments: StoreKind.allCases)
+    func artifactsMoveToTheirOwnTable(_ kind: StoreKind) async throws {
+        let (store, _) = try await TestStores.open(kind, migrate: false)
+        _ = try await store.migrate(upTo: 3)
+        let bytes: [UInt8] = [1, 2, 3, 250]
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let blob = kind == .sqlite ? "X'\(hex)'" : "'\\x\(hex)'::bytea"
+        try await store.rawExecute("""
+            INSERT INTO models (kind, version, configuration, data_fingerprint, dataset_id, metrics, artifact, artifact_sha256, trained_at, status)
+            VALUES ('ease', 1, '{}', 'f', 'd', '{}', \(blob), '\(SQLStore<SQLiteConnection>.sha256(bytes))', 1, 'candidate')
+            """)
+        _ = try await store.migrate()
+        let id = try #require(try await store.models().first?.id)
+        #expect(try await store.artifact(id: id) == bytes)
+        #expect(try await store.rawQuery("SELECT count(*) FROM models WHERE artifact IS NOT NULL").first?.first?.int == 0)
+        try await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func migrationsFromEmptyAndFromEachEarlierVersion(_ kind: StoreKind) async throws {
         let latest = SQLStore<SQLiteConnection>.latestVersion
