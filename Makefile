@@ -96,8 +96,11 @@ ifneq ($(SERVE),no)
 	user=$$(sed -n 2p $(DEMO_DIR)/raw/count_data.csv | cut -d, -f2); \
 	song=$$(sed -n 2p $(DEMO_DIR)/raw/count_data.csv | cut -d, -f3); \
 	echo; echo "Serving on http://127.0.0.1:8080 (Ctrl-C stops it; make demo SERVE=no skips this step)."; \
+	admin=$$($(ENCORE) keys create --role admin --database $(DEMO_DIR)/encore.db | grep -o 'enc_[0-9a-z_]*' | head -1); \
+	echo "  dashboard: http://127.0.0.1:8080/ (sign in with the admin key below)"; \
 	echo "  readiness: http://127.0.0.1:8080/readyz   contract: http://127.0.0.1:8080/openapi.json   metrics: http://127.0.0.1:8080/metrics"; \
 	echo "  a read key: $$key"; \
+	echo "  an admin key (dashboard: activate, add songs): $$admin"; \
 	echo "  curl -H 'Authorization: Bearer $$key' 'http://127.0.0.1:8080/v1/users/$$user/recommendations?k=10'"; \
 	echo "  curl -H 'Authorization: Bearer $$key' 'http://127.0.0.1:8080/v1/songs/$$song/similar?by=content&k=5'"; \
 	echo "  curl -H 'Authorization: Bearer $$key' -H 'Content-Type: application/json' -d '{\"tags\": [\"rock\"], \"k\": 5}' http://127.0.0.1:8080/v1/onboarding"; \

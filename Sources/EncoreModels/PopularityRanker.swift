@@ -61,6 +61,23 @@ public struct PopularityRanker: HistoryRecommender {
         (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, configuration: configuration)
     }
 
+    /// The same scores over another set of allowed songs (onboarding's artists and tags): no
+    /// recount of the plays, only the pools' order. `allowed` has one flag per song.
+    public func restricted(to allowed: [Bool], configuration c: PopularityRankerConfiguration) throws -> PopularityRanker {
+        try c.validate()
+        guard allowed.count == train.itemCount else { throw ModelError("one allowed flag per song is needed") }
+        return PopularityRanker(train: train, configuration: c, score: score, averagePlays: averagePlays, allowed: allowed)
+    }
+
+    init(train: InteractionMatrix, configuration: PopularityRankerConfiguration, score: [Double], averagePlays: [Double], allowed: [Bool]) {
+        self.configuration = configuration
+        self.train = train
+        self.score = score
+        self.averagePlays = averagePlays
+        self.allowed = allowed
+        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, configuration: configuration)
+    }
+
     static func orders(score: [Double], averagePlays: [Double], allowed: [Bool], configuration c: PopularityRankerConfiguration)
         -> ([Int], [(low: Double, high: Double, items: [Int])]) {
         let candidates = allowed.indices.filter { allowed[$0] }

@@ -52,27 +52,26 @@ extension PolicyEngine {
         if (!p.artists.isEmpty || !p.tags.isEmpty) && (catalog == nil || catalog?.count != train.itemCount) {
             throw PolicyError("matching artists and tags needs the catalogue (give the dataset with its catalogue)")
         }
-        func norm(_ s: String) -> String { s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
+        let norm = Self.normalised
         var unmatched: [String] = []
         var seeds: [Int] = []
         var named: [Int] = []
-        let byPopularity = popularOrder
-        var artistNames: [String] = [], tagNames: [String] = []
+        // The pools allowed: songs by a matched artist or with a matched tag (names compared normalised).
+        var matchedArtists = Set<Int32>()
+        var allowed = [Bool](repeating: false, count: train.itemCount)
         for a in p.artists {
-            let key = norm(a)
-            let songs = byPopularity.filter { i in catalog.map { c in norm(c[i].artist) == key } ?? false }
-            if songs.isEmpty { unmatched.append("artist: \(a)") } else {
-                artistNames.append(catalog.map { $0[songs[0]].artist } ?? a)
-                seeds += songs.prefix(3)
-            }
+            let songs = artistNumbers[norm(a)].map { n in popularOrder.filter { artists[$0] == n } } ?? []
+            guard let first = songs.first else { unmatched.append("artist: \(a)"); continue }
+            matchedArtists.insert(artists[first])
+            seeds += songs.prefix(3)
         }
+        for i in popularOrder where matchedArtists.contains(artists[i]) { allowed[i] = true }
+        var matchedTags = false
         for t in p.tags {
-            let key = norm(t)
-            let songs = byPopularity.filter { i in catalog.map { c in c[i].tags.contains { norm($0) == key } } ?? false }
-            if songs.isEmpty { unmatched.append("tag: \(t)") } else {
-                tagNames.append(key)
-                seeds += songs.prefix(3)
-            }
+            guard let songs = tagSongs[norm(t)], !songs.isEmpty else { unmatched.append("tag: \(t)"); continue }
+            matchedTags = true
+            seeds += songs.prefix(3)
+            for i in songs { allowed[i] = true }
         }
         for s in p.songs {
             if let i = train.items.index(of: s) { seeds.append(i); named.append(i); continue }
@@ -85,12 +84,8 @@ extension PolicyEngine {
             }
         }
         var ranker: PopularityRanker? = nil
-        if !artistNames.isEmpty || !tagNames.isEmpty {
-            var c = popularity.configuration
-            c.artists = artistNames.map { $0.lowercased() }
-            c.tags = tagNames
-            c.matchAny = true
-            ranker = try PopularityRanker(train: train, configuration: c, catalog: catalog)
+        if !matchedArtists.isEmpty || matchedTags {
+            ranker = try popularity.restricted(to: allowed, configuration: popularity.configuration)
         }
         var seen = Set<Int>()
         seeds = seeds.filter { seen.insert($0).inserted }

@@ -88,8 +88,12 @@ public struct PolicyEngine: Sendable {
     let listenersInUserCluster: [[Int]]
     let itemsByCluster: [[Int]]
     let degrees: [Int]
-    /// Each song's artist number for the artist cap.
+    /// Each song's artist number (trimmed, case-insensitive) for the artist cap and onboarding.
     let artists: [Int32]
+    /// Artist name (trimmed, lower-cased) → its number.
+    let artistNumbers: [String: Int32]
+    /// Tag (trimmed, lower-cased) → its songs, most popular first.
+    let tagSongs: [String: [Int]]
 
     /// Fits every model and pool the policy uses on `train` (raw plays). Rating models train on
     /// `ratingScale` (log1p, as the report), ranking models on raw plays unless `rankingScale` says otherwise.
@@ -133,11 +137,16 @@ public struct PolicyEngine: Sendable {
         pool.discoveryCount = 1000
         popularity = try PopularityRanker(train: train, configuration: pool)
         degrees = train.itemDegrees()
-        artists = Self.artistNumbers(catalog, items: train.itemCount)
+        (artists, artistNumbers) = Self.artistNumbers(catalog, items: train.itemCount)
         let score = popularity.score
         let played = degrees
         popularOrder = (0..<train.itemCount).filter { played[$0] > 0 }
             .sorted { score[$0] != score[$1] ? score[$0] > score[$1] : $0 < $1 }
+        var byTag: [String: [Int]] = [:]
+        if let catalog, catalog.count == train.itemCount {
+            for i in popularOrder { for t in Set(catalog[i].tags.map(Self.normalised)) where !t.isEmpty { byTag[t, default: []].append(i) } }
+        }
+        tagSongs = byTag
         for name in policy.modelNames where models[name] == nil { throw PolicyError("policy '\(policy.name)' uses \(name), which is not loaded") }
         for (name, m) in models where m.model.train.userCount != train.userCount || m.model.train.itemCount != train.itemCount {
             throw PolicyError("\(name) was trained on other data (\(m.model.train.userCount) users × \(m.model.train.itemCount) songs, not \(train.userCount) × \(train.itemCount))")
@@ -305,18 +314,22 @@ public struct PolicyEngine: Sendable {
         return artists[i]
     }
 
-    /// Each song's artist, numbered case-insensitively (-1: no artist or no catalogue).
-    static func artistNumbers(_ catalog: Catalog?, items: Int) -> [Int32] {
+    /// How names are compared: trimmed, lower-cased.
+    static func normalised(_ s: String) -> String { s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
+
+    /// Each song's artist, numbered by normalised name (-1: no artist or no catalogue), and the numbers by name.
+    static func artistNumbers(_ catalog: Catalog?, items: Int) -> ([Int32], [String: Int32]) {
         var numbers: [String: Int32] = [:]
-        return (0..<items).map { i in
+        let songs = (0..<items).map { i -> Int32 in
             guard let catalog, i < catalog.count else { return -1 }
-            let a = catalog[i].artist.lowercased()
+            let a = normalised(catalog[i].artist)
             guard !a.isEmpty else { return -1 }
             if let n = numbers[a] { return n }
             let n = Int32(numbers.count)
             numbers[a] = n
             return n
         }
+        return (songs, numbers)
     }
 
     /// The recipe's list for a listener.
