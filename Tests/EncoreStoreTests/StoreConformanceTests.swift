@@ -118,6 +118,41 @@ enum TestStores {
         }
     }
 
+    /// A disk that fills up during an import: SQLite's own "database or disk is full" (SQLITE_FULL),
+    /// raised by capping the file's pages at what it holds. The import fails with a clear error and
+    /// leaves the database as it was; with room again, the same import succeeds.
+    @Test func aFullDiskDuringAnImportChangesNothing() async throws {
+        let (store, _) = try await TestStores.open(.sqlite)
+        _ = try await store.importDataset(try TestStores.dataset(), contentHash: "small", source: "tiny", mode: .append)
+        let before = try await store.status()
+        // A bigger dataset: 400 users × 300 songs, 12,000 plays.
+        let users = (0..<400).map { "u\($0)" }, songs = (0..<300).map { "song-\($0)" }
+        var triples: [(Int, Int, Float)] = []
+        for u in 0..<400 { for k in 0..<30 { triples.append((u, (u * 7 + k * 11) % 300, Float(1 + k % 5))) } }
+        triples.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        var seen = Set<[Int]>()
+        triples = triples.filter { seen.insert([$0.0, $0.1]).inserted }
+        let m = try InteractionMatrix.validated(users: users, items: songs, rowPointers: TestStores.rowPointers(triples, users: users.count),
+                                                columnIndices: triples.map { Int32($0.1) }, values: triples.map(\.2), timestamps: nil,
+                                                corrupt: { TestDatabaseError(description: $0) })
+        let big = Dataset(name: "big", interactions: m, catalog: Catalog(entries: songs.map { CatalogEntry(title: $0, artist: "A") }), report: LoadReport(format: "test"))
+        let pages = try #require(try await store.rawQuery("PRAGMA page_count").first?.first?.int)
+        try await store.rawExecute("PRAGMA max_page_count = \(pages + 2)")
+        do {
+            _ = try await store.importDataset(big, contentHash: "big", source: "big", mode: .append)
+            Issue.record("an import past the end of the disk succeeded")
+        } catch {
+            #expect("\(error)".lowercased().contains("full"), "\(error)")
+        }
+        let after = try await store.status()
+        #expect(after.users == before.users && after.events == before.events && after.songs == before.songs)
+        #expect(try await store.trainingData().interactions.nnz == 5)
+        try await store.rawExecute("PRAGMA max_page_count = 1073741823")
+        _ = try await store.importDataset(big, contentHash: "big", source: "big", mode: .append)
+        #expect(try await store.status().events == before.events + m.nnz)
+        try await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func importIsAllOrNothingAndIdempotent(_ kind: StoreKind) async throws {
         let (store, _) = try await TestStores.open(kind)
