@@ -230,6 +230,14 @@ public struct PolicyEngine: Sendable {
             guard let fitted = models[name] else { return none }
             let s = modelScores(fitted, for: l)
             let top = topSongs(l.history)
+            // The played songs behind each song when the model can say (EASE, item-KNN, ALS, BPR, …), named from the catalogue.
+            if let explaining = fitted.model as? any ContributionExplaining {
+                let weights = l.history.weights.map { fitted.transform.apply($0) }
+                return SourceScores(scores: s) { i in
+                    explaining.explanation(for: i, items: l.history.items, weights: weights)?.naming(ids: train.items) { catalogName($0) }
+                        ?? Explanation(kind: .model, songs: top, sentence: "\(name), from your listening")
+                }
+            }
             return SourceScores(scores: s) { _ in Explanation(kind: .model, songs: top, sentence: "\(name), from your listening") }
         case .popular, .discovery:
             let ranker = l.preferences?.ranker ?? popularity
@@ -300,6 +308,12 @@ public struct PolicyEngine: Sendable {
         return SourceScores(scores: s) { i in
             Explanation(kind: .clusterMates, songs: from[i].map { [$0] } ?? [], sentence: "in the same song cluster as a song you chose")
         }
+    }
+
+    /// A song's title (and artist) from the catalogue, nil without one.
+    func catalogName(_ i: Int) -> String? {
+        guard let catalog, i >= 0, i < catalog.count, !catalog[i].title.isEmpty else { return nil }
+        return catalog[i].artist.isEmpty || catalog[i].artist == catalog[i].title ? catalog[i].title : "\(catalog[i].title) — \(catalog[i].artist)"
     }
 
     func topSongs(_ h: UserHistory) -> [Int] {

@@ -132,7 +132,11 @@ extension Encore {
             let list = recommender.recommend(user: u, k: k)
             let rows = list.enumerated().map { n, s -> Row in
                 let id = recommender.train.items[s.item]
-                return Row(rank: n + 1, item: id, title: names?.title(of: id) ?? "", score: s.score, reason: s.reason)
+                // Reasons name played songs by id; with a catalogue, by title.
+                let reason = s.explanation.map { e in
+                    names.map { names in e.naming(ids: recommender.train.items) { names.title(of: recommender.train.items[$0]) } } ?? e
+                }?.sentence
+                return Row(rank: n + 1, item: id, title: names?.title(of: id) ?? "", score: s.score, reason: reason)
             }
             if format == .json { print(try jsonString(rows)); return }
             print(TextTable(header: ["rank", "item", "title", "score", "reason"],

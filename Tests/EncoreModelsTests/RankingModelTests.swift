@@ -305,3 +305,55 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         #expect(throws: ModelError.self) { try TransformerRecommender(train: lastfm.interactions, configuration: c, catalog: lastfm.catalog) }
     }
 }
+
+@Suite struct ReasonTests {
+    /// EASE on the hand matrix: a played song's share of a recommendation is x_j · B[j, i], and the
+    /// reason names the two largest, by id in curly quotes; `naming` puts titles in their place.
+    @Test func easeAndItemKNNNameThePlayedSongsBehindEachSong() throws {
+        let ease = try EASE(train: handMatrix, configuration: { var c = EASEConfiguration(); c.lambda = 1; c.form = .primal; c.binarize = false; return c }())
+        #expect(ease.form == .primal)
+        let n = ease.activeItems.count
+        for (j, i) in [(0, 2), (1, 4), (3, 2)] {
+            let expected = 2 * ease.weights[Int(ease.activeOf[j]) * n + Int(ease.activeOf[i])]
+            #expect(abs(ease.contribution(of: j, weight: 2, to: i) - expected) < 1e-6)
+        }
+        // u0 played i0, i1, i3; its list is i2 and i4, each with the played songs behind it.
+        let list = ease.recommend(user: 0, k: 2)
+        #expect(list.count == 2)
+        for item in list {
+            let e = try #require(item.explanation)
+            #expect(e.kind == .becauseYouPlayed && !e.songs.isEmpty && e.songs.count <= 2)
+            #expect(Set(e.songs).isSubset(of: [0, 1, 3]))
+            // The songs named are the largest positive contributions, in order.
+            let played = zip(handMatrix.row(0).items.map(Int.init), handMatrix.row(0).values)
+            let shares = played.map { (j: $0.0, c: ease.contribution(of: $0.0, weight: $0.1, to: item.item)) }.filter { $0.c > 0 }.sorted { $0.c > $1.c }
+            #expect(e.songs == shares.prefix(2).map(\.j))
+            #expect(e.sentence.hasPrefix("because you played “i"))
+            let named = e.naming(ids: handMatrix.items) { "Song \($0)" }
+            #expect(named.sentence.contains("“Song \(e.songs[0])”") && !named.sentence.contains("“i"))
+        }
+        // Item-KNN: x_j · sim(j, i) from the neighbour rows.
+        let knn = try ItemKNN(train: handMatrix)
+        for j in 0..<5 {
+            for r in knn.neighbours.rowPointers[j]..<knn.neighbours.rowPointers[j + 1] {
+                let i = Int(knn.neighbours.columns[r])
+                #expect(abs(knn.contribution(of: j, weight: 3, to: i) - (knn.configuration.binarize ? 1 : 3) * knn.neighbours.values[r]) < 1e-6)
+            }
+        }
+        #expect(knn.recommend(user: 2, k: 2).allSatisfy { $0.explanation?.kind == .becauseYouPlayed })
+    }
+
+    /// ALS: the cosine of the item factors, worked from the trained factors.
+    @Test func factorModelsUseTheCosineOfItemFactors() throws {
+        var c = ALSConfiguration()
+        c.factors = 3
+        c.iterations = 3
+        let als = try AlternatingLeastSquares(train: handMatrix, configuration: c)
+        let f = 3
+        let a = Array(als.itemFactors[0..<f]), b = Array(als.itemFactors[(2 * f)..<(3 * f)])
+        let dot = zip(a, b).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+        let norms = (a.reduce(Float(0)) { $0 + $1 * $1 } * b.reduce(Float(0)) { $0 + $1 * $1 }).squareRoot()
+        #expect(abs(als.contribution(of: 0, weight: 5, to: 2) - dot / norms) < 1e-5)
+        #expect(als.recommend(user: 0, k: 2).allSatisfy { $0.explanation == nil || $0.explanation?.kind == .becauseYouPlayed })
+    }
+}
