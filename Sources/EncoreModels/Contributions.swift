@@ -54,7 +54,7 @@ func rowCosine(_ m: [Float], _ a: Int, _ b: Int, width: Int) -> Float {
 }
 
 extension EASE: ContributionExplaining {
-    public var contributionPhrase: String { "the item-item weights link them" }
+    public var contributionPhrase: String { form == .primal ? "the item-item weights link them" : "often played by the same listeners" }
 
     /// x_j · B[j, i] in the primal form; the dual form keeps no B, so its reason is the songs most
     /// often played together (the Gram matrix's entry, by a merge of the two columns).

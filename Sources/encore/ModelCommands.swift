@@ -202,44 +202,132 @@ extension Encore {
 
     struct Explain: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "For one user and song: each model's prediction, the actual value when known, and the KNN neighbours behind it.")
+            abstract: "For one user and song: each model's prediction or score, its rank among the user's unplayed songs, and what is behind it (KNN neighbours, played songs).")
 
         @Option(help: "External user id.") var user: String
         @Option(help: "External item (song) id.") var item: String
-        @Option(help: "Models, comma separated (JSON overrides allowed as in evaluate).") var model: String = "baseline,knn-user,knn-item,svd"
+        @Option(help: "Models, comma separated (JSON overrides allowed as in evaluate); rating and ranking models alike.") var model: String = "baseline,knn-user,knn-item,svd"
         @OptionGroup var data: TrainingDataOptions
-        @Option(parsing: .unconditional, help: "How many KNN neighbours to list.") var neighbours: Int = 10
+        @Option(parsing: .unconditional, help: "How many KNN neighbours or played songs to list.") var neighbours: Int = 10
+        @Option(help: "Output: table or json.") var format: OutputFormat = .table
 
-        func run() throws {
-            let specs = try ModelSpec.parse(model, sharedConfig: nil)
-            let (train, test, transform) = try data.load(requireTest: data.train != nil ? data.test != nil : true)
-            guard let u = train.users.index(of: user) else { throw UsageError("unknown user '\(user)'") }
-            guard let i = train.items.index(of: item) else { throw UsageError("unknown item '\(item)'") }
-            var actual = "unknown"
-            if let v = test?.value(user: u, item: i) { actual = describe(Double(v), transform) + " (test)" } else if let v = train.value(user: u, item: i) {
-                actual = describe(Double(v), transform) + " (train)"
-            }
-            print("user \(user), item \(item): actual \(actual)")
-            var rows: [[String]] = []
-            var details: [String] = []
-            for spec in specs {
-                let fitted = try ModelRegistry.entry(named: spec.name).fit(train, overrides: spec.overrides)
-                guard let p = fitted as? any RatingPredictor else { continue }
-                let pred = p.predict(user: u, item: i)
-                rows.append([spec.label, describe(pred.value, transform), pred.impossible ? "yes: \(pred.reason ?? "")" : "no"])
-                if let knn = fitted as? NeighbourhoodModel, !pred.contributors.isEmpty {
-                    let ids = knn.userBased ? train.users : train.items
-                    details.append("\n\(spec.label): \(pred.contributors.count) neighbours with positive similarity (top \(min(neighbours, pred.contributors.count)))")
-                    details.append(TextTable(header: [knn.userBased ? "neighbour user" : "neighbour item", "similarity", "their value"],
-                                             rows: pred.contributors.prefix(neighbours).map { [ids[$0.index], String(format: "%.4f", $0.similarity), describe($0.value, transform)] }).text())
-                }
-            }
-            print(TextTable(header: ["model", "prediction", "impossible"], rows: rows).text(), terminator: "")
-            for d in details { print(d, terminator: d.hasSuffix("\n") ? "" : "\n") }
+        struct Behind: Encodable {
+            var id: String
+            var title: String
+            var weight: Double
+            var value: Double?
         }
 
-        func describe(_ v: Double, _ t: ValueTransform) -> String {
-            t == .log1p ? String(format: "%.4f (≈ %.1f plays)", v, Foundation.expm1(v)) : String(format: "%.4f", v)
+        struct ModelRow: Encodable {
+            var model: String
+            var kind: String
+            var value: Double
+            var rank: Int?
+            var impossible: Bool
+            var reason: String?
+            /// What `behind` lists: "neighbour user", "neighbour item" or "played song".
+            var behindKind: String
+            var behind: [Behind]
+        }
+
+        struct Output: Encodable {
+            var user: String
+            var item: String
+            var title: String
+            var actual: Double?
+            var actualFrom: String?
+            var scale: String
+            var models: [ModelRow]
+        }
+
+        func run() throws {
+            guard format == .table || format == .json else { throw UsageError("explain writes table or json, not \(format)") }
+            guard neighbours > 0 else { throw UsageError("--neighbours must be positive, got \(neighbours)") }
+            let specs = try ModelSpec.parse(model, sharedConfig: nil)
+            let raw = try data.loadRaw(requireTest: data.train != nil ? data.test != nil : true)
+            guard let u = raw.train.users.index(of: user) else { throw UsageError("unknown user '\(user)'") }
+            guard let i = raw.train.items.index(of: item) else { throw UsageError("unknown item '\(item)'") }
+            let catalog = raw.catalog
+            func title(_ j: Int) -> String { catalog.map { j < $0.count ? $0.displayName(j, fallback: "") : "" } ?? "" }
+            var rows: [ModelRow] = []
+            var scales = Set<String>()
+            for spec in specs {
+                let entry = try ModelRegistry.entry(named: spec.name)
+                let transform = try data.transform(forRatingModel: entry.predictsValues)
+                let train = raw.train.mapValues(transform)
+                scales.insert("\(spec.label): \(transform)")
+                let fitted = try entry.fit(train, overrides: spec.overrides, catalog: catalog)
+                if let p = fitted as? any RatingPredictor {
+                    let pred = p.predict(user: u, item: i)
+                    var behind: [Behind] = []
+                    var behindKind = ""
+                    if let knn = fitted as? NeighbourhoodModel {
+                        behindKind = knn.userBased ? "neighbour user" : "neighbour item"
+                        let ids = knn.userBased ? train.users : train.items
+                        behind = pred.contributors.prefix(neighbours).map {
+                            Behind(id: ids[$0.index], title: knn.userBased ? "" : title($0.index), weight: $0.similarity, value: $0.value)
+                        }
+                    }
+                    rows.append(ModelRow(model: spec.label, kind: "prediction (\(transform))", value: pred.value, rank: nil, impossible: pred.impossible,
+                                         reason: pred.reason, behindKind: behindKind, behind: behind))
+                    continue
+                }
+                // A ranking model: the score, the rank among the user's unplayed songs, the played songs behind it.
+                let scores = fitted.scoreAll(user: u)
+                let played = Set(train.row(u).items.map(Int.init))
+                let value = scores[i]
+                let rankable = value.isFinite
+                let rank = rankable && !played.contains(i) ? 1 + scores.indices.filter { !played.contains($0) && $0 != i && scores[$0].isFinite && (scores[$0] > value || (scores[$0] == value && $0 < i)) }.count : nil
+                var behind: [Behind] = []
+                var reason: String?
+                if let explaining = fitted as? any ContributionExplaining {
+                    let r = train.rowRange(u)
+                    let songs: [Int] = train.columnIndices[r].map { Int($0) }
+                    let weights: [Float] = Array(train.values[r])
+                    var pairs: [(song: Int, share: Float)] = []
+                    for (j, w) in zip(songs, weights) {
+                        let c: Float = explaining.contribution(of: j, weight: w, to: i)
+                        if c > 0, c.isFinite { pairs.append((j, c)) }
+                    }
+                    pairs.sort { $0.share != $1.share ? $0.share > $1.share : $0.song < $1.song }
+                    behind = pairs.prefix(neighbours).map { Behind(id: train.items[$0.song], title: title($0.song), weight: Double($0.share), value: nil) }
+                    let e: Explanation? = explaining.explanation(for: i, items: songs, weights: weights)
+                    reason = e?.naming(ids: train.items) { j -> String? in
+                        let t = title(j)
+                        return t.isEmpty ? nil : t
+                    }.sentence
+                } else if let list = Optional(fitted.recommend(user: u, k: min(train.itemCount, (rank ?? 0) + 1))), let hit = list.first(where: { $0.item == i }) {
+                    reason = hit.reason
+                }
+                rows.append(ModelRow(model: spec.label, kind: "ranking score", value: Double(value), rank: rank, impossible: !rankable,
+                                     reason: played.contains(i) ? "the user played it (never recommended to them)" : reason, behindKind: "played song", behind: behind))
+            }
+            var actual: Double?, from: String?
+            if let v = raw.test?.value(user: u, item: i) { actual = Double(v); from = "test" } else if let v = raw.train.value(user: u, item: i) { actual = Double(v); from = "train" }
+            let output = Output(user: user, item: item, title: title(i), actual: actual, actualFrom: from, scale: scales.sorted().joined(separator: "; "), models: rows)
+            if format == .json { print(try jsonString(output)); return }
+            let name = output.title.isEmpty ? "" : " (\(output.title))"
+            print("user \(user), item \(item)\(name): actual \(actual.map { String(format: "%.0f plays", $0) } ?? "unknown")\(from.map { " (\($0))" } ?? "")")
+            let table: [[String]] = rows.map { r -> [String] in
+                let rank: String = r.rank.map { Format.grouped($0) } ?? "–"
+                return [r.model, r.kind, describe(r.value, r.kind), rank, r.impossible ? "yes" : "no", r.reason ?? ""]
+            }
+            print(TextTable(header: ["model", "kind", "value", "rank", "impossible", "reason"], rows: table).text(), terminator: "")
+            for r in rows where !r.behind.isEmpty {
+                let isKNN = r.behindKind != "played song"
+                print("\n\(r.model): \(isKNN ? "neighbours with positive similarity" : "played songs behind it") (top \(r.behind.count))")
+                let header: [String] = isKNN ? [r.behindKind, "title", "similarity", "their value"] : ["played song", "title", "contribution"]
+                let lines: [[String]] = r.behind.map { b -> [String] in
+                    var line: [String] = [b.id, b.title, String(format: "%.4f", b.weight)]
+                    if isKNN { line.append(b.value.map { String(format: "%.4f", $0) } ?? "") }
+                    return line
+                }
+                print(TextTable(header: header, rows: lines).text(), terminator: "")
+            }
+        }
+
+        func describe(_ v: Double, _ kind: String) -> String {
+            kind.contains("log1p") ? String(format: "%.4f (≈ %.1f plays)", v, Foundation.expm1(v)) : String(format: "%.4f", v)
         }
     }
 

@@ -158,6 +158,22 @@ import Testing
         var r = try CLI.run(["explain", "--user", "2", "--item", "89", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "knn-user,svd"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("knn-user") && r.stdout.contains("neighbour user"))
+        // Ranking models too: their score, rank among the unplayed songs and the played songs behind it, named from the catalogue.
+        r = try CLI.run(["explain", "--user", "2", "--item", "238", "--train", split + "/train.tsv", "--test", split + "/test.tsv",
+                         "--catalog", CLI.shared + "/lastfm-2k", "--model", "ease,als,svd", "--format", "json", "--neighbours", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(out["title"] as? String == "Massive Attack")
+        let models = try #require(out["models"] as? [[String: Any]])
+        #expect(models.map { $0["model"] as? String } == ["ease", "als", "svd"])
+        let ease = models[0]
+        #expect((ease["rank"] as? Int ?? 0) >= 1 && ease["kind"] as? String == "ranking score")
+        #expect((ease["reason"] as? String ?? "").contains("because you played “"))
+        let behind = try #require(ease["behind"] as? [[String: Any]])
+        #expect(behind.count == 3 && behind.allSatisfy { !($0["title"] as? String ?? "").isEmpty })
+        #expect(models[2]["rank"] == nil && (models[2]["kind"] as? String ?? "").hasPrefix("prediction"))
+        r = try CLI.run(["explain", "--user", "2", "--item", "238", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "ease", "--format", "markdown"])
+        #expect(r.status == 1 && r.stderr.contains("table or json"))
         r = try CLI.run(["neighbours", "--user", "2", "--train", split + "/train.tsv", "--svg", s.path + "/n.svg"])
         #expect(r.status == 0, "\(r.stderr)")
         let svg = try String(contentsOfFile: s.path + "/n.svg", encoding: .utf8)
