@@ -9,6 +9,8 @@ public enum ReportBlock: Sendable {
     case svg(String)
     /// Several SVG charts side by side (wrapping).
     case gallery([String])
+    /// A table whose marked cells (row, column) are highlighted as the best of their row.
+    case marked(header: [String], rows: [[String]], best: Set<[Int]>)
 }
 
 /// A titled group of blocks.
@@ -45,6 +47,7 @@ public struct HTMLReport: Sendable {
         table{border-collapse:collapse;margin:1em 0;font-size:14px}
         th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
         th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+        td.best{background:#e6f4ea;font-weight:600}
         .gallery{display:flex;flex-wrap:wrap;gap:12px}
         svg{max-width:100%;height:auto;border:1px solid #eee}
         </style></head><body>
@@ -61,6 +64,14 @@ public struct HTMLReport: Sendable {
                 case .table(let header, let rows):
                     s += "<table><thead><tr>" + header.map { "<th>\(SVG.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
                     for row in rows { s += "<tr>" + row.map { "<td>\(SVG.escape($0))</td>" }.joined() + "</tr>\n" }
+                    s += "</tbody></table>\n"
+                case .marked(let header, let rows, let best):
+                    s += "<table><thead><tr>" + header.map { "<th>\(SVG.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+                    for (r, row) in rows.enumerated() {
+                        s += "<tr>" + row.enumerated().map { c, v in
+                            best.contains([r, c]) ? "<td class=\"best\">\(SVG.escape(v))<span hidden> (best)</span></td>" : "<td>\(SVG.escape(v))</td>"
+                        }.joined() + "</tr>\n"
+                    }
                     s += "</tbody></table>\n"
                 case .svg(let svg):
                     s += svg

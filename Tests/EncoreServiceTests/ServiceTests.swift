@@ -107,3 +107,22 @@ import EncoreModels
         #expect(none.list(user: "a", policy: "p", k: 5) == nil && none.counts.lists == 0)
     }
 }
+
+@Suite struct EvaluationReportTests {
+    /// The best value of each row is marked (lower for errors, higher otherwise), ties all marked,
+    /// rows where every model ties and "users evaluated" unmarked; a bar chart per headline metric.
+    @Test func bestValuesAreMarkedAndHeadlinesCharted() {
+        let t = ComparisonTable(title: "T", columns: ["a", "b", "c"], rows: [
+            ("RMSE (all test pairs)", ["0.9000", "0.8000", "–"]),
+            ("NDCG@10", ["0.2000", "0.3000", "0.3000"]),
+            ("NDCG@10 cold users", ["0.1000 (5)", "0.0500 (5)", "–"]),
+            ("users evaluated", ["10", "12", "12"]),
+            ("coverage@30", ["0.5000", "0.5000", "0.5000"]),
+        ])
+        #expect(EvaluationReport.best(t) == [[0, 2], [1, 2], [1, 3], [2, 1]])
+        let html = EvaluationReport.html([t], subtitle: "s")
+        #expect(html.components(separatedBy: "class=\"best\"").count - 1 == 4)
+        #expect(html.contains("RMSE (all test pairs) (lower is better)") && html.contains("<svg"))
+        #expect(html.components(separatedBy: "<svg").count - 1 == 2, "RMSE and NDCG@10 are charted")
+    }
+}
