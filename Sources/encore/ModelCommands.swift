@@ -96,6 +96,9 @@ extension Encore {
         @Option(help: "With --model: refuse the artifact unless it was trained on exactly this dataset. With --policy: the training data.") var data: String?
         @Option(help: "With --policy: a training file instead of --data.") var train: String?
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
+        @Flag(name: .customLong("all-users"), help: "With --model: every user's top k in one pass, written to --output.") var allUsers = false
+        @Option(help: "With --model: a file of external user ids (one per line) whose top k go to --output.") var users: String?
+        @Option(help: "With --all-users or --users: the TSV to write (user, rank, item, title, score, reason).") var output: String?
 
         struct Row: Encodable {
             var rank: Int
@@ -109,6 +112,7 @@ extension Encore {
             guard (model == nil) != (policy == nil) else { throw UsageError("give --model (an artifact) or --policy (one of them)") }
             if let policy { return try recommendWithPolicy(policy) }
             guard onboarding == nil else { throw UsageError("--onboarding goes with --policy") }
+            if allUsers || users != nil || output != nil { return try writeAll() }
             guard let model, let user else { throw UsageError("give --user") }
             guard k > 0 else { throw UsageError("-k must be positive, got \(k)") }
             var expected: String? = nil
@@ -141,6 +145,69 @@ extension Encore {
             if format == .json { print(try jsonString(rows)); return }
             print(TextTable(header: ["rank", "item", "title", "score", "reason"],
                             rows: rows.map { [String($0.rank), $0.item, $0.title, String(format: "%.4f", $0.score), $0.reason ?? ""] }).render(format), terminator: "")
+        }
+
+        /// Many users' lists from an artifact in one parallel pass, streamed to a TSV (atomically).
+        func writeAll() throws {
+            guard let model else { throw UsageError("--all-users and --users go with --model") }
+            guard allUsers != (users != nil) else { throw UsageError("give --all-users or --users FILE (one of them)") }
+            guard user == nil else { throw UsageError("--user lists one user; --all-users and --users write many to --output") }
+            guard let output else { throw UsageError("--all-users and --users write to --output FILE") }
+            guard k > 0 else { throw UsageError("-k must be positive, got \(k)") }
+            var inputs = [model] + (users.map { [$0] } ?? []) + (catalog.map { [$0] } ?? []) + (data.map { [$0] } ?? [])
+            inputs = inputs.filter { !$0.isEmpty }
+            try AtomicFile.checkOutput(output, inputs: inputs)
+            var artifact = try Artifact.read(path: model)
+            if let data {
+                let d = try loadDataset(data)
+                artifact = try Artifact.read(path: model, expectedFingerprint: Snapshot.fingerprint(d.interactions.mapValues(artifact.transform)))
+            }
+            let recommender = try artifact.model()
+            let train = recommender.train
+            var indices: [Int]
+            var unknown: [String] = []
+            if let users {
+                guard let text = try? String(contentsOfFile: users, encoding: .utf8) else { throw UsageError("cannot read --users \(users)") }
+                indices = []
+                for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    let id = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                    guard !id.isEmpty else { continue }
+                    if let u = train.users.index(of: id) { indices.append(u) } else { unknown.append("\(id) (line \(n + 1))") }
+                }
+                guard !indices.isEmpty else { throw UsageError("no user of \(users) is in the model's training data") }
+            } else {
+                indices = Array(0..<train.userCount)
+            }
+            var names: SongNames? = nil
+            if let catalog {
+                let d = try loadDataset(catalog)
+                try CatalogMatch.check(d, describes: train, source: catalog)
+                names = SongNames(d)
+            }
+            let k = min(self.k, train.itemCount)
+            var writer = try BufferedFileWriter(path: output, inputs: inputs)
+            writer.write("user\trank\titem\ttitle\tscore\treason\n")
+            func clean(_ s: String) -> String { s.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ") }
+            let bar = ProgressReporter(label: "recommending", total: Double(indices.count))
+            var done = 0
+            for start in stride(from: 0, to: indices.count, by: 1_024) {
+                let chunk = Array(indices[start..<min(start + 1_024, indices.count)])
+                for (u, list) in zip(chunk, recommender.recommend(users: chunk, k: k)) {
+                    for (n, s) in list.enumerated() {
+                        let id = train.items[s.item]
+                        let reason = s.explanation.map { e in
+                            names.map { names in e.naming(ids: train.items) { names.title(of: train.items[$0]) } } ?? e
+                        }?.sentence ?? ""
+                        writer.write("\(clean(train.users[u]))\t\(n + 1)\t\(clean(id))\t\(clean(names?.title(of: id) ?? ""))\t\(String(format: "%.6f", s.score))\t\(clean(reason))\n")
+                    }
+                }
+                done += chunk.count
+                bar.update(Double(done))
+            }
+            bar.finish()
+            try writer.close()
+            if !unknown.isEmpty { printWarnings(["\(unknown.count) users of \(users ?? "") are not in the model's training data, skipped: \(unknown.prefix(5).joined(separator: ", "))\(unknown.count > 5 ? ", …" : "")"]) }
+            note("wrote \(output): top \(k) of \(indices.count) users")
         }
 
         func recommendWithPolicy(_ name: String) throws {
@@ -185,6 +252,9 @@ extension Encore {
     struct Models: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every model with its configuration fields and defaults.")
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
+        @Flag(name: .customLong("all-users"), help: "With --model: every user's top k in one pass, written to --output.") var allUsers = false
+        @Option(help: "With --model: a file of external user ids (one per line) whose top k go to --output.") var users: String?
+        @Option(help: "With --all-users or --users: the TSV to write (user, rank, item, title, score, reason).") var output: String?
 
         struct Row: Encodable {
             var model: String

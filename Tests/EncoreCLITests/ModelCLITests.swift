@@ -153,6 +153,29 @@ import Testing
         #expect(r.status == 1)
     }
 
+    /// Everyone's top k in one pass to a TSV, or the users of a file (unknown ones warned about);
+    /// with a catalogue, titles and reasons by name. Refused without --output, or with --user.
+    @Test func recommendForAllUsersWritesOneTSV() throws {
+        let s = Scratch()
+        var r = try CLI.run(["train", "--model", "ease", "--train", split + "/train.tsv", "--output", s.path + "/e.model"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(["recommend", "--model", s.path + "/e.model", "--all-users", "-k", "5", "--output", s.path + "/all.tsv", "--catalog", CLI.shared + "/lastfm-2k"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try String(contentsOfFile: s.path + "/all.tsv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "user\trank\titem\ttitle\tscore\treason")
+        #expect(lines.count == 1 + 1_892 * 5, "\(lines.count)")
+        let first = lines[1].split(separator: "\t", omittingEmptySubsequences: false)
+        #expect(first.count == 6 && first[1] == "1" && !first[3].isEmpty && first[5].contains("because you played “"))
+        try "2\nnobody\n3\n".write(toFile: s.path + "/users.txt", atomically: true, encoding: .utf8)
+        r = try CLI.run(["recommend", "--model", s.path + "/e.model", "--users", s.path + "/users.txt", "-k", "3", "--output", s.path + "/some.tsv"])
+        #expect(r.status == 0 && r.stderr.contains("nobody (line 2)"), "\(r.stderr)")
+        #expect(try String(contentsOfFile: s.path + "/some.tsv", encoding: .utf8).split(separator: "\n").count == 1 + 2 * 3)
+        r = try CLI.run(["recommend", "--model", s.path + "/e.model", "--all-users"])
+        #expect(r.status == 1 && r.stderr.contains("--output"))
+        r = try CLI.run(["recommend", "--model", s.path + "/e.model", "--all-users", "--user", "2", "--output", s.path + "/x.tsv"])
+        #expect(r.status == 1 && !FileManager.default.fileExists(atPath: s.path + "/x.tsv"))
+    }
+
     @Test func explainAndNeighbours() throws {
         let s = Scratch()
         var r = try CLI.run(["explain", "--user", "2", "--item", "89", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "knn-user,svd"])
