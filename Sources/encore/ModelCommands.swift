@@ -96,6 +96,7 @@ extension Encore {
         @Option(help: "With --model: refuse the artifact unless it was trained on exactly this dataset. With --policy: the training data.") var data: String?
         @Option(help: "With --policy: a training file instead of --data.") var train: String?
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
+        @Option(help: "With --model: a listener outside the training data, as comma-separated song ids, song titles or artist names (names need --catalog); each may end with :PLAYS.") var history: String?
         @Flag(name: .customLong("all-users"), help: "With --model: every user's top k in one pass, written to --output.") var allUsers = false
         @Option(help: "With --model: a file of external user ids (one per line) whose top k go to --output.") var users: String?
         @Option(help: "With --all-users or --users: the TSV to write (user, rank, item, title, score, reason).") var output: String?
@@ -113,6 +114,10 @@ extension Encore {
             if let policy { return try recommendWithPolicy(policy) }
             guard onboarding == nil else { throw UsageError("--onboarding goes with --policy") }
             if allUsers || users != nil || output != nil { return try writeAll() }
+            if let history {
+                guard user == nil else { throw UsageError("give --user (a training user) or --history (a new listener), not both") }
+                return try recommendForHistory(history)
+            }
             guard let model, let user else { throw UsageError("give --user") }
             guard k > 0 else { throw UsageError("-k must be positive, got \(k)") }
             var expected: String? = nil
@@ -140,6 +145,74 @@ extension Encore {
                 let reason = s.explanation.map { e in
                     names.map { names in e.naming(ids: recommender.train.items) { names.title(of: recommender.train.items[$0]) } } ?? e
                 }?.sentence
+                return Row(rank: n + 1, item: id, title: names?.title(of: id) ?? "", score: s.score, reason: reason)
+            }
+            if format == .json { print(try jsonString(rows)); return }
+            print(TextTable(header: ["rank", "item", "title", "score", "reason"],
+                            rows: rows.map { [String($0.rank), $0.item, $0.title, String(format: "%.4f", $0.score), $0.reason ?? ""] }).render(format), terminator: "")
+        }
+
+        /// A new listener's list from an artifact: the history matched to songs (ids, titles, artists'
+        /// most played songs), scored by the model's history scoring (ALS folds it in; EASE,
+        /// item-KNN and the content models score it directly), with the played songs behind each.
+        func recommendForHistory(_ text: String) throws {
+            guard let model else { throw UsageError("--history goes with --model") }
+            guard k > 0 else { throw UsageError("-k must be positive, got \(k)") }
+            let artifact = try Artifact.read(path: model)
+            let recommender = try artifact.model()
+            guard let scorer = recommender as? any HistoryRecommender else {
+                throw UsageError("\(recommender.name) cannot score a listening history outside its training data; use ease, als, item-knn, bpr, tfidf or transformer")
+            }
+            let train = recommender.train
+            var names: SongNames? = nil
+            var catalogData: Dataset? = nil
+            if let catalog {
+                let d = try loadDataset(catalog)
+                try CatalogMatch.check(d, describes: train, source: catalog)
+                names = SongNames(d)
+                catalogData = d
+            }
+            var plays: [Int: Float] = [:]
+            var unmatched: [String] = []
+            for part in text.split(separator: ",") {
+                var entry = part.trimmingCharacters(in: .whitespaces)
+                var count: Float = 1
+                if let colon = entry.lastIndex(of: ":"), let n = Float(entry[entry.index(after: colon)...]), n > 0, n.isFinite {
+                    count = n
+                    entry = String(entry[..<colon]).trimmingCharacters(in: .whitespaces)
+                }
+                guard !entry.isEmpty else { continue }
+                if let i = train.items.index(of: entry) { plays[i, default: 0] += count; continue }
+                let key = entry.lowercased()
+                if let d = catalogData {
+                    // The catalogue's own order, mapped to the model's songs by id.
+                    let entries = d.catalog.entries
+                    let known = (0..<min(entries.count, d.interactions.itemCount)).compactMap { j -> (entry: CatalogEntry, item: Int)? in
+                        train.items.index(of: d.interactions.items[j]).map { (entries[j], $0) }
+                    }
+                    if let hit = known.first(where: { $0.entry.title.lowercased() == key }) {
+                        plays[hit.item, default: 0] += count
+                        continue
+                    }
+                    // An artist: their three most played songs.
+                    let degrees = train.itemDegrees()
+                    let songs = known.filter { $0.entry.artist.lowercased() == key }.map(\.item).sorted { degrees[$0] != degrees[$1] ? degrees[$0] > degrees[$1] : $0 < $1 }
+                    if !songs.isEmpty { for i in songs.prefix(3) { plays[i, default: 0] += count }; continue }
+                }
+                unmatched.append(entry)
+            }
+            guard !plays.isEmpty else {
+                throw UsageError("nothing in --history matched a song\(catalog == nil ? " id (give --catalog to match titles and artists)" : ", title or artist"): \(unmatched.joined(separator: ", "))")
+            }
+            if !unmatched.isEmpty { printWarnings(["matched nothing in --history: \(unmatched.joined(separator: ", "))"]) }
+            let sorted = plays.sorted { $0.key < $1.key }
+            let h = try UserHistory(items: sorted.map(\.key), weights: sorted.map { artifact.transform.apply($0.value) }, itemCount: train.itemCount)
+            let list = scorer.recommend(history: h, k: min(k, train.itemCount))
+            let explaining = recommender as? any ContributionExplaining
+            let rows = list.enumerated().map { n, s -> Row in
+                let id = train.items[s.item]
+                let e = explaining?.explanation(for: s.item, items: h.items, weights: h.weights) ?? s.explanation
+                let reason = e.map { e in names.map { names in e.naming(ids: train.items) { names.title(of: train.items[$0]) } } ?? e }?.sentence
                 return Row(rank: n + 1, item: id, title: names?.title(of: id) ?? "", score: s.score, reason: reason)
             }
             if format == .json { print(try jsonString(rows)); return }
@@ -252,6 +325,7 @@ extension Encore {
     struct Models: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every model with its configuration fields and defaults.")
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
+        @Option(help: "With --model: a listener outside the training data, as comma-separated song ids, song titles or artist names (names need --catalog); each may end with :PLAYS.") var history: String?
         @Flag(name: .customLong("all-users"), help: "With --model: every user's top k in one pass, written to --output.") var allUsers = false
         @Option(help: "With --model: a file of external user ids (one per line) whose top k go to --output.") var users: String?
         @Option(help: "With --all-users or --users: the TSV to write (user, rank, item, title, score, reason).") var output: String?

@@ -176,6 +176,27 @@ import Testing
         #expect(r.status == 1 && !FileManager.default.fileExists(atPath: s.path + "/x.tsv"))
     }
 
+    /// A listener outside the training data: names matched through the catalogue (an artist to
+    /// their most played songs, a count after a colon), scored by history (ALS folds it in), with
+    /// reasons; what matches nothing is a warning, nothing matching at all an error.
+    @Test func recommendForANewListenersHistory() throws {
+        let s = Scratch()
+        for model in ["ease", "als"] {
+            var r = try CLI.run(["train", "--model", model, "--train", split + "/train.tsv", "--output", s.path + "/\(model).model"])
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try CLI.run(["recommend", "--model", s.path + "/\(model).model", "--history", "Madonna, Britney Spears:10, Nobody Here", "-k", "10",
+                             "--catalog", CLI.shared + "/lastfm-2k", "--format", "json"])
+            #expect(r.status == 0 && r.stderr.contains("matched nothing in --history: Nobody Here"), "\(r.stderr)")
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+            let titles = rows.compactMap { $0["title"] as? String }
+            #expect(rows.count == 10 && !titles.contains("Madonna") && !titles.contains("Britney Spears"))
+            #expect(titles.contains("Lady Gaga") || titles.contains("Christina Aguilera") || titles.contains("Rihanna"), "\(model): \(titles)")
+            #expect(rows.allSatisfy { ($0["reason"] as? String ?? "").hasPrefix("because you played “") })
+        }
+        let r = try CLI.run(["recommend", "--model", s.path + "/ease.model", "--history", "Madonna"])
+        #expect(r.status == 1 && r.stderr.contains("give --catalog"))
+    }
+
     @Test func explainAndNeighbours() throws {
         let s = Scratch()
         var r = try CLI.run(["explain", "--user", "2", "--item", "89", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "knn-user,svd"])
