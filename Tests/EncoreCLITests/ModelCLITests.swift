@@ -197,6 +197,26 @@ import Testing
         #expect(r.status == 1 && r.stderr.contains("give --catalog"))
     }
 
+    /// A song not in the catalogue, by its text: embedded and matched by content, best first; the
+    /// catalogue's embeddings are cached for a directory too (here under XDG_CACHE_HOME).
+    @Test func similarToATextNotInTheCatalogue() throws {
+        let s = Scratch()
+        var r = try CLI.run(["generate", "--users", "100", "--songs", "120", "--plays", "2000", "--seed", "3", "--output", s.path + "/raw"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let env = ["XDG_CACHE_HOME": s.path + "/cache"]
+        r = try CLI.run(["similar", s.path + "/raw", "--text", "Wild Ocean / DJ Echo / rock", "--by", "content", "-k", "5", "--format", "json"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let scores = rows.compactMap { $0["score"] as? Double }
+        #expect(rows.count == 5 && scores == scores.sorted(by: >) && scores.allSatisfy { $0 > 0 && $0 <= 1.0001 })
+        let cached = try FileManager.default.contentsOfDirectory(atPath: s.path + "/cache/encore")
+        #expect(cached.count == 1 && cached[0].hasPrefix("embeddings-"))
+        r = try CLI.run(["similar", s.path + "/raw", "--text", "x", "--by", "tfidf"])
+        #expect(r.status == 1 && r.stderr.contains("--by content"))
+        r = try CLI.run(["similar", s.path + "/raw", "--text", "x", "--song", "y"])
+        #expect(r.status == 1 && r.stderr.contains("one of them"))
+    }
+
     @Test func explainAndNeighbours() throws {
         let s = Scratch()
         var r = try CLI.run(["explain", "--user", "2", "--item", "89", "--train", split + "/train.tsv", "--test", split + "/test.tsv", "--model", "knn-user,svd"])
