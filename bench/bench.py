@@ -429,16 +429,22 @@ def wait_ready(url, seconds=600):
     sys.exit(f"{url} did not become ready")
 
 
+def lastfm_database(name):
+    """A fresh SQLite database under bench/out holding the shared Last.fm data, imported by Encore."""
+    db = os.path.join(OUT, name)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    run([ENCORE, "import", os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k"), "--database", db])
+    return db
+
+
 def serve():
     import signal
     import threading
     import urllib.request
     root = os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k")
-    db = os.path.join(OUT, "serve.db")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
-    run([ENCORE, "import", root, "--database", db])
+    db = lastfm_database("serve.db")
     def key(role):
         out, _ = run([ENCORE, "keys", "create", "--role", role, "--database", db])
         return [w for w in out.split() if w.startswith("enc_")][0]
@@ -542,12 +548,7 @@ def dashboard():
     after one warm-up request (the cluster page computes its analysis on first use: waited for)."""
     import signal
     import urllib.request
-    root = os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k")
-    db = os.path.join(OUT, "dashboard.db")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
-    run([ENCORE, "import", root, "--database", db])
+    db = lastfm_database("dashboard.db")
     for config in ('{"lambda": 100}', '{"lambda": 200}'):
         run([ENCORE, "train", "--database", db, "--model", "ease", "--config", config, "--format", "json"])
     cache = os.path.join(OUT, "serve.db.embeddings")
