@@ -19,21 +19,10 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
     || { echo "error: could not install schemathesis from PyPI into $VENV" >&2; exit 1; }
 fi
 tmp=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-"$ENCORE" generate --users 300 --songs 200 --plays 8000 --seed 5 --output "$tmp/raw" >/dev/null
-"$ENCORE" import "$tmp/raw" --database "$tmp/encore.db" >/dev/null
+source scripts/serve-lib.sh
+serve_database
 key=$("$ENCORE" keys create --role admin --database "$tmp/encore.db" | grep -o 'enc_[0-9a-z_]*' | head -1)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-OPENBLAS_NUM_THREADS=1 "$ENCORE" serve --database "$tmp/encore.db" --port "$port" >"$tmp/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do
-  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { cat "$tmp/serve.log" >&2; echo "error: encore serve died while starting" >&2; exit 1; }
-  sleep 1
-done
-curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "error: encore serve did not become ready" >&2; exit 1; }
+serve_start
 echo "schemathesis against http://127.0.0.1:$port/openapi.json"
 "$VENV/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" -H "Authorization: Bearer $key" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
@@ -42,8 +31,5 @@ cut -d, -f2 "$tmp/raw/count_data.csv" | tail -n +2 | sort -u > "$tmp/users.txt"
 out=$(USERS="$tmp/users.txt" KEY="$key" RATE=0 CONNECTIONS=8 wrk -t1 -c8 -d5s -s bench/wrk_rate.lua "http://127.0.0.1:$port")
 echo "$out" | grep -E "Requests/sec|Latency"
 if echo "$out" | grep -qE "Non-2xx|Socket errors"; then echo "$out" >&2; echo "error: the wrk smoke run saw errors" >&2; exit 1; fi
-kill -TERM "$pid"
-wait "$pid" || { cat "$tmp/serve.log" >&2; echo "error: encore serve did not stop cleanly on SIGTERM" >&2; exit 1; }
-pid=""
-grep -q "every accepted event is committed" "$tmp/serve.log" || { cat "$tmp/serve.log" >&2; echo "error: no clean-stop message" >&2; exit 1; }
+serve_stop
 echo "api check passed"

@@ -538,8 +538,32 @@ struct Dashboard: Sendable {
     }
 }
 
+/// A value computed once per snapshot on its own thread: the first caller starts it, and every
+/// caller gets nil until it is ready (the page says so), then the value.
+final class InBackground<T: Sendable>: Sendable {
+    let state = Mutex<(version: Int, value: T?)?>(nil)
+
+    func value(for version: Int, compute: @escaping @Sendable () -> T) -> T? {
+        let start = state.withLock { st -> Bool in
+            if let st, st.version == version { return false }
+            st = (version, nil)
+            return true
+        }
+        if start {
+            Thread.detachNewThread { [self] in
+                let v = compute()
+                state.withLock { st in if st?.version == version { st = (version, v) } }
+            }
+        }
+        return ready(for: version)
+    }
+
+    /// The value when it is ready, without starting anything.
+    func ready(for version: Int) -> T? { state.withLock { $0?.version == version ? $0?.value : nil } }
+}
+
 /// What the pages compute once per snapshot: the EDA and its charts, the co-listening neighbours,
-/// the cluster analysis (computed on its own thread; the page says so until it is ready).
+/// the cluster analysis and the per-segment metrics (these two in the background).
 final class DashboardCache: Sendable {
     struct Entry<T: Sendable>: Sendable {
         var version: Int
@@ -549,7 +573,7 @@ final class DashboardCache: Sendable {
     let edaValue = Mutex<Entry<ExploratoryAnalysis>?>(nil)
     let charts = Mutex<Entry<[String]>?>(nil)
     let knn = Mutex<Entry<ItemKNN?>?>(nil)
-    let clusterSides = Mutex<(version: Int, sides: [ClusterSide]?, songLabels: [String]?)?>(nil)
+    let clusterSides = InBackground<(sides: [ClusterSide], songLabels: [String])>()
 
     /// One side of the cluster analysis, as the page shows it.
     struct ClusterSide: Sendable {
@@ -602,7 +626,7 @@ final class DashboardCache: Sendable {
         return model
     }
 
-    let evaluation = Mutex<(version: Int, result: PolicyEvaluationResult?, failed: String?)?>(nil)
+    let evaluation = InBackground<(result: PolicyEvaluationResult?, failed: String?)>()
     let search = Mutex<Entry<[String]>?>(nil)
 
     /// Each song's title and artist, lower-cased, for the song search.
@@ -619,57 +643,27 @@ final class DashboardCache: Sendable {
     /// The first policy's offline metrics per segment on a 20% per-user holdout of the snapshot's
     /// plays (its models refitted on the rest), or nil while they are being computed (started here).
     func segmentMetrics(_ s: ServingSnapshot, engine: PolicyEngine) -> (result: PolicyEvaluationResult?, failed: String?)? {
-        let start = evaluation.withLock { state -> Bool in
-            if let st = state, st.version == s.version { return false }
-            state = (s.version, nil, nil)
-            return true
-        }
-        if start {
-            Thread.detachNewThread { [self] in
-                var result: PolicyEvaluationResult?
-                var failure: String?
-                do {
-                    let split = try DatasetSplitter.split(s.train, method: .perUser(testFraction: 0.2), seed: 42)[0]
-                    let fitted = try PolicyEngine.fit(policy: engine.policy, train: split.train, catalog: s.catalog)
-                    let evaluator = try PolicyEvaluator(train: split.train, test: split.test, catalog: s.catalog,
-                                                        segmenter: try Segmenter(split.train, rules: engine.policy.segments))
-                    result = evaluator.evaluate(engine: fitted)
-                } catch {
-                    failure = "\(error)"
-                }
-                evaluation.withLock { state in
-                    guard state?.version == s.version else { return }
-                    state = (s.version, result, failure)
-                }
+        evaluation.value(for: s.version) {
+            do {
+                let split = try DatasetSplitter.split(s.train, method: .perUser(testFraction: 0.2), seed: 42)[0]
+                let fitted = try PolicyEngine.fit(policy: engine.policy, train: split.train, catalog: s.catalog)
+                let evaluator = try PolicyEvaluator(train: split.train, test: split.test, catalog: s.catalog,
+                                                    segmenter: try Segmenter(split.train, rules: engine.policy.segments))
+                return (evaluator.evaluate(engine: fitted), nil)
+            } catch {
+                return (nil, "\(error)")
             }
-        }
-        return evaluation.withLock { st -> (PolicyEvaluationResult?, String?)? in
-            guard let st, st.version == s.version, st.result != nil || st.failed != nil else { return nil }
-            return (st.result, st.failed)
         }
     }
 
-    func songClusterLabels(_ s: ServingSnapshot) -> [String]? {
-        clusterSides.withLock { $0?.version == s.version ? $0?.songLabels : nil }
-    }
+    func songClusterLabels(_ s: ServingSnapshot) -> [String]? { clusterSides.ready(for: s.version)?.songLabels }
 
     /// The two sides' figures and pictures, or nil while they are being computed (started here).
     func clusters(_ s: ServingSnapshot) -> [ClusterSide]? {
-        let start = clusterSides.withLock { state -> Bool in
-            if let st = state, st.version == s.version { return false }
-            state = (s.version, nil, nil)
-            return true
-        }
-        if start {
-            Thread.detachNewThread { [self] in
-                let result = try? Self.analyse(s)
-                clusterSides.withLock { state in
-                    guard state?.version == s.version else { return }
-                    state = (s.version, result?.sides ?? [], result?.labels)
-                }
-            }
-        }
-        return clusterSides.withLock { $0?.version == s.version ? $0?.sides : nil }
+        clusterSides.value(for: s.version) {
+            let result = try? Self.analyse(s)
+            return (result?.sides ?? [], result?.labels ?? [])
+        }?.sides
     }
 
     static func analyse(_ s: ServingSnapshot) throws -> (sides: [ClusterSide], labels: [String]) {
