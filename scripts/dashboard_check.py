@@ -91,6 +91,7 @@ def main():
                 check(response is not None and response.status == 200, f"{path} answered {response.status if response else 'nothing'}")
                 for selector in selectors:
                     check(page.locator(selector).count() > 0, f"{path}: no {selector} in the DOM")
+                check(re.search(r"\bnil\b", page.inner_text("main")) is None, f"{path}: a missing value shows as 'nil'")
                 page.screenshot(path=os.path.join(SHOTS, f"{name}-{width}.png"), full_page=True)
         # The stylesheet is cached.
         css = page.request.get(f"{BASE}/static/encore.css")

@@ -239,6 +239,10 @@ struct Dashboard: Sendable {
         return ["song": id, "path": Self.path(id), "title": e.title.isEmpty ? id : e.title, "artist": e.artist]
     }
 
+    /// A value for a template: mustache renders a missing Optional inside Any as "nil", so a
+    /// missing value is false (the section is skipped).
+    static func present(_ v: Any?) -> Any { v ?? false }
+
     static func number(_ v: Double, digits: Int = 3) -> String {
         guard v.isFinite else { return "–" }
         if v == v.rounded(), abs(v) < 1e15 { return Format.grouped(Int(v)) }
@@ -372,7 +376,7 @@ struct Dashboard: Sendable {
                         "metricsNote": offline == nil ? "The offline metrics are being computed for this snapshot (a 20% per-user holdout, the policy refitted on the rest); reload in a minute."
                             : (offline?.failed.map { "The offline metrics could not be computed: \($0)" } ?? "No test listener of this segment in the holdout."),
                         "policy": policy.name, "mode": recipe.mode == .blend ? "a blend of standardised scores" : "slots, \(recipe.interleave.rawValue)",
-                        "cap": recipe.maxPerArtist as Any, "weightName": recipe.mode == .blend ? "weight" : "slots",
+                        "cap": Self.present(recipe.maxPerArtist.map { String($0) }), "weightName": recipe.mode == .blend ? "weight" : "slots",
                         "sources": recipe.sources.map { ["name": $0.source.description, "value": recipe.mode == .blend ? Self.number($0.weight ?? 0) : String($0.slots ?? 0)] },
                         "arms": posteriors.map { a -> [String: Any] in
                             let (lo, hi) = a.p.interval
@@ -381,7 +385,7 @@ struct Dashboard: Sendable {
                                     "share": total > 0 ? Format.percent(Double(a.p.impressions) / Double(total)) : "–"]
                         }]
             },
-            "rewardChart": rewardChart(served: served) as Any,
+            "rewardChart": Self.present(rewardChart(served: served)),
         ]
         return Page(title: "Segments and the bandit", template: "segments", context: context)
     }
@@ -434,7 +438,7 @@ struct Dashboard: Sendable {
         return Page(title: "Listener \(id)", template: "user", context: [
             "segment": r.segment.label, "segmentID": r.segment.rawValue, "reason": r.segmentReason, "known": view.known,
             "folded": view.foldedIn > 0 ? view.foldedIn as Any : false, "policy": r.policy, "items": items, "history": history,
-            "models": models, "hasModels": !models.isEmpty, "network": network as Any,
+            "models": models, "hasModels": !models.isEmpty, "network": Self.present(network),
         ])
     }
 
@@ -476,11 +480,11 @@ struct Dashboard: Sendable {
                 similar.append(["by": label, "songs": [] as [Any], "hasSongs": false, "note": APIError.from(error).message])
             }
         }
-        let label = view.cluster.flatMap { cache.songClusterLabels(s)?[$0] }
+        let label = view.cluster.flatMap { c in cache.songClusterLabels(s).flatMap { c >= 0 && c < $0.count ? $0[c] : nil } }
         return Page(title: e.title.isEmpty ? id : e.title, template: "song", context: [
             "artist": e.artist, "release": e.release, "year": e.year > 0 ? String(e.year) as Any : false, "tags": e.tags.prefix(8).joined(separator: ", "),
             "plays": Self.number(view.plays), "listeners": Format.grouped(view.listeners), "popularity": String(format: "%.3f", view.popularityScore),
-            "cluster": view.cluster as Any, "clusterLabel": label as Any, "similar": similar,
+            "cluster": Self.present(view.cluster.map { String($0) }), "clusterLabel": Self.present(label), "similar": similar,
             "audienceBy": view.audienceBy.isEmpty ? "nothing (no ALS or content model is served)" : view.audienceBy,
             "audience": view.audience.map { ["user": s.train.users[$0.user], "path": Self.path(s.train.users[$0.user]), "score": String(format: "%.3f", $0.score)] },
         ])
@@ -573,7 +577,7 @@ final class DashboardCache: Sendable {
     let edaValue = Mutex<Entry<ExploratoryAnalysis>?>(nil)
     let charts = Mutex<Entry<[String]>?>(nil)
     let knn = Mutex<Entry<ItemKNN?>?>(nil)
-    let clusterSides = InBackground<(sides: [ClusterSide], songLabels: [String])>()
+    let clusterSides = InBackground<[ClusterSide]>()
 
     /// One side of the cluster analysis, as the page shows it.
     struct ClusterSide: Sendable {
@@ -587,7 +591,7 @@ final class DashboardCache: Sendable {
         var charts: [String]
 
         var context: [String: Any] {
-            ["id": id, "name": name, "k": k, "silhouette": String(format: "%.4f", silhouette), "sample": sample as Any,
+            ["id": id, "name": name, "k": k, "silhouette": String(format: "%.4f", silhouette), "sample": Dashboard.present(sample.map { Format.grouped($0) }),
              "daviesBouldin": String(format: "%.4f", daviesBouldin),
              "clusters": clusters.enumerated().map { ["index": $0.offset, "size": Format.grouped($0.element.size), "label": $0.element.label] as [String: Any] },
              "charts": charts.map { ["svg": $0] }]
@@ -656,31 +660,39 @@ final class DashboardCache: Sendable {
         }
     }
 
-    func songClusterLabels(_ s: ServingSnapshot) -> [String]? { clusterSides.ready(for: s.version)?.songLabels }
+    let modelLabels = Mutex<Entry<[String]?>?>(nil)
+
+    /// The served clustering model's song clusters labelled by their top tags and artists (the
+    /// cluster a song page names is the model's, not the cluster page's own k-means).
+    func songClusterLabels(_ s: ServingSnapshot) -> [String]? {
+        if let e = modelLabels.withLock({ $0 }), e.version == s.version { return e.value }
+        var labels: [String]? = nil
+        if let c = s.engines.values.compactMap(\.clustering).first, s.catalog.count == s.train.itemCount {
+            let k = c.configuration.itemClusters
+            let items = (0..<min(c.itemLabels.count, s.train.itemCount)).filter { c.itemLabels[$0] >= 0 && Int(c.itemLabels[$0]) < k }
+            labels = ClusterAnalysis.labels(itemLabels: items.map { c.itemLabels[$0] }, itemIndex: items, k: k, train: s.train, catalog: s.catalog)
+        }
+        modelLabels.withLock { $0 = Entry(version: s.version, value: labels) }
+        return labels
+    }
 
     /// The two sides' figures and pictures, or nil while they are being computed (started here).
     func clusters(_ s: ServingSnapshot) -> [ClusterSide]? {
-        clusterSides.value(for: s.version) {
-            let result = try? Self.analyse(s)
-            return (result?.sides ?? [], result?.labels ?? [])
-        }?.sides
+        clusterSides.value(for: s.version) { (try? Self.analyse(s)) ?? [] }
     }
 
-    static func analyse(_ s: ServingSnapshot) throws -> (sides: [ClusterSide], labels: [String]) {
+    static func analyse(_ s: ServingSnapshot) throws -> [ClusterSide] {
         let train = s.train.mapValues(.log1p)
         let seed: UInt64 = 42
         let clustering = s.engines.values.compactMap(\.clustering).first?.configuration ?? ClusteringConfiguration()
         let f = try ClusterAnalysis.features(train, dimensions: clustering.dimensions, seed: seed)
         var sides: [ClusterSide] = []
-        var songLabels: [String] = []
         for (id, name, x, k, sideSeed) in [("users", "Listeners", f.users, clustering.userClusters, seed), ("songs", "Songs", f.items, clustering.itemClusters, seed ^ 0x1715)] {
             guard k < x.rows else { continue }
             let (result, firstReport) = try ClusterAnalysis.side(x, k: k, nInit: clustering.nInit, seed: sideSeed)
             var report = firstReport
             if id == "songs" {
                 report.labels = ClusterAnalysis.labels(itemLabels: result.labels, itemIndex: f.itemIndex, k: k, train: s.train, catalog: s.catalog)
-                // Labels by song index for the song pages.
-                songLabels = report.labels ?? []
             }
             let legend = report.sizes.enumerated().map { "cluster \($0.offset)" + ((report.labels?[$0.offset]).map { ": \($0)" } ?? "") }
             let projection = try ClusterAnalysis.project(x, labels: result.labels, fraction: 0.2, cap: 3_000, seed: seed, tsne: true)
@@ -691,6 +703,6 @@ final class DashboardCache: Sendable {
             sides.append(ClusterSide(id: id, name: name, k: k, silhouette: report.silhouette, sample: report.sampleSize, daviesBouldin: report.daviesBouldin,
                                      clusters: report.sizes.enumerated().map { ($0.element, report.labels?[$0.offset] ?? "") }, charts: charts))
         }
-        return (sides, songLabels)
+        return sides
     }
 }

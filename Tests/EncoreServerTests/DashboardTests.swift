@@ -51,9 +51,18 @@ import Testing
                     #expect(r.status == .ok, "\(page): \(r.status)")
                     let html = String(buffer: r.body)
                     #expect(html.hasPrefix("<!doctype html>") && html.contains("</html>"), "\(page)")
+                    #expect(!html.contains(">nil<") && !html.contains(" nil ") && !html.contains("\nnil\n"), "\(page) shows a missing value as nil")
                     #expect(r.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
                     #expect(r.headers[.cacheControl] == "no-store")
                 }
+            }
+            // The song page names the served clustering model's cluster and its label, also once the cluster page's own analysis is ready.
+            for _ in 0..<2 {
+                try await client.execute(uri: "/clusters", method: .get, headers: [.cookie: read]) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/songs/\(song)", method: .get, headers: [.cookie: read]) { r in
+                    #expect(r.status == .ok && String(buffer: r.body).contains("Cluster label:"))
+                }
+                try await Task.sleep(for: .seconds(2))
             }
             try await client.execute(uri: "/static/encore.css", method: .get) { r in
                 #expect(r.status == .ok && r.headers[.cacheControl]?.contains("max-age") == true && r.headers[.eTag] != nil)
