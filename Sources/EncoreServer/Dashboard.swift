@@ -427,7 +427,7 @@ struct Dashboard: Sendable {
         }
         let models: [[String: Any]] = view.models.map { m in ["name": m.name, "songs": m.songs.map { songContext($0, s) }] }
         var network: String?
-        if let knn = cache.coListening(s), !view.history.isEmpty {
+        if let knn = service.coListening(s), !view.history.isEmpty {
             let total = max(view.history.reduce(0) { $0 + $1.plays }, 1)
             func node(_ i: Int) -> NetworkNode { NetworkNode(id: s.train.items[i], label: (songContext(i, s)["title"] as? String) ?? s.train.items[i]) }
             network = NetworkGraph(title: "\(id)'s top songs and their co-listening neighbours", focus: NetworkNode(id: "user:" + id, label: id),
@@ -566,8 +566,8 @@ final class InBackground<T: Sendable>: Sendable {
     func ready(for version: Int) -> T? { state.withLock { $0?.version == version ? $0?.value : nil } }
 }
 
-/// What the pages compute once per snapshot: the EDA and its charts, the co-listening neighbours,
-/// the cluster analysis and the per-segment metrics (these two in the background).
+/// What the pages compute once per snapshot: the EDA and its charts, the model's cluster labels,
+/// the song search index, the cluster analysis and the per-segment metrics (these two in the background).
 final class DashboardCache: Sendable {
     struct Entry<T: Sendable>: Sendable {
         var version: Int
@@ -576,7 +576,6 @@ final class DashboardCache: Sendable {
 
     let edaValue = Mutex<Entry<ExploratoryAnalysis>?>(nil)
     let charts = Mutex<Entry<[String]>?>(nil)
-    let knn = Mutex<Entry<ItemKNN?>?>(nil)
     let clusterSides = InBackground<[ClusterSide]>()
 
     /// One side of the cluster analysis, as the page shows it.
@@ -623,12 +622,6 @@ final class DashboardCache: Sendable {
         return out
     }
 
-    func coListening(_ s: ServingSnapshot) -> ItemKNN? {
-        if let k = knn.withLock({ $0 }), k.version == s.version { return k.value }
-        let model = try? ItemKNN(train: s.train)
-        knn.withLock { $0 = Entry(version: s.version, value: model) }
-        return model
-    }
 
     let evaluation = InBackground<(result: PolicyEvaluationResult?, failed: String?)>()
     let search = Mutex<Entry<[String]>?>(nil)

@@ -526,12 +526,18 @@ public final class RecommendationService: Sendable {
         case "tfidf": model = s.tfidf.get { try? TFIDFRecommender(train: s.train, catalog: s.catalog) }
         case "cf":
             // Item-KNN's cosine over listener sets (the policy's own when it has one).
-            model = s.coListening.get { engine?.models["item-knn"]?.model as? ItemKNN ?? (try? ItemKNN(train: s.train)) }
+            model = coListening(s)
         default:
             throw ServiceError(.badRequest, "by must be cf, content or tfidf")
         }
         guard let model else { throw ServiceError(.unavailable, "no \(by) model is loaded") }
         return (model.similarItems(to: i, k: k), s)
+    }
+
+    /// Item-KNN's cosine over listener sets for a snapshot: the first policy's own item-KNN when it
+    /// has one, else one built on first use and kept with the snapshot.
+    public func coListening(_ s: ServingSnapshot) -> ItemKNN? {
+        s.coListening.get { s.engines[policies[0].name]?.models["item-knn"]?.model as? ItemKNN ?? (try? ItemKNN(train: s.train)) }
     }
 
     /// The new-song playlist for a user: the snapshot's new songs and the songs stored since, the

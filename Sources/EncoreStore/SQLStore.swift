@@ -481,28 +481,30 @@ struct SQLStore<C: SQLConnection>: Store {
         }
     }
 
+    /// The columns of a served list, its user's external id included, in the order `servedList` reads them.
+    static var servedColumns: String { "l.request_id, u.external_id, l.segment, l.arm, l.items, l.at FROM served_lists l JOIN users u ON u.id = l.user_id" }
+
+    static func servedList(_ r: [SQLValue]) throws -> ServedList {
+        let items = try JSONDecoder().decode([String].self, from: Data((r[4].text ?? "[]").utf8))
+        return ServedList(requestID: r[0].text ?? "", user: r[1].text ?? "", segment: r[2].text ?? "", arm: r[3].text ?? "", items: items, timestamp: r[5].int ?? 0)
+    }
+
     func servedLists(user: String, limit: Int) async throws -> [ServedList] {
         try await ready()
         let rows = try await connection.read { s in
-            try s.query("SELECT l.request_id, l.segment, l.arm, l.items, l.at FROM served_lists l JOIN users u ON u.id = l.user_id WHERE u.external_id = ? ORDER BY l.at DESC, l.request_id LIMIT ?",
+            try s.query("SELECT \(Self.servedColumns) WHERE u.external_id = ? ORDER BY l.at DESC, l.request_id LIMIT ?",
                         [.text(user), .int(Int64(max(0, min(limit, 10_000))))])
         }
-        return try rows.map { r in
-            let items = try JSONDecoder().decode([String].self, from: Data((r[3].text ?? "[]").utf8))
-            return ServedList(requestID: r[0].text ?? "", user: user, segment: r[1].text ?? "", arm: r[2].text ?? "", items: items, timestamp: r[4].int ?? 0)
-        }
+        return try rows.map(Self.servedList)
     }
 
     func servedLists(since: Int64, limit: Int) async throws -> [ServedList] {
         try await ready()
         let rows = try await connection.read { s in
-            try s.query("SELECT l.request_id, u.external_id, l.segment, l.arm, l.items, l.at FROM served_lists l JOIN users u ON u.id = l.user_id WHERE l.at >= ? ORDER BY l.at DESC, l.request_id LIMIT ?",
+            try s.query("SELECT \(Self.servedColumns) WHERE l.at >= ? ORDER BY l.at DESC, l.request_id LIMIT ?",
                         [.int(since), .int(Int64(max(0, min(limit, 1_000_000))))])
         }
-        return try rows.map { r in
-            let items = try JSONDecoder().decode([String].self, from: Data((r[4].text ?? "[]").utf8))
-            return ServedList(requestID: r[0].text ?? "", user: r[1].text ?? "", segment: r[2].text ?? "", arm: r[3].text ?? "", items: items, timestamp: r[5].int ?? 0)
-        }
+        return try rows.map(Self.servedList)
     }
 
     // MARK: Service state
