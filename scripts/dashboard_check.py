@@ -75,6 +75,7 @@ def main():
         check(first_song is not None, "the listener page lists no song")
         pages = {
             "overview": ("/", ["h1:has-text('Overview')", "text=The dataset", "text=Segments", "figure svg"]),
+            "data": ("/data", ["#overview", "#analyses", "#top-songs"]),
             "models": ("/models", ["h1:has-text('Models')", "#registry", "table"]),
             "segments": ("/segments", ["#rules", "#cold_start", "#regular", "text=posterior mean"]),
             "user": (first_user, ["#list", "ol.songs li", "#top", "text=Segment"]),

@@ -27,7 +27,7 @@ struct Dashboard: Sendable {
     let live: LiveStats
     let cache = DashboardCache()
 
-    static let pages = ["/", "/models", "/segments", "/users", "/songs", "/onboarding", "/new-songs", "/clusters"]
+    static let pages = ["/", "/data", "/models", "/segments", "/users", "/songs", "/onboarding", "/new-songs", "/clusters"]
 
     init(service: RecommendationService, configuration: ServerConfiguration, live: LiveStats) throws {
         self.service = service
@@ -47,6 +47,7 @@ struct Dashboard: Sendable {
         router.post("/login") { request, _ in try await login(request) }
         router.post("/logout") { request, _ in try await logout(request) }
         router.get("/") { request, _ in try await serve(request, .read) { s in try overview(s) } }
+        router.get("/data") { request, _ in try await serve(request, .read) { _ in data() } }
         router.get("/models") { request, _ in try await serve(request, .read) { s in try await models(s) } }
         router.post("/models/:id/activate") { request, context in try await act(request, .admin) { s, _ in try await activate(context, s) } }
         router.get("/segments") { request, _ in try await serve(request, .read) { s in try segments(s) } }
@@ -280,11 +281,26 @@ struct Dashboard: Sendable {
             "dataset": [("users", Format.grouped(e.users)), ("songs", Format.grouped(e.items)), ("plays (user–song pairs)", Format.grouped(e.interactions)),
                         ("total play count", Self.number(e.totalPlays)), ("sparsity", String(format: "%.5f", e.sparsity)),
                         ("Gini of song plays", String(format: "%.3f", e.giniSongPlays)), ("plays of the top 1% of songs", Format.percent(e.top1PercentShare))]
-                .map { ["name": $0.0, "value": $0.1] },
+                .map { ["name": $0.0, "value": $0.1, "anchor": "overview"] },
             "topSongs": top, "segments": segments, "policies": service.policyNames, "models": models,
             "charts": cache.edaCharts(s).map { ["svg": $0] },
         ]
         return Page(title: "Overview", template: "overview", context: context)
+    }
+
+    /// The EDA's tables: the evidence behind the overview's figures.
+    func data() -> Page {
+        let e = cache.eda(service.snapshot)
+        let tables = EDAReport.tables(e).map { t -> [String: Any] in
+            ["id": t.id, "title": t.title, "header": t.table.header,
+             "rows": t.table.rows.map { row in ["cells": row.enumerated().map { n, cell in ["text": cell, "numeric": n > 0 && Self.looksNumeric(cell)] }] }]
+        }
+        return Page(title: "The data", template: "data", context: ["tables": tables])
+    }
+
+    /// A cell that holds a number (digits with separators, a sign, a point or a percent sign).
+    static func looksNumeric(_ cell: String) -> Bool {
+        !cell.isEmpty && cell.allSatisfy { $0.isNumber || ",.-%–".contains($0) }
     }
 
     func models(_ session: DashboardSession) async throws -> Page {

@@ -19,7 +19,7 @@ enum DashboardTemplates {
     <header>
     <nav aria-label="Dashboard">
     <a class="brand" href="/">Encore</a>
-    <a href="/">Overview</a><a href="/models">Models</a><a href="/segments">Segments</a><a href="/users">Users</a><a href="/songs">Songs</a><a href="/onboarding">Onboarding</a><a href="/new-songs">New songs</a><a href="/clusters">Clusters</a>
+    <a href="/">Overview</a><a href="/data">Data</a><a href="/models">Models</a><a href="/segments">Segments</a><a href="/users">Users</a><a href="/songs">Songs</a><a href="/onboarding">Onboarding</a><a href="/new-songs">New songs</a><a href="/clusters">Clusters</a>
     {{#signOut}}<form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Sign out</button></form>{{/signOut}}
     </nav>
     </header>
@@ -59,7 +59,7 @@ enum DashboardTemplates {
     </section>
     <section aria-labelledby="data"><h2 id="data">The dataset</h2>
     <table class="compact"><tbody>
-    {{#dataset}}<tr><th scope="row">{{name}}</th><td class="num">{{value}}</td></tr>{{/dataset}}
+    {{#dataset}}<tr><th scope="row">{{name}}</th><td class="num"><a href="/data#{{anchor}}">{{value}}</a></td></tr>{{/dataset}}
     </tbody></table>
     <p>Top songs: {{#topSongs}}<a href="/songs/{{path}}">{{title}}</a> ({{plays}}){{sep}}{{/topSongs}}</p>
     </section>
@@ -77,6 +77,17 @@ enum DashboardTemplates {
     <section aria-labelledby="charts"><h2 id="charts">Listening data</h2>
     <div class="charts">{{#charts}}<figure>{{{svg}}}</figure>{{/charts}}</div>
     </section>
+    """
+
+    static let data = """
+    <p>The exploratory analysis of the plays this service loaded, the evidence behind the overview's figures.</p>
+    {{#tables}}
+    <section id="{{id}}" aria-labelledby="h-{{id}}"><h2 id="h-{{id}}">{{title}}</h2>
+    <table><thead><tr>{{#header}}<th scope="col">{{.}}</th>{{/header}}</tr></thead><tbody>
+    {{#rows}}<tr>{{#cells}}<td{{#numeric}} class="num"{{/numeric}}>{{text}}</td>{{/cells}}</tr>{{/rows}}
+    </tbody></table>
+    </section>
+    {{/tables}}
     """
 
     static let models = """
@@ -275,7 +286,7 @@ enum DashboardTemplates {
     /// Every template, registered by name.
     static func library() throws -> MustacheLibrary {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("login", login), ("error", error), ("overview", overview), ("models", models),
+        for (name, text) in [("layout", layout), ("login", login), ("error", error), ("overview", overview), ("data", data), ("models", models),
                              ("segments", segments), ("user-search", userSearch), ("user", user), ("song-search", songSearch), ("song", song),
                              ("onboarding", onboarding), ("new-songs", newSongs), ("clusters", clusters)] {
             try library.register(text, named: name)

@@ -45,6 +45,18 @@ public enum EDAReport {
                   rows: groups.map { [$0.name, Format.number($0.plays), Format.grouped($0.songs), Format.grouped($0.listeners)] })
     }
 
+    /// The EDA's tables (overview, the six analyses, top songs, artists and tags), for pages that lay them out themselves.
+    public static func tables(_ e: ExploratoryAnalysis) -> [(id: String, title: String, table: TextTable)] {
+        var out: [(id: String, title: String, table: TextTable)] = [
+            ("overview", "Overview", TextTable(header: ["measure", "value"], rows: overview(e))),
+            ("analyses", "The report's six analyses", statisticsTable(e)),
+            ("top-songs", "Top songs by total plays", topSongsTable(e)),
+        ]
+        if !e.topArtists.isEmpty { out.append(("top-artists", "Top artists", groupTable("artist", e.topArtists))) }
+        if !e.topTags.isEmpty { out.append(("top-tags", "Top tags", groupTable("tag", e.topTags))) }
+        return out
+    }
+
     public static func text(_ e: ExploratoryAnalysis, format: OutputFormat, segments: Segmenter? = nil) -> String {
         var out = ""
         func section(_ title: String, _ t: TextTable) {

@@ -11,7 +11,7 @@ import Testing
 /// The dashboard in process: sessions, roles, CSRF, escaping and every page's content. The same
 /// pages in a real browser: scripts/dashboard-check.sh (make test).
 @Suite(.serialized) struct DashboardTests {
-    static let pages = ["/", "/models", "/segments", "/users", "/songs?q=a", "/onboarding?artists=x&tags=rock", "/new-songs", "/clusters"]
+    static let pages = ["/", "/data", "/models", "/segments", "/users", "/songs?q=a", "/onboarding?artists=x&tags=rock", "/new-songs", "/clusters"]
 
     func cookie(_ r: TestResponse) -> String? {
         r.headers[.setCookie].flatMap { $0.split(separator: ";").first.map(String.init) }
@@ -64,6 +64,11 @@ import Testing
                 }
                 try await Task.sleep(for: .seconds(2))
             }
+            // The overview's figures link to the EDA tables they come from.
+            let overview = try await client.execute(uri: "/", method: .get, headers: [.cookie: read]) { String(buffer: $0.body) }
+            #expect(overview.contains(#"<a href="/data#overview">"#))
+            let data = try await client.execute(uri: "/data", method: .get, headers: [.cookie: read]) { String(buffer: $0.body) }
+            #expect(data.contains(#"id="overview""#) && data.contains("sparsity") && data.contains(#"id="top-songs""#))
             try await client.execute(uri: "/static/encore.css", method: .get) { r in
                 #expect(r.status == .ok && r.headers[.cacheControl]?.contains("max-age") == true && r.headers[.eTag] != nil)
             }
