@@ -567,7 +567,7 @@ def dashboard():
         # The cluster analysis and the per-segment offline metrics are computed once per snapshot, on first use.
         while (b"being computed" in get("/clusters")[1] or b"being computed" in get("/segments")[1]) and time.time() < end:
             time.sleep(2)
-        pages = ["/", "/models", "/segments", "/users/2", "/songs/289", "/songs?q=metal", "/onboarding?artists=Madonna&tags=pop",
+        pages = ["/", "/data", "/models", "/segments", "/users/2", "/songs/289", "/songs?q=metal", "/onboarding?artists=Madonna&tags=pop",
                  "/new-songs?user=2", "/clusters"]
         print("## dashboard: server-side render time per page (Last.fm, encore serve, 100 sequential requests each after a warm-up)")
         print()
