@@ -13,19 +13,51 @@ public enum StoreWorkflows {
     /// SHA-256 over the bytes of the input files, in order (streamed, 1 MiB at a time).
     public static func contentHash(files: [String]) throws -> String {
         var hasher = SHA256()
-        for path in files {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { continue }
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError.badInput("cannot read \(path)") }
-            defer { try? handle.close() }
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        }
+        for path in files { try update(&hasher, with: path) }
         return hexString(hasher.finalize())
     }
 
-    /// Imports raw plays (a transformed dataset is refused) with the content hash of its files.
-    public static func importDataset(_ dataset: Dataset, files: [String], into store: any Store, mode: ImportMode) async throws -> ImportSummary {
-        let hash = try contentHash(files: files)
+    static func update(_ hasher: inout SHA256, with path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError.badInput("cannot read \(path)") }
+        defer { try? handle.close() }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+    }
+
+    /// `contentHash(files:)` started early: the first file (the path the user named, known before
+    /// it is parsed) is hashed on a thread of its own while the loader parses it, and the files
+    /// the load found follow in order when `hash(files:)` is called. The hash is the same.
+    public final class EarlyContentHash: @unchecked Sendable {
+        private let first: String
+        private let done = DispatchSemaphore(value: 0)
+        private var state: Result<SHA256, any Error> = .success(SHA256())
+
+        public init(startingWith first: String) {
+            self.first = first
+            Thread.detachNewThread { [self] in
+                var hasher = SHA256()
+                do { try StoreWorkflows.update(&hasher, with: first); state = .success(hasher) } catch { state = .failure(error) }
+                done.signal()
+            }
+        }
+
+        /// The hash of `files`, reusing the early work when `files` starts with the first path.
+        public func hash(files: [String]) throws -> String {
+            done.wait()
+            done.signal()
+            guard files.first == first else { return try StoreWorkflows.contentHash(files: files) }
+            var hasher = try state.get()
+            for path in files.dropFirst() { try StoreWorkflows.update(&hasher, with: path) }
+            return hexString(hasher.finalize())
+        }
+    }
+
+    /// Imports raw plays (a transformed dataset is refused) with the content hash of its files
+    /// (from `early` where the caller started it before loading).
+    public static func importDataset(_ dataset: Dataset, files: [String], into store: any Store, mode: ImportMode,
+                                     early: EarlyContentHash? = nil) async throws -> ImportSummary {
+        let hash = try early?.hash(files: files) ?? contentHash(files: files)
         return try await store.importDataset(dataset, contentHash: hash, source: files.joined(separator: ", "), mode: mode)
     }
 

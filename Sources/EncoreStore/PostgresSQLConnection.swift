@@ -166,6 +166,17 @@ struct PostgresSession: SQLSession {
         for n in a.indices { try body(a[n], b[n], v[n]) }
     }
 
+    func forEachIDText(_ sql: String, _ body: (Int64, String) throws -> Void) throws {
+        let q = try Self.query(sql, [])
+        let (c, l) = (connection, logger)
+        let rows = try waitFor { () -> [(Int64, String)] in
+            var rows: [(Int64, String)] = []
+            for try await row in try await c.query(q, logger: l).decode((Int64, String).self) { rows.append(row) }
+            return rows
+        }
+        for (id, text) in rows { try body(id, text) }
+    }
+
     /// COPY's text format, written as bytes: tab-separated, `\N` for NULL, backslash escapes.
     static func copyField(_ v: SQLValue, into out: inout [UInt8]) {
         switch v {

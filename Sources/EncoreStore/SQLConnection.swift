@@ -65,6 +65,8 @@ protocol SQLSession {
     func query(_ sql: String, _ args: [SQLValue]) throws -> [[SQLValue]]
     /// Rows of (integer, integer, real), streamed: the training read of millions of rows.
     func forEachTriple(_ sql: String, _ body: (Int64, Int64, Double) throws -> Void) throws
+    /// Rows of (integer, text), streamed: interning scans a table's ids.
+    func forEachIDText(_ sql: String, _ body: (Int64, String) throws -> Void) throws
     /// Inserts `count` rows into `table`; with `conflict` (an `ON CONFLICT …` clause) each row
     /// goes through it. As fast as the database allows (prepared statement or COPY).
     func insertMany(table: String, columns: [String], count: Int, conflict: String?, row: (Int, inout [SQLValue]) -> Void) throws

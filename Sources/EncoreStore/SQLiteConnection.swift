@@ -114,6 +114,19 @@ struct SQLiteSession: SQLSession {
         sqlite3_reset(s)
     }
 
+    func forEachIDText(_ sql: String, _ body: (Int64, String) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: sql)
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        while true {
+            let code = sqlite3_step(s)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+            guard let text = sqlite3_column_text(s, 1) else { continue }
+            try body(sqlite3_column_int64(s, 0), String(cString: text))
+        }
+    }
+
     /// Multi-row INSERT statements (up to 1,024 rows each, one prepared statement reused): far fewer
     /// VDBE starts and library calls than a statement per row.
     func insertMany(table: String, columns: [String], count: Int, conflict: String?, row: (Int, inout [SQLValue]) -> Void) throws {

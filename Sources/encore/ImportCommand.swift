@@ -100,13 +100,14 @@ extension Encore {
 
         func importIntoDatabase(_ url: String) throws {
             let store = try waitFor { try await Stores.open(url) }
+            let early = StoreWorkflows.EarlyContentHash(startingWith: path)
             var dataset = try loader.load(path, format: format)
             (dataset, _) = try filters.apply(to: dataset, quiet: outputFormat == .json)
             let files = loader.inputFiles(path, dataset: dataset)
             let (d, m) = (dataset, mode)
             let result = try waitFor { () async throws -> (ImportSummary, StoreStatus) in
                 do {
-                    let r = try await StoreWorkflows.importDataset(d, files: files, into: store, mode: m)
+                    let r = try await StoreWorkflows.importDataset(d, files: files, into: store, mode: m, early: early)
                     let s = try await store.status()
                     try await store.close()
                     return (r, s)
