@@ -87,7 +87,7 @@ let package = Package(
                                                              .product(name: "Hummingbird", package: "hummingbird"),
                                                              .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "EncoreCLITests", dependencies: ["EncoreData"]),
-        .testTarget(name: "EncoreServiceTests", dependencies: ["EncoreService", "EncorePolicy", "EncoreModels", "EncoreData", "EncoreEval", "EncoreMath"]),
+        .testTarget(name: "EncoreServiceTests", dependencies: ["EncoreService", "EncorePolicy", "EncoreModels", "EncoreData", "EncoreEval", "EncoreMath", "EncoreCharts"]),
     ],
     swiftLanguageModes: [.v6]
 )

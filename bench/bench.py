@@ -86,14 +86,14 @@ def loader():
     parse, wall = [], []
     snapshot = os.path.join(OUT, "loader.snapshot")
     for _ in range(REPEATS):
-        out, w = run([ENCORE, "import", path, "--format", "course", "--output", snapshot, "--output-format", "json"])
+        out, w = run([ENCORE, "import", path, "--input-format", "course", "--output", snapshot, "--format", "json"])
         summary = json.loads(out)
         assert summary["interactions"] == 2_000_000, summary["interactions"]
         parse.append(summary["parse_seconds"])
         wall.append(w)
     encore_parse = statistics.median(parse)
     encore_wall = statistics.median(wall)
-    _, encore_rss, _ = peak_rss_mib([ENCORE, "import", path, "--format", "course", "--output", snapshot, "--output-format", "json"])
+    _, encore_rss, _ = peak_rss_mib([ENCORE, "import", path, "--input-format", "course", "--output", snapshot, "--format", "json"])
     _, pandas_rss, _ = peak_rss_mib([sys.executable, "-c", f"import pandas as pd; pd.read_csv({path!r})"])
     print(f"## loader: {size_mb:.0f} MB, 2,000,000 rows in count_data.csv format (median of {REPEATS})")
     print()
@@ -140,7 +140,7 @@ def store():
 
     def sqlite_encore():
         remove_sqlite()
-        return run([ENCORE, "import", path, "--format", "course", "--database", db, "--output-format", "json"])[1]
+        return run([ENCORE, "import", path, "--input-format", "course", "--database", db, "--format", "json"])[1]
 
     def sqlite_peer():
         remove_sqlite()
@@ -149,7 +149,7 @@ def store():
 
     def pg_encore():
         url, _ = fresh_postgres("bench_encore")
-        return run([ENCORE, "import", path, "--format", "course", "--database", url, "--output-format", "json"])[1]
+        return run([ENCORE, "import", path, "--input-format", "course", "--database", url, "--format", "json"])[1]
 
     def pg_peer():
         _, psql = fresh_postgres("bench_copy")
@@ -169,7 +169,7 @@ def store():
     # The read back, from the stores the last Encore imports left.
     sqlite_encore()
     pg_url, _ = fresh_postgres("bench_encore")
-    run([ENCORE, "import", path, "--format", "course", "--database", pg_url, "--output-format", "json"])
+    run([ENCORE, "import", path, "--input-format", "course", "--database", pg_url, "--format", "json"])
     print("| store | plays read | read s (training matrix) |")
     print("|---|---:|---:|")
     for label, url in [("SQLite", db), ("PostgreSQL", pg_url)]:
@@ -198,7 +198,7 @@ def store():
 def generator():
     data = os.path.join(OUT, "generator")
     wall, rss, out = peak_rss_mib([ENCORE, "generate", "--users", "200000", "--songs", "50000", "--plays", "10000000",
-                                   "--seed", "7", "--output", data, "--output-format", "json"])
+                                   "--seed", "7", "--output", data, "--format", "json"])
     summary = json.loads(out)
     files = sum(os.path.getsize(f) for f in summary["files"])
     print("## generator: 10,000,000 plays (200,000 users, 50,000 songs), course CSVs + triplets")

@@ -45,8 +45,8 @@ public struct HTMLReport: Sendable {
         h1{margin-bottom:0}.sub{color:#666;margin-top:.2em}
         h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
         table{border-collapse:collapse;margin:1em 0;font-size:14px}
-        th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
-        th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+        th,td{border:1px solid #ddd;padding:4px 8px;text-align:left}
+        th{background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}
         td.best{background:#e6f4ea;font-weight:600}
         .gallery{display:flex;flex-wrap:wrap;gap:12px}
         svg{max-width:100%;height:auto;border:1px solid #eee}
@@ -62,17 +62,9 @@ public struct HTMLReport: Sendable {
                 case .paragraph(let text):
                     s += "<p>\(SVG.escape(text))</p>\n"
                 case .table(let header, let rows):
-                    s += "<table><thead><tr>" + header.map { "<th>\(SVG.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
-                    for row in rows { s += "<tr>" + row.map { "<td>\(SVG.escape($0))</td>" }.joined() + "</tr>\n" }
-                    s += "</tbody></table>\n"
+                    s += Self.table(header: header, rows: rows, best: [])
                 case .marked(let header, let rows, let best):
-                    s += "<table><thead><tr>" + header.map { "<th>\(SVG.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
-                    for (r, row) in rows.enumerated() {
-                        s += "<tr>" + row.enumerated().map { c, v in
-                            best.contains([r, c]) ? "<td class=\"best\">\(SVG.escape(v))<span hidden> (best)</span></td>" : "<td>\(SVG.escape(v))</td>"
-                        }.joined() + "</tr>\n"
-                    }
-                    s += "</tbody></table>\n"
+                    s += Self.table(header: header, rows: rows, best: best)
                 case .svg(let svg):
                     s += svg
                 case .gallery(let svgs):
@@ -83,5 +75,23 @@ public struct HTMLReport: Sendable {
         }
         s += "</body></html>\n"
         return s
+    }
+
+    /// A table with numeric columns right-aligned (class `num`) and the `best` cells marked.
+    static func table(header: [String], rows: [[String]], best: Set<[Int]>) -> String {
+        let numeric = NumericText.columns(header: header, rows: rows)
+        func attributes(_ c: Int, best: Bool) -> String {
+            let classes = (c < numeric.count && numeric[c] ? ["num"] : []) + (best ? ["best"] : [])
+            return classes.isEmpty ? "" : " class=\"\(classes.joined(separator: " "))\""
+        }
+        var s = "<table><thead><tr>" + header.enumerated().map { "<th\(attributes($0.offset, best: false))>\(SVG.escape($0.element))</th>" }.joined()
+            + "</tr></thead><tbody>\n"
+        for (r, row) in rows.enumerated() {
+            s += "<tr>" + row.enumerated().map { c, v in
+                let isBest = best.contains([r, c])
+                return "<td\(attributes(c, best: isBest))>\(SVG.escape(v))\(isBest ? "<span hidden> (best)</span>" : "")</td>"
+            }.joined() + "</tr>\n"
+        }
+        return s + "</tbody></table>\n"
     }
 }

@@ -3,6 +3,9 @@
 /// The input formats Encore reads.
 public enum ImportFormat: String, Sendable, CaseIterable {
     case auto, triplets, course, lastfm, movielens, delimited, snapshot
+    /// What `encore split` writes and the shared splits use: tab-separated `user item plays` with
+    /// that header.
+    case split
 }
 
 /// Loads any supported dataset, detecting the format when asked to.
@@ -29,13 +32,14 @@ public enum DatasetImporter {
             throw DataError(file: path, problem: .emptyFile)
         }
         if tabFields.count == 3, Double(tabFields[2].trimmingSpaces) != nil { return .triplets }
+        if tabFields.map({ $0.trimmingSpaces.lowercased() }) == ["user", "item", "plays"] { return .split }
         if let commaFields = try firstRecordFields(path: path, format: .comma) {
             let lower = commaFields.map { $0.trimmingSpaces.lowercased() }
             if lower.contains("user_id") && lower.contains("song_id") { return .course }
             if lower.contains("userid") && lower.contains("movieid") { return .movielens }
         }
         throw DataError(file: path, line: 1, problem: .unknownFormat(
-            "cannot tell the format from the name or the first line; pass --format triplets|course|lastfm|movielens|delimited"))
+            "cannot tell the format from the name or the first line; pass --input-format triplets|course|lastfm|movielens|split|delimited"))
     }
 
     /// Loads `path` in `format` (detected when `.auto`). `songs` names a song_data.csv catalogue.
@@ -62,6 +66,13 @@ public enum DatasetImporter {
             return try HetRecLastFMLoader.load(directory: dir, options: options)
         case .movielens:
             return try MovieLensLoader.load(path: path, options: options)
+        case .split:
+            guard !directoryExists(path) else {
+                throw DataError(file: path, problem: .unreadable("it is a directory; the split format reads one file"))
+            }
+            var dataset = try DelimitedPlayLogLoader.load(path: path, settings: SplitFiles.tsvWithHeader, options: options)
+            dataset.report.format = "split"
+            return dataset
         case .delimited:
             guard !directoryExists(path) else {
                 throw DataError(file: path, problem: .unreadable("it is a directory; the delimited format reads one file"))

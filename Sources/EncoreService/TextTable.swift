@@ -1,4 +1,5 @@
 // Aligned terminal tables and markdown tables for command output and reports.
+import EncoreCharts
 import Foundation
 
 /// How results are printed: an aligned table, markdown, or JSON.
@@ -20,14 +21,18 @@ public struct TextTable: Sendable {
         format == .markdown ? markdown() : text()
     }
 
+    /// Columns whose every cell is a number (or missing), right-aligned; text stays left-aligned.
+    public var numericColumns: [Bool] { NumericText.columns(header: header, rows: rows) }
+
     public func text() -> String {
         let all = [header] + rows
         let widths = header.indices.map { c in all.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        let numeric = numericColumns
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { c, cell in
-                let pad = String(repeating: " ", count: max(0, widths[c] - cell.count))
-                return c == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ")
+                let pad = String(repeating: " ", count: max(0, (c < widths.count ? widths[c] : 0) - cell.count))
+                return c < numeric.count && numeric[c] ? pad + cell : cell + pad
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }
         var out = line(header) + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
         for r in rows { out += line(r) + "\n" }
@@ -36,7 +41,8 @@ public struct TextTable: Sendable {
 
     public func markdown() -> String {
         var out = "| " + header.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
-        out += "|" + header.indices.map { $0 == 0 ? "---" : "---:" }.joined(separator: "|") + "|\n"
+        let numeric = numericColumns
+        out += "|" + header.indices.map { numeric[$0] ? "---:" : "---" }.joined(separator: "|") + "|\n"
         for r in rows { out += "| " + r.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
         return out
     }

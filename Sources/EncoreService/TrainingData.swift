@@ -18,6 +18,8 @@ public struct TrainingData: Sendable {
     /// log1p, none or cap:N; nil: log1p for rating models, raw plays for ranking models.
     public var value: String?
     public var lenient = false
+    /// The input format of --data (auto-detected by default).
+    public var inputFormat = "auto"
     /// A dataset whose catalogue names the songs of split files (it must contain their training plays).
     public var catalog: String?
 
@@ -81,7 +83,12 @@ public struct TrainingData: Sendable {
         }
         guard let data else { throw ParameterError("give --data DATASET, or --train FILE and --test FILE") }
         guard test == nil else { throw ParameterError("--test goes with --train, not with --data") }
-        let dataset = DatabaseSource.isDatabase(data) ? try DatabaseSource.load(data) : try DatasetImporter.load(path: data, options: options)
+        let dataset: Dataset
+        if DatabaseSource.isDatabase(data) { dataset = try DatabaseSource.load(data) } else {
+            var source = DatasetSource()
+            source.lenient = lenient
+            dataset = try source.load(data, format: inputFormat)
+        }
         guard requireTest else { return Loaded(train: dataset.interactions, test: nil, catalog: dataset.catalog, warnings: dataset.report.warnings) }
         let method: SplitMethod
         switch (split ?? "ratio").lowercased() {

@@ -22,7 +22,7 @@ extension Encore {
         @Option(help: "Sweep k over a range, e.g. 2..15, for users and songs.") var sweep: String?
         @Option(help: "Write an HTML report with the curves and the PCA and t-SNE pictures.") var report: String?
         @Flag(name: .customLong("no-tsne"), help: "Skip the t-SNE pictures.") var noTSNE = false
-        @Option(help: "Output: table or json.") var format: OutputFormat = .table
+        @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
 
         struct Output: Encodable {
             var users: ClusterSideReport
@@ -79,13 +79,13 @@ extension Encore {
             if format == .json { print(try jsonString(Output(users: userReport, items: itemReport, sweep: sweeps))); return }
             for (name, r) in [("users", userReport), ("songs", itemReport)] {
                 print("\(name): k \(r.k), silhouette \(String(format: "%.4f", r.silhouette))\(r.sampleSize.map { " (sample of \($0))" } ?? ""), Davies–Bouldin \(String(format: "%.4f", r.daviesBouldin)), inertia \(Format.number(r.inertia))")
-                print(TextTable(header: ["cluster", "size", "label"], rows: r.sizes.enumerated().map { [String($0.offset), Format.grouped($0.element), r.labels?[$0.offset] ?? ""] }).text())
+                print(TextTable(header: ["cluster", "size", "label"], rows: r.sizes.enumerated().map { [String($0.offset), Format.grouped($0.element), r.labels?[$0.offset] ?? ""] }).render(format))
             }
             if let sweeps {
                 for (name, points) in sweeps.sorted(by: { $0.key > $1.key }) {
                     print("sweep (\(name))")
                     print(TextTable(header: ["k", "inertia", "silhouette", "Davies–Bouldin"],
-                                    rows: points.map { [String($0.k), Format.number($0.inertia), String(format: "%.4f", $0.silhouette), String(format: "%.4f", $0.daviesBouldin)] }).text())
+                                    rows: points.map { [String($0.k), Format.number($0.inertia), String(format: "%.4f", $0.silhouette), String(format: "%.4f", $0.daviesBouldin)] }).render(format))
                 }
             }
         }

@@ -43,7 +43,7 @@ extension Encore {
         struct Init: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create the database (or bring it up to date) and print its status.")
             @OptionGroup var db: DatabaseOption
-            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
             func run() throws {
                 let store = try db.open()
                 try Status.show(store, format: format)
@@ -64,7 +64,7 @@ extension Encore {
         struct Status: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Counts of users, songs, events and models; the schema version; the size.")
             @OptionGroup var db: DatabaseOption
-            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
             @Flag(name: .customLong("read-plays"), help: "Also read the play matrix back as training does, and time it.") var readPlays = false
 
             struct Report: Encodable {
@@ -89,21 +89,21 @@ extension Encore {
                     return (s, d.interactions.nnz, seconds)
                 }
                 if format == .json { print(try jsonString(Report(status: status, plays: plays, readSeconds: seconds))); return }
-                print(Self.table(store, status, extra: [["plays read", Format.grouped(plays)], ["read seconds", Format.number(seconds, digits: 3)]]), terminator: "")
+                print(Self.table(store, status, extra: [["plays read", Format.grouped(plays)], ["read seconds", Format.number(seconds, digits: 3)]], format: format), terminator: "")
             }
 
             static func show(_ store: any Store, format: OutputFormat) throws {
                 let s = try waitFor { try await store.status() }
                 try waitFor { try await store.close() }
                 if format == .json { print(try jsonString(s)); return }
-                print(table(store, s), terminator: "")
+                print(table(store, s, format: format), terminator: "")
             }
 
-            static func table(_ store: any Store, _ s: StoreStatus, extra: [[String]] = []) -> String {
+            static func table(_ store: any Store, _ s: StoreStatus, extra: [[String]] = [], format: OutputFormat = .table) -> String {
                 TextTable(header: ["database", store.location], rows: [
                     ["users", Format.grouped(s.users)], ["songs", Format.grouped(s.songs)], ["events", Format.grouped(s.events)],
                     ["models", Format.grouped(s.models)], ["schema version", String(s.schemaVersion)], ["bytes", Format.grouped(Int(s.bytes))],
-                ] + extra).text()
+                ] + extra).render(format)
             }
         }
 
@@ -171,13 +171,13 @@ extension Encore {
 
         static func print(_ models: [ModelRecord], format: OutputFormat) throws {
             if format == .json { Swift.print(try jsonString(models)); return }
-            Swift.print(TextTable(header: header, rows: rows(models)).text(), terminator: "")
+            Swift.print(TextTable(header: header, rows: rows(models)).render(format), terminator: "")
         }
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Every registered model.")
             @OptionGroup var db: DatabaseOption
-            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
             func run() throws {
                 let models = try db.use { try await $0.models() }
                 try Registry.print(models, format: format)
@@ -188,7 +188,7 @@ extension Encore {
             static let configuration = CommandConfiguration(abstract: "One model: configuration, metrics, artifact.")
             @OptionGroup var db: DatabaseOption
             @Argument(help: "Model id.") var id: Int64
-            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
             func run() throws {
                 let id = id
                 let m = try db.use { try await $0.model(id: id) }
@@ -197,7 +197,7 @@ extension Encore {
                     ["kind", m.kind], ["version", String(m.version)], ["status", m.status.rawValue], ["segment", m.segment ?? ""],
                     ["configuration", m.configuration], ["metrics", m.metrics], ["data fingerprint", m.dataFingerprint],
                     ["artifact", m.artifactPath ?? "in the database"], ["artifact SHA-256", m.artifactSHA256], ["trained", Registry.date(m.trainedAt)],
-                ]).text(), terminator: "")
+                ]).render(format), terminator: "")
             }
         }
 
@@ -249,7 +249,7 @@ extension Encore {
             static let configuration = CommandConfiguration(abstract: "Create a key; only its salted hash is stored.")
             @OptionGroup var db: DatabaseOption
             @Option(help: "read, write or admin.") var role: APIRole = .read
-            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
             func run() throws {
                 let role = role
                 let (key, secret) = try db.use { try await $0.createAPIKey(role: role) }
@@ -266,13 +266,13 @@ extension Encore {
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Every key: id, role, created, last used, revoked (never the secret).")
             @OptionGroup var db: DatabaseOption
-            @Option(help: "Output: table or json.") var format: OutputFormat = .table
+            @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
             func run() throws {
                 let keys = try db.use { try await $0.apiKeys() }
                 if format == .json { print(try jsonString(keys)); return }
                 print(TextTable(header: ["id", "role", "created", "last used", "revoked"], rows: keys.map { k in
                     [k.id, k.role.rawValue, Registry.date(k.createdAt), k.lastUsedAt.map(Registry.date) ?? "", k.revoked ? "yes" : ""]
-                }).text(), terminator: "")
+                }).render(format), terminator: "")
             }
         }
 

@@ -93,17 +93,31 @@ func printWarnings(_ warnings: [String]) {
     for w in warnings { note("warning: " + w) }
 }
 
+/// The input format of a command's dataset argument.
+struct InputFormatOption: ParsableArguments {
+    @Option(name: .customLong("input-format"), help: "Input format: auto, triplets, course, lastfm, movielens, split, delimited, snapshot.")
+    var inputFormat: String = "auto"
+}
+
 /// Loads any dataset path with the default options, printing its warnings.
-func loadDataset(_ path: String) throws -> Dataset {
-    let dataset = try DatasetSource().load(path)
+func loadDataset(_ path: String, format: String = "auto") throws -> Dataset {
+    let dataset = try DatasetSource().load(path, format: format)
     printWarnings(dataset.report.warnings)
     return dataset
 }
 
-/// Pretty, stable JSON.
+/// Pretty, stable JSON (slashes as they are: paths and URLs stay readable).
 func jsonString<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// One-line JSON with sorted keys, for large exports (embeddings).
+func compactJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

@@ -13,7 +13,7 @@ extension Encore {
         @Option(parsing: .unconditional, help: "Random seed; the same seed writes the same files.") var seed: UInt64 = 42
         @Option(help: "Output directory.") var output: String
         @Option(help: "Which files: all, course (count_data.csv + song_data.csv), triplets.") var files: String = "all"
-        @Option(name: .customLong("output-format"), help: "Summary format: table or json.") var outputFormat: OutputFormat = .table
+        @Option(help: "Summary: table, markdown or json.") var format: OutputFormat = .table
 
         func run() throws {
             var c = GeneratorConfiguration(users: users, songs: songs, plays: plays, seed: seed)
@@ -24,7 +24,7 @@ extension Encore {
             default: throw UsageError("unknown --files '\(files)'; use all, course or triplets")
             }
             let summary = try SyntheticGenerator.generate(c, to: output)
-            if outputFormat == .json {
+            if format == .json {
                 print(try jsonString(summary))
                 return
             }
@@ -32,7 +32,7 @@ extension Encore {
                 ["users", Format.grouped(summary.users)], ["songs", Format.grouped(summary.songs)],
                 ["artists", Format.grouped(summary.artists)], ["rows", Format.grouped(summary.rows)],
                 ["total plays", Format.grouped(summary.totalPlays)], ["seconds", Format.number(summary.seconds)],
-            ]).text(), terminator: "")
+            ]).render(format), terminator: "")
             for f in summary.files { print("wrote \(f)") }
         }
     }

@@ -11,14 +11,14 @@ extension Encore {
             discussion: "With --database the plays, users and catalogue go into the database in one transaction: all or nothing. A file imported before (same content) is refused in append mode.")
 
         @Argument(help: "A file or a directory.") var path: String
-        @Option(help: "Input format: auto, triplets, course, lastfm, movielens, delimited, snapshot.") var format: String = "auto"
+        @Option(name: .customLong("input-format"), help: "Input format: auto, triplets, course, lastfm, movielens, split, delimited, snapshot.") var inputFormat: String = "auto"
         @OptionGroup var loader: LoaderOptions
         @OptionGroup var filters: FilterOptions
         @Option(help: "Value transform stored in the snapshot: none, log1p, cap:N.") var transform: String = "none"
         @Option(help: "Where to write the snapshot.") var output: String?
         @Option(help: "A database to import into instead: a SQLite file or postgres://user@host:port/db.") var database: String?
         @Option(help: "With --database: append (refuses a file imported before) or replace (every stored play).") var mode: ImportMode = .append
-        @Option(name: .customLong("output-format"), help: "Summary format: table or json.") var outputFormat: OutputFormat = .table
+        @Option(help: "Summary: table, markdown or json.") var format: OutputFormat = .table
 
         struct Summary: Encodable {
             var name: String
@@ -50,10 +50,10 @@ extension Encore {
             guard let output else { throw UsageError("give --output (a snapshot file) or --database (a SQLite file or postgres:// URL)") }
             try AtomicFile.checkOutput(output, inputs: [path] + (loader.songs.map { [$0] } ?? []))
             let start = MonotonicClock.now()
-            var dataset = try loader.load(path, format: format)
+            var dataset = try loader.load(path, format: inputFormat)
             let parsed = MonotonicClock.now()
             var steps: [FilterStep] = []
-            (dataset, steps) = try filters.apply(to: dataset, quiet: outputFormat == .json)
+            (dataset, steps) = try filters.apply(to: dataset, quiet: format == .json)
             if t != .none {
                 dataset = Dataset(name: dataset.name, interactions: dataset.interactions.mapValues(t), catalog: dataset.catalog,
                                   report: dataset.report, transform: t)
@@ -64,7 +64,7 @@ extension Encore {
             let summary = Summary(name: dataset.name, users: m.userCount, items: m.itemCount, interactions: m.nnz, report: dataset.report,
                                   filters: steps, transform: t.description, snapshot: output,
                                   parseSeconds: parsed - start, writeSeconds: written - parsed)
-            if outputFormat == .json {
+            if format == .json {
                 print(try jsonString(summary))
                 return
             }
@@ -80,7 +80,7 @@ extension Encore {
             }
             for (reason, count) in r.skipped.sorted(by: { $0.key < $1.key }) { rows.append(["skipped: \(reason)", Format.grouped(count)]) }
             rows += [["parse seconds", Format.number(summary.parseSeconds, digits: 3)], ["write seconds", Format.number(summary.writeSeconds, digits: 3)]]
-            print(TextTable(header: ["import", "value"], rows: rows).text(), terminator: "")
+            print(TextTable(header: ["import", "value"], rows: rows).render(format), terminator: "")
             print("wrote \(output)")
         }
 
@@ -101,8 +101,8 @@ extension Encore {
         func importIntoDatabase(_ url: String) throws {
             let store = try waitFor { try await Stores.open(url) }
             let early = StoreWorkflows.EarlyContentHash(startingWith: path)
-            var dataset = try loader.load(path, format: format)
-            (dataset, _) = try filters.apply(to: dataset, quiet: outputFormat == .json)
+            var dataset = try loader.load(path, format: inputFormat)
+            (dataset, _) = try filters.apply(to: dataset, quiet: format == .json)
             let files = loader.inputFiles(path, dataset: dataset)
             let (d, m) = (dataset, mode)
             let result = try waitFor { () async throws -> (ImportSummary, StoreStatus) in
@@ -118,12 +118,12 @@ extension Encore {
             }
             let summary = DatabaseSummary(database: store.location, rows: result.0.rows, users: result.0.users, songs: result.0.songs,
                                           contentHash: result.0.contentHash, seconds: result.0.seconds, status: result.1)
-            if outputFormat == .json { print(try jsonString(summary)); return }
+            if format == .json { print(try jsonString(summary)); return }
             print(TextTable(header: ["import", "value"], rows: [
                 ["database", summary.database], ["rows imported", Format.grouped(summary.rows)], ["users in the file", Format.grouped(summary.users)],
                 ["songs in the file", Format.grouped(summary.songs)], ["rows per second", Format.grouped(Int(Double(summary.rows) / max(summary.seconds, 1e-9)))],
                 ["seconds", Format.number(summary.seconds, digits: 3)], ["events stored", Format.grouped(summary.status.events)],
-            ]).text(), terminator: "")
+            ]).render(format), terminator: "")
         }
     }
 }

@@ -17,7 +17,7 @@ extension Encore {
         @Option(help: "Configuration overrides: a JSON object, or @FILE.json.") var config: String?
         @OptionGroup var data: TrainingDataOptions
         @Option(help: "Artifact file to write (or use --database to train on the stored plays and register a candidate).") var output: String?
-        @Option(help: "Output: table or json.") var format: OutputFormat = .table
+        @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
 
         struct Summary: Encodable {
             var model: String
@@ -28,10 +28,12 @@ extension Encore {
             var fitSeconds: Double
             var artifact: String
             var fingerprint: String
+            var trainedOn: String
             enum CodingKeys: String, CodingKey {
                 case model, configuration, users, items, interactions
                 case fitSeconds = "fit_seconds"
                 case artifact, fingerprint
+                case trainedOn = "trained_on"
             }
         }
 
@@ -43,7 +45,17 @@ extension Encore {
             }
             guard let output else { throw UsageError("give --output (an artifact file) or --database") }
             try AtomicFile.checkOutput(output, inputs: data.inputPaths)
-            let raw = try data.loadRaw(requireTest: false)
+            // --split or --test-fraction: the train part of that split (the same one `evaluate` makes
+            // with the same seed), so the artifact can be scored on the part it never saw.
+            let splits = data.split != nil || data.testFraction != nil
+            if splits, data.data == nil { throw UsageError("--split and --test-fraction split --data; --train is used whole") }
+            let raw = try data.loadRaw(requireTest: splits)
+            let trainedOn: String
+            if splits, let path = data.data {
+                trainedOn = "the train part of a \(data.split ?? "ratio") split of \(path) (test fraction \(data.testFraction ?? 0.2), seed \(data.seed))"
+            } else {
+                trainedOn = "all of \(data.data ?? data.train ?? "")"
+            }
             let transform = try data.transform(forRatingModel: entry.predictsValues)
             let train = raw.train.mapValues(transform)
             let start = MonotonicClock.now()
@@ -53,17 +65,17 @@ extension Encore {
             let artifact = Artifact(model: fitted, transform: transform, metrics: ["fit_seconds": seconds])
             try artifact.write(to: output, inputs: data.inputPaths)
             let s = Summary(model: entry.name, configuration: fitted.configurationJSON, users: train.userCount, items: train.itemCount,
-                            interactions: train.nnz, fitSeconds: seconds, artifact: output, fingerprint: artifact.header.dataFingerprint)
+                            interactions: train.nnz, fitSeconds: seconds, artifact: output, fingerprint: artifact.header.dataFingerprint, trainedOn: trainedOn)
             if format == .json { print(try jsonString(s)); return }
             print(TextTable(header: ["train", "value"], rows: [
-                ["model", s.model], ["configuration", s.configuration], ["users", Format.grouped(s.users)], ["items", Format.grouped(s.items)],
+                ["model", s.model], ["trained on", s.trainedOn], ["configuration", s.configuration], ["users", Format.grouped(s.users)], ["items", Format.grouped(s.items)],
                 ["interactions", Format.grouped(s.interactions)], ["fit seconds", Format.number(seconds, digits: 3)], ["artifact", output],
-            ]).text(), terminator: "")
+            ]).render(format), terminator: "")
         }
 
         func trainOnDatabase(_ url: String, entry: ModelEntry) throws {
             let store = try waitFor { try await Stores.open(url) }
-            let (name, overrides, fraction, seed) = (entry.name, config, data.testFraction, data.seed)
+            let (name, overrides, fraction, seed) = (entry.name, config, data.testFraction ?? 0.2, data.seed)
             let c = try waitFor { () async throws -> StoreWorkflows.Candidate in
                 do {
                     let c = try await StoreWorkflows.train(model: name, overrides: overrides, store: store, testFraction: fraction, seed: seed)
@@ -79,7 +91,7 @@ extension Encore {
                 ["model", "\(c.record.kind) v\(c.record.version) (id \(c.record.id))"], ["status", c.record.status.rawValue],
                 ["configuration", c.record.configuration], ["users", Format.grouped(c.users)], ["songs", Format.grouped(c.items)],
                 ["plays", Format.grouped(c.interactions)],
-            ] + ["ndcg_at_10", "recall_at_30", "precision_at_10", "fit_seconds"].compactMap { k in c.metrics[k].map { [k, Format.number($0, digits: 4)] } }).text(), terminator: "")
+            ] + ["ndcg_at_10", "recall_at_30", "precision_at_10", "fit_seconds"].compactMap { k in c.metrics[k].map { [k, Format.number($0, digits: 4)] } }).render(format), terminator: "")
         }
     }
 
@@ -95,6 +107,7 @@ extension Encore {
         @Option(help: "A dataset whose catalogue names the songs.") var catalog: String?
         @Option(help: "With --model: refuse the artifact unless it was trained on exactly this dataset. With --policy: the training data.") var data: String?
         @Option(help: "With --policy: a training file instead of --data.") var train: String?
+        @OptionGroup var input: InputFormatOption
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
         @Option(help: "With --model: a listener outside the training data, as comma-separated song ids, song titles or artist names (names need --catalog); each may end with :PLAYS.") var history: String?
         @Flag(name: .customLong("all-users"), help: "With --model: every user's top k in one pass, written to --output.") var allUsers = false
@@ -124,7 +137,7 @@ extension Encore {
             var artifact = try Artifact.read(path: model)
             let k = min(self.k, artifact.train.itemCount)
             if let data {
-                let d = try loadDataset(data)
+                let d = try loadDataset(data, format: input.inputFormat)
                 expected = Snapshot.fingerprint(d.interactions.mapValues(artifact.transform))
                 artifact = try Artifact.read(path: model, expectedFingerprint: expected)
             }
@@ -232,7 +245,7 @@ extension Encore {
             try AtomicFile.checkOutput(output, inputs: inputs)
             var artifact = try Artifact.read(path: model)
             if let data {
-                let d = try loadDataset(data)
+                let d = try loadDataset(data, format: input.inputFormat)
                 artifact = try Artifact.read(path: model, expectedFingerprint: Snapshot.fingerprint(d.interactions.mapValues(artifact.transform)))
             }
             let recommender = try artifact.model()
@@ -353,7 +366,7 @@ extension Encore {
         @Option(help: "Models, comma separated (JSON overrides allowed as in evaluate); rating and ranking models alike.") var model: String = "baseline,knn-user,knn-item,svd"
         @OptionGroup var data: TrainingDataOptions
         @Option(parsing: .unconditional, help: "How many KNN neighbours or played songs to list.") var neighbours: Int = 10
-        @Option(help: "Output: table or json.") var format: OutputFormat = .table
+        @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
 
         struct Behind: Encodable {
             var id: String
@@ -385,7 +398,6 @@ extension Encore {
         }
 
         func run() throws {
-            guard format == .table || format == .json else { throw UsageError("explain writes table or json, not \(format)") }
             guard neighbours > 0 else { throw UsageError("--neighbours must be positive, got \(neighbours)") }
             let specs = try ModelSpec.parse(model, sharedConfig: nil)
             let raw = try data.loadRaw(requireTest: data.train != nil ? data.test != nil : true)
@@ -456,7 +468,7 @@ extension Encore {
                 let rank: String = r.rank.map { Format.grouped($0) } ?? "–"
                 return [r.model, r.kind, describe(r.value, r.kind), rank, r.impossible ? "yes" : "no", r.reason ?? ""]
             }
-            print(TextTable(header: ["model", "kind", "value", "rank", "impossible", "reason"], rows: table).text(), terminator: "")
+            print(TextTable(header: ["model", "kind", "value", "rank", "impossible", "reason"], rows: table).render(format), terminator: "")
             for r in rows where !r.behind.isEmpty {
                 let isKNN = r.behindKind != "played song"
                 print("\n\(r.model): \(isKNN ? "neighbours with positive similarity" : "played songs behind it") (top \(r.behind.count))")
@@ -466,7 +478,7 @@ extension Encore {
                     if isKNN { line.append(b.value.map { String(format: "%.4f", $0) } ?? "") }
                     return line
                 }
-                print(TextTable(header: header, rows: lines).text(), terminator: "")
+                print(TextTable(header: header, rows: lines).render(format), terminator: "")
             }
         }
 

@@ -11,6 +11,7 @@ extension Encore {
 
         @Argument(help: "A dataset with a catalogue (snapshot, any path or a database).") var dataset: String?
         @Option(help: "Read the catalogue and plays stored in a database (SQLite file or postgres:// URL).") var database: String?
+        @OptionGroup var input: InputFormatOption
         @Option(help: "External song id.") var song: String?
         @Option(help: "Or a song not in the catalogue, as its text (\"title / artist / tags\"), with --by content: embedded and matched against every song.") var text: String?
         @Option(help: "content (transformer embeddings) or tfidf.") var by: String = "tfidf"
@@ -36,7 +37,7 @@ extension Encore {
                 guard by == "content" else { throw UsageError("--text is matched by sentence embeddings: use --by content") }
                 guard !text.trimmingCharacters(in: .whitespaces).isEmpty, text.utf8.count <= 2_000 else { throw UsageError("--text must be 1 to 2,000 bytes") }
             }
-            let dataset = try loadDataset(path)
+            let dataset = try loadDataset(path, format: input.inputFormat)
             let k = min(self.k, dataset.interactions.itemCount)
             if let text { return try similarToText(text, dataset: dataset, path: path, k: k) }
             guard let song, let i = dataset.interactions.items.index(of: song) else { throw UsageError("unknown song '\(song ?? "")'") }

@@ -7,10 +7,11 @@ import EncoreService
 
 struct TrainingDataOptions: ParsableArguments {
     @Option(help: "Dataset (snapshot or any path) to split; or use --train/--test.") var data: String?
+    @Option(name: .customLong("input-format"), help: "Input format of --data: auto, triplets, course, lastfm, movielens, split, delimited, snapshot.") var inputFormat: String = "auto"
     @Option(help: "Ready-made train file (any format; `user item plays` TSV with header as in the shared splits).") var train: String?
     @Option(help: "Ready-made test file.") var test: String?
     @Option(help: "Split method when a dataset is given: ratio (the report's 80/20; the seed protocol's default) or per-user (the ranking protocol's default).") var split: String?
-    @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Held-out share for the split.") var testFraction: Double = 0.2
+    @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Held-out share for the split (default 0.2).") var testFraction: Double?
     @Option(parsing: .unconditional, help: "Seed of the split.") var seed: UInt64 = 42
     @Option(help: "Value scale: log1p, none or cap:N. Default: log1p for rating models (the report's), raw plays for ranking models.") var value: String?
     @Flag(help: "Skip bad lines when reading files.") var lenient = false
@@ -18,6 +19,7 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(help: "Read the plays from a database (SQLite file or postgres://user@host:port/db) instead of --data; `train` registers the model there.") var database: String?
 
     func validate() throws {
+        if let f = testFraction, !(f > 0 && f < 1) { throw ValidationError("--test-fraction must be between 0 and 1 (exclusive), got \(f)") }
         if database != nil, data != nil || train != nil { throw ValidationError("give --database or --data/--train, not both") }
     }
 
@@ -28,10 +30,11 @@ struct TrainingDataOptions: ParsableArguments {
         t.train = train
         t.test = test
         t.split = split
-        t.testFraction = testFraction
+        t.testFraction = testFraction ?? 0.2
         t.seed = seed
         t.value = value
         t.lenient = lenient
+        t.inputFormat = inputFormat
         t.catalog = catalog
         return t
     }

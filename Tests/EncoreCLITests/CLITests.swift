@@ -73,7 +73,7 @@ final class Scratch {
         let s = Scratch()
         var r = try CLI.run(["generate", "--users", "500", "--songs", "300", "--plays", "8000", "--seed", "3", "--output", s.path + "/raw"])
         #expect(r.status == 0, "\(r.stderr)")
-        r = try CLI.run(["import", s.path + "/raw", "--output", s.path + "/d.snapshot", "--output-format", "json"])
+        r = try CLI.run(["import", s.path + "/raw", "--output", s.path + "/d.snapshot", "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         #expect(summary?["interactions"] as? Int == 8_000)
@@ -103,7 +103,7 @@ final class Scratch {
 
     @Test func lastfmImportAndSharedSplit() throws {
         let s = Scratch()
-        var r = try CLI.run(["import", CLI.shared + "/lastfm-2k", "--output", s.path + "/l.snapshot", "--output-format", "json"])
+        var r = try CLI.run(["import", CLI.shared + "/lastfm-2k", "--output", s.path + "/l.snapshot", "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\"interactions\" : 92834"))
         r = try CLI.run(["split", "--train", CLI.shared + "/lastfm-2k/splits/train.tsv", "--test", CLI.shared + "/lastfm-2k/splits/test.tsv"])
@@ -116,13 +116,13 @@ final class Scratch {
         ["import", "/nonexistent/plays.csv", "--output", "/tmp/x.snapshot"],
         ["eda", "/nonexistent/plays.csv"],
         ["split", "/nonexistent/plays.csv", "--output", "/tmp/x"],
-        ["import", "EMPTY", "--output", "/tmp/x.snapshot", "--format", "triplets"],
+        ["import", "EMPTY", "--output", "/tmp/x.snapshot", "--input-format", "triplets"],
         ["eda", "EMPTY", "--input-format", "triplets"],
         ["split", "EMPTY", "--input-format", "triplets", "--output", "/tmp/x"],
-        ["import", "COLUMNS", "--output", "/tmp/x.snapshot", "--format", "triplets"],
+        ["import", "COLUMNS", "--output", "/tmp/x.snapshot", "--input-format", "triplets"],
         ["eda", "COLUMNS", "--input-format", "triplets"],
         ["split", "COLUMNS", "--input-format", "triplets", "--output", "/tmp/x"],
-        ["import", "COLUMNS", "--output", "/tmp/x.snapshot", "--format", "parquet"],
+        ["import", "COLUMNS", "--output", "/tmp/x.snapshot", "--input-format", "parquet"],
         ["eda", "COLUMNS", "--input-format", "parquet"],
         ["split", "COLUMNS", "--input-format", "parquet", "--output", "/tmp/x"],
         ["import", "UNKNOWN", "--output", "/tmp/x.snapshot"],
@@ -130,7 +130,7 @@ final class Scratch {
         ["generate", "--users", "0", "--output", "/tmp/x"],
         ["generate", "--users", "10", "--plays", "5", "--output", "/tmp/x"],
         ["split", "COLUMNS", "--method", "sideways", "--output", "/tmp/x"],
-        ["import", "COLUMNS", "--output", "/tmp/x.snapshot", "--format", "delimited", "--delimiter", "xx"],
+        ["import", "COLUMNS", "--output", "/tmp/x.snapshot", "--input-format", "delimited", "--delimiter", "xx"],
         ["eda", "--bogus-flag", "x"],
         ["split", "--train", "/nonexistent/a.tsv", "--test", "/nonexistent/b.tsv"],
     ])
@@ -158,5 +158,36 @@ final class Scratch {
         r = try CLI.run(["import", p, "--lenient", "--output", s.path + "/x.snapshot"])
         #expect(r.status == 0)
         #expect(r.stdout.contains("skipped: negative_value"))
+    }
+
+    /// Files Encore writes read back: the `user item plays` TSV of `encore split` (and the shared
+    /// splits) is recognised by import, eda and train; input formats are `--input-format` and
+    /// outputs `--format` on every command, markdown included; JSON keeps its slashes; `train`
+    /// with `--split` trains on the split's train part and says so.
+    @Test func splitFilesReadBackAndFormatsAreNamedAlike() throws {
+        let s = Scratch()
+        let train = CLI.shared + "/lastfm-2k/splits/train.tsv"
+        var r = try CLI.run(["import", train, "--output", s.path + "/t.snapshot", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"format\" : \"split\"") && r.stdout.contains("\"interactions\" : 74265"))
+        #expect(r.stdout.contains(s.path + "/t.snapshot"), "slashes are not escaped in JSON")
+        r = try CLI.run(["eda", train, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(["import", train, "--input-format", "split", "--output", s.path + "/u.snapshot", "--format", "markdown"])
+        #expect(r.status == 0 && r.stdout.contains("| format | split |") && r.stdout.contains("|---|---|"))
+        // An unknown file's advice names the option that exists.
+        let odd = s.write("odd.txt", "a b c d\n")
+        r = try CLI.run(["eda", odd])
+        #expect(r.status == 1 && r.stderr.contains("--input-format"))
+        r = try CLI.run(["train", "--data", s.path + "/t.snapshot", "--model", "most-popular", "--split", "per-user", "--output", s.path + "/m.model", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"trained_on\" : \"the train part of a per-user split"))
+        #expect(r.stdout.contains("\"interactions\" : 59") && !r.stdout.contains("\"interactions\" : 74265"), "trained on the split's train part")
+        r = try CLI.run(["train", "--data", s.path + "/t.snapshot", "--model", "most-popular", "--output", s.path + "/all.model", "--format", "json"])
+        #expect(r.stdout.contains("\"trained_on\" : \"all of ") && r.stdout.contains("\"interactions\" : 74265"))
+        r = try CLI.run(["train", "--train", train, "--model", "most-popular", "--test-fraction", "0.3", "--output", s.path + "/x.model"])
+        #expect(r.status == 1 && r.stderr.contains("--split and --test-fraction split --data"))
+        r = try CLI.run(["train", "--data", s.path + "/t.snapshot", "--model", "most-popular", "--test-fraction", "1.5", "--output", s.path + "/x.model"])
+        #expect(r.status == 1 && r.stderr.contains("between 0 and 1"))
     }
 }

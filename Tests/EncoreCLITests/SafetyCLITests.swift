@@ -75,9 +75,9 @@ extension CLIResult {
         let tsv = f.scratch.write("f.tsv", "u1\ts1\t3\nu2\ts1\t1\nu2\ts2\t4\n")
         let before = try Data(contentsOf: URL(fileURLWithPath: tsv))
         try FileManager.default.linkItem(atPath: tsv, toPath: f.path + "/hard.tsv")
-        for arguments in [["import", tsv, "--format", "triplets", "--output", tsv],
-                          ["import", tsv, "--format", "triplets", "--output", f.path + "/./f.tsv"],
-                          ["import", tsv, "--format", "triplets", "--output", f.path + "/hard.tsv"],
+        for arguments in [["import", tsv, "--input-format", "triplets", "--output", tsv],
+                          ["import", tsv, "--input-format", "triplets", "--output", f.path + "/./f.tsv"],
+                          ["import", tsv, "--input-format", "triplets", "--output", f.path + "/hard.tsv"],
                           ["train", "--model", "most-popular", "--train", tsv, "--output", tsv],
                           ["import", f.path + "/raw", "--output", f.path + "/raw/song_data.csv"],
                           ["split", tsv, "--input-format", "triplets", "--method", "ratio", "--output", f.path, "--seed", "1"]] {
@@ -157,7 +157,7 @@ extension CLIResult {
         let zero = f.path + "/zero.tsv"
         try FileManager.default.createSymbolicLink(atPath: zero, withDestinationPath: "/dev/zero")
         for lenient in [false, true] {
-            let r = try CLI.runLimited(["import", zero, "--format", "triplets", "--output", f.path + "/z.snapshot"] + (lenient ? ["--lenient"] : []),
+            let r = try CLI.runLimited(["import", zero, "--input-format", "triplets", "--output", f.path + "/z.snapshot"] + (lenient ? ["--lenient"] : []),
                                        memoryKiB: 1_000_000)
             #expect(r.refused("zero.tsv:1"), "\(r.status) \(r.stderr)")
         }
@@ -221,7 +221,7 @@ extension CLIResult {
         var r = try CLI.run(["recommend", "--model", bad, "--user", f.user])
         #expect(r.refused("NaN or infinite"), "\(r.stderr)")
         let tiny = f.scratch.write("tiny.csv", "u1,s1,1e-50\nu2,s1,3\n")
-        r = try CLI.run(["import", tiny, "--format", "delimited", "--output", f.path + "/t.snapshot"])
+        r = try CLI.run(["import", tiny, "--input-format", "delimited", "--output", f.path + "/t.snapshot"])
         #expect(r.refused("tiny.csv:1:7: field 'plays': the play count 1e-50 is too small"), "\(r.stderr)")
     }
 
@@ -252,8 +252,8 @@ extension CLIResult {
         let tsv = f.scratch.write("p.tsv", "u1\ts1\t3\n")
         let cases: [([String], String)] = [
             (["eda", f.path + "/loop1"], "symlink loop"),
-            (["import", tsv, "--format", "triplets", "--songs", f.path + "/adir", "--output", f.path + "/o.snapshot"], "is a directory"),
-            (["import", f.snapshot, "--format", "triplets", "--output", f.path + "/o.snapshot"], "this is an Encore snapshot file"),
+            (["import", tsv, "--input-format", "triplets", "--songs", f.path + "/adir", "--output", f.path + "/o.snapshot"], "is a directory"),
+            (["import", f.snapshot, "--input-format", "triplets", "--output", f.path + "/o.snapshot"], "this is an Encore snapshot file"),
             (["eda", f.artifact], "this is an Encore model artifact file"),
             (["import", f.snapshot, "--output", f.path + "/no/such/folder/o.snapshot"], "cannot write"),
             (["train", "--model", "als", "--data", f.snapshot, "--config", "{\"factors\": 2.5}", "--output", f.path + "/o.model"],
@@ -271,14 +271,14 @@ extension CLIResult {
             #expect(!r.stderr.contains("Error: ") && !r.stderr.contains("cannot be read (cannot write"), "\(r.stderr)")
         }
         let extra = f.scratch.write("extra.csv", "u1,s1,3,x\nu2,s2,1\n")
-        let r = try CLI.run(["import", extra, "--format", "delimited", "--output", f.path + "/e.snapshot"])
+        let r = try CLI.run(["import", extra, "--input-format", "delimited", "--output", f.path + "/e.snapshot"])
         #expect(r.status == 0 && r.stderr.contains("warning: \(extra): 1 rows have more than 3 fields"), "\(r.stderr)")
     }
 
     @Test func tabSeparatedFormatsKeepQuotesAsTheREADMESays() throws {
         let f = try SafetyFixture()
         let tsv = f.scratch.write("q.tsv", "u1\t\"quoted song\"\t3\nu2\ts\"2\t1\n")
-        let r = try CLI.run(["import", tsv, "--format", "triplets", "--output", f.path + "/q.snapshot"])
+        let r = try CLI.run(["import", tsv, "--input-format", "triplets", "--output", f.path + "/q.snapshot"])
         #expect(r.status == 0, "\(r.stderr)")
         let d = try Snapshot.read(path: f.path + "/q.snapshot")
         #expect(d.interactions.items.ids == ["\"quoted song\"", "s\"2"])
@@ -315,7 +315,7 @@ extension CLIResult {
             switch kind {
             case 0: arguments = ["eda", input, "--format", "json"]
             case 1, 3: arguments = ["recommend", "--model", input, "--user", f.user, "-k", "5"]
-            default: arguments = ["import", input, "--format", "course", "--output", output]
+            default: arguments = ["import", input, "--input-format", "course", "--output", output]
             }
             let before = f.fileState(excluding: [output])
             let r = try CLI.runLimited(arguments, memoryKiB: 2_000_000)

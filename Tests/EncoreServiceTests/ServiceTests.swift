@@ -3,6 +3,7 @@ import EncoreEval
 import EncoreMath
 import Foundation
 import Synchronization
+import EncoreCharts
 import Testing
 
 @testable import EncoreService
@@ -121,7 +122,11 @@ import EncoreModels
         ])
         #expect(EvaluationReport.best(t) == [[0, 2], [1, 2], [1, 3], [2, 1]])
         let html = EvaluationReport.html([t], subtitle: "s")
-        #expect(html.components(separatedBy: "class=\"best\"").count - 1 == 4)
+        #expect(html.components(separatedBy: "<span hidden> (best)</span>").count - 1 == 4)
+        // Numbers right-aligned, text (the model names) left-aligned.
+        #expect(html.contains("<td class=\"num best\">") && html.contains("<th class=\"num\">"))
+        #expect(NumericText.columns(header: ["model", "n", "share"], rows: [["als", "1,024", "12.5%"], ["ease", "–", "3%"]]) == [false, true, true])
+        #expect(!NumericText.isNumeric("0.1000 (5)") && NumericText.isNumeric("-0.25") && NumericText.isNumeric("3.2x"))
         #expect(html.contains("RMSE (all test pairs) (lower is better)") && html.contains("<svg"))
         #expect(html.components(separatedBy: "<svg").count - 1 == 2, "RMSE and NDCG@10 are charted")
     }
