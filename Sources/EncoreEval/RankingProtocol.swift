@@ -126,7 +126,7 @@ public enum RankingProtocol {
         let kMax = cutoffs.max()!
         let popularity = train.itemDegrees()
         let trainUsers = train.rowPointers.indices.dropLast().filter { train.rowRange($0).count > 0 }.count
-        let fallback = try PopularityRanker(train: train)
+        let fallback = try PopularityRanker(train: train, configuration: .report)
         let segments = UserSegment.assign(raw ?? train)
         let evaluated = (0..<test.userCount).filter { test.rowRange($0).count > 0 }
         let start = MonotonicClock.now()

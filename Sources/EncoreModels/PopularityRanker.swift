@@ -5,6 +5,12 @@
 // (5) points between `lowestPercentile` (5) and `highestPercentile` (90), visited from the most
 // popular bucket down. Played songs are skipped; preferred artists or tags restrict every pick
 // (onboarding). Each song carries its reason. fit: O(items log items); recommend: O(items).
+//
+// The report's score ranks a song with one listener and many plays among the most popular (on
+// Last.fm, Viking Quest: 1 listener, 35,323 plays), so by default the popular pool takes only songs
+// with at least as many listeners as the median listening (`popularMinListenerPercentile` 50: the
+// listener count of the song behind the median (user, song) pair; 25 on the Last.fm split). Setting
+// it to 0 is the report's pool. The discovery buckets are the report's either way.
 import EncoreData
 
 /// The popular + discovery mix.
@@ -16,6 +22,9 @@ public struct PopularityRankerConfiguration: Codable, Sendable, Equatable {
     public var bucketWidth: Double = 5
     public var lowestPercentile: Double = 5
     public var highestPercentile: Double = 90
+    /// The popular pool's listener floor, as a percentile (0–100) of listener counts weighted by
+    /// listening pairs; 0 is the report's pool (no floor).
+    public var popularMinListenerPercentile: Double = 50
     /// Onboarding: only songs by these artists (case-insensitive), when not empty.
     public var artists: [String] = []
     /// Onboarding: only songs with one of these tags, when not empty.
@@ -25,12 +34,23 @@ public struct PopularityRankerConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The report's ranker exactly: no listener floor on the popular pool (the evaluation
+    /// protocols' fallback for users a model cannot rank).
+    public static var report: PopularityRankerConfiguration {
+        var c = PopularityRankerConfiguration()
+        c.popularMinListenerPercentile = 0
+        return c
+    }
+
     public func validate() throws {
         guard popularCount >= 0, discoveryCount >= 0, perBucket > 0, popularPool >= popularCount else {
             throw ModelError("popularity ranker: counts must be ≥ 0, per_bucket > 0 and popular_pool ≥ popular_count")
         }
         guard bucketWidth > 0, lowestPercentile >= 0, highestPercentile <= 100, lowestPercentile < highestPercentile else {
             throw ModelError("popularity ranker: buckets need 0 ≤ lowest < highest ≤ 100 and a positive width")
+        }
+        guard popularMinListenerPercentile >= 0, popularMinListenerPercentile <= 100 else {
+            throw ModelError("popularity ranker: popular_min_listener_percentile must be between 0 and 100")
         }
     }
 }
@@ -58,7 +78,7 @@ public struct PopularityRanker: HistoryRecommender {
         score = p.scores
         averagePlays = p.averagePlays
         allowed = try Self.allowedItems(train: train, configuration: configuration, catalog: catalog)
-        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, configuration: configuration)
+        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, listeners: train.itemDegrees(), configuration: configuration)
     }
 
     /// The same scores over another set of allowed songs (onboarding's artists and tags): no
@@ -75,13 +95,14 @@ public struct PopularityRanker: HistoryRecommender {
         self.score = score
         self.averagePlays = averagePlays
         self.allowed = allowed
-        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, configuration: configuration)
+        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, listeners: train.itemDegrees(), configuration: configuration)
     }
 
-    static func orders(score: [Double], averagePlays: [Double], allowed: [Bool], configuration c: PopularityRankerConfiguration)
+    static func orders(score: [Double], averagePlays: [Double], allowed: [Bool], listeners: [Int], configuration c: PopularityRankerConfiguration)
         -> ([Int], [(low: Double, high: Double, items: [Int])]) {
         let candidates = allowed.indices.filter { allowed[$0] }
-        let popular = candidates.sorted { score[$0] != score[$1] ? score[$0] > score[$1] : $0 < $1 }
+        let floor = minimumListeners(listeners, percentile: c.popularMinListenerPercentile)
+        let popular = candidates.filter { listeners[$0] >= floor }.sorted { score[$0] != score[$1] ? score[$0] > score[$1] : $0 < $1 }
         var buckets: [(low: Double, high: Double, items: [Int])] = []
         var hi = c.highestPercentile
         while hi - c.bucketWidth >= c.lowestPercentile - 1e-9 {
@@ -108,7 +129,7 @@ public struct PopularityRanker: HistoryRecommender {
         try ModelState.require(averagePlays.count, train.itemCount, "average_plays")
         try ModelState.require(a.count, train.itemCount, "allowed")
         allowed = a.map { $0 != 0 }
-        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, configuration: configuration)
+        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, listeners: train.itemDegrees(), configuration: configuration)
     }
 
     static func allowedItems(train: InteractionMatrix, configuration c: PopularityRankerConfiguration, catalog: Catalog?) throws -> [Bool] {
@@ -167,13 +188,30 @@ public struct PopularityRanker: HistoryRecommender {
 
     /// The reason of a popular song (bucket nil) or of a discovery song of a bucket.
     public func explanation(bucket: Int?) -> Explanation {
-        guard let b = bucket, b >= 0, b < buckets.count else { return Explanation(kind: .popular, sentence: "popular") }
+        guard let b = bucket, b >= 0, b < buckets.count else { return Explanation(kind: .popular, sentence: "popular by the report's score") }
         return Explanation(kind: .discovery, sentence: "discovery: \(Self.format(buckets[b].low))–\(Self.format(buckets[b].high))th percentile")
+    }
+
+    /// The listener count at `percentile` of the listening pairs: each song counted once per
+    /// listener, so a song with many listeners weighs as much as they do. 0 for percentile 0.
+    static func minimumListeners(_ listeners: [Int], percentile: Double) -> Int {
+        guard percentile > 0 else { return 0 }
+        var counts = listeners.filter { $0 > 0 }
+        guard !counts.isEmpty else { return 0 }
+        counts.sort()
+        let total = counts.reduce(0, +)
+        let target = Double(total) * percentile / 100
+        var seen = 0
+        for c in counts {
+            seen += c
+            if Double(seen) >= target { return c }
+        }
+        return counts[counts.count - 1]
     }
 
     static func format(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
 
-    /// The list with its reasons ("popular", "discovery: 40–45th percentile").
+    /// The list with its reasons ("popular by the report's score", "discovery: 40–45th percentile").
     public func recommend(user: Int, k: Int, excluding: Set<Int>) -> [ScoredItem] {
         guard k > 0 else { return [] }
         return Array(rankedList(user: user >= 0 && user < train.userCount ? user : nil, excluding: excluding).prefix(k))

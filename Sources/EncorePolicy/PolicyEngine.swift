@@ -135,6 +135,7 @@ public struct PolicyEngine: Sendable {
         pool.popularCount = 500
         pool.popularPool = 500
         pool.discoveryCount = 1000
+        pool.popularMinListenerPercentile = 0  // the report's pools: policies keep the report's recipe
         popularity = try PopularityRanker(train: train, configuration: pool)
         degrees = train.itemDegrees()
         (artists, artistNumbers) = Self.artistNumbers(catalog, items: train.itemCount)

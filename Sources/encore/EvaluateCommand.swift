@@ -107,7 +107,7 @@ extension Encore {
                 if !quiet { note("serving \(p.name) to \(evaluator.users.count) users …") }
                 results.append(evaluator.evaluate(engine: engine, label: "policy \(p.name)"))
             }
-            let fallback = try PopularityRanker(train: raw.train)
+            let fallback = try PopularityRanker(train: raw.train, configuration: .report)
             for spec in specs {
                 let m = try pool.model(spec.name, overrides: spec.overrides)
                 results.append(evaluator.evaluate(model: m.model, fallback: fallback, label: spec.label))

@@ -18,11 +18,11 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
 @Suite struct PopularityRankerTests {
     @Test func tenPopularAndTwentyDiscoveryWithReasons() throws {
         let (m, _) = popularityFixture()
-        let ranker = try PopularityRanker(train: m)
+        let ranker = try PopularityRanker(train: m, configuration: .report)
         let list = ranker.rankedList(user: 59)  // user 59 played only song 0
         #expect(list.count == 30)
         let popular = list.prefix(10), discovery = list.dropFirst(10)
-        #expect(popular.allSatisfy { $0.reason == "popular" })
+        #expect(popular.allSatisfy { $0.reason == "popular by the report's score" })
         #expect(discovery.allSatisfy { $0.reason?.hasPrefix("discovery: ") == true && $0.reason?.hasSuffix("th percentile") == true })
         // Popular picks come from the 20 highest Song Popularity Scores.
         let top20 = Set((0..<60).sorted { ranker.score[$0] > ranker.score[$1] }.prefix(20))
@@ -45,6 +45,31 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         for group in byBucket.values where group.count == 2 {
             #expect(ranker.averagePlays[group[0].item] >= ranker.averagePlays[group[1].item])
         }
+    }
+
+    /// The popular pool's listener floor by hand: listener counts 5, 1, 1, 3 (and an unplayed
+    /// song) make 10 listening pairs; the median pair belongs to a 3-listener song.
+    @Test func theListenerFloorKeepsOneListenerSongsOutOfThePopularPool() throws {
+        #expect(PopularityRanker.minimumListeners([5, 1, 1, 3, 0], percentile: 50) == 3)
+        #expect(PopularityRanker.minimumListeners([5, 1, 1, 3, 0], percentile: 0) == 0)
+        #expect(PopularityRanker.minimumListeners([5, 1, 1, 3, 0], percentile: 100) == 5)
+        // Song 0: one listener with 1,000 plays, the report's most popular; songs 1–3 have 3–5
+        // listeners with a few plays each.
+        var rows: [(Int, Int, Float)] = [(0, 0, 1000)]
+        for (song, listeners) in [(1, 5), (2, 4), (3, 3)] { for u in 0..<listeners { rows.append((u + 1, song, 2)) } }
+        let m = matrix(rows, users: 6, items: 4)
+        var c = PopularityRankerConfiguration()
+        c.popularCount = 1
+        c.popularPool = 1
+        c.discoveryCount = 0
+        let floored = try PopularityRanker(train: m, configuration: c)
+        c.popularMinListenerPercentile = 0
+        let report = try PopularityRanker(train: m, configuration: c)
+        #expect(report.rankedList(user: nil).map(\.item) == [0], "the report's score puts the one-listener song first")
+        #expect(floored.rankedList(user: nil).first?.item != 0, "the floor keeps it out of the popular pool")
+        var bad = PopularityRankerConfiguration()
+        bad.popularMinListenerPercentile = 101
+        #expect(throws: ModelError.self) { try PopularityRanker(train: m, configuration: bad) }
     }
 
     @Test func mixIsConfigurableAndRestrictable() throws {
