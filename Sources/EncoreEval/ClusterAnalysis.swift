@@ -93,6 +93,9 @@ public enum ClusterAnalysis {
             var c = TSNEConfiguration()
             c.seed = seed
             let tsx = sample.count > 1_500 ? sx.rows(Array(0..<1_500)) : sx
+            // A small sample takes a smaller perplexity (it must stay below the point count; a
+            // third of it keeps each neighbourhood a minority of the points).
+            c.perplexity = min(c.perplexity, max(1, Double(tsx.rows - 1) / 3))
             let e = try TSNE.embed(tsx, configuration: c)
             t = Projection(x: (0..<e.rows).map { Double(e[$0, 0]) }, y: (0..<e.rows).map { Double(e[$0, 1]) },
                            clusters: sample.prefix(e.rows).map { Int(labels[$0]) })

@@ -108,12 +108,17 @@ public enum RankingProtocol {
 
     public static func evaluate(model entry: ModelEntry, overrides: String?, label: String? = nil,
                                 train: InteractionMatrix, test: InteractionMatrix, catalog: Catalog? = nil,
-                                segmentsFrom raw: InteractionMatrix? = nil) throws -> RankingEvaluation {
+                                segmentsFrom raw: InteractionMatrix? = nil, showProgress: Bool = false) throws -> RankingEvaluation {
         guard test.nnz > 0 else { throw ModelError("the test set is empty") }
         let start = MonotonicClock.now()
-        let model = try entry.fit(train, overrides: overrides, catalog: catalog)
+        let show = showProgress && ProgressReporter.stderrIsTerminal
+        let model = try ElapsedTicker.run("fitting \(label ?? entry.name)", enabled: show) {
+            try entry.fit(train, overrides: overrides, catalog: catalog)
+        }
         let fitted = MonotonicClock.now()
-        let result = try evaluate(fitted: model, train: train, test: test, segmentsFrom: raw)
+        let bar = show ? ProgressReporter(label: "ranking for \(label ?? entry.name)", total: Double((0..<test.userCount).filter { test.rowRange($0).count > 0 }.count)) : nil
+        defer { bar?.finish() }
+        let result = try evaluate(fitted: model, train: train, test: test, segmentsFrom: raw, progress: bar)
         return RankingEvaluation(model: entry.name, label: label ?? entry.name, configuration: model.configurationJSON,
                                  metrics: result.metrics, usersEvaluated: result.users, fallbackUsers: result.fallbacks,
                                  fitSeconds: fitted - start, recommendSeconds: result.seconds, segments: result.segments, warnings: model.warnings)
@@ -121,7 +126,8 @@ public enum RankingProtocol {
 
     /// Ranks for every test user with a fitted model.
     /// `segmentsFrom` gives the raw plays when `train` holds transformed values, so segments do not move with the scale.
-    public static func evaluate(fitted model: any Recommender, train: InteractionMatrix, test: InteractionMatrix, segmentsFrom raw: InteractionMatrix? = nil)
+    public static func evaluate(fitted model: any Recommender, train: InteractionMatrix, test: InteractionMatrix, segmentsFrom raw: InteractionMatrix? = nil,
+                                progress: ProgressReporter? = nil)
         throws -> (metrics: [String: Double], users: Int, fallbacks: Int, seconds: Double, segments: [String: [String: Double]]) {
         let kMax = cutoffs.max()!
         let popularity = train.itemDegrees()
@@ -130,8 +136,11 @@ public enum RankingProtocol {
         let segments = UserSegment.assign(raw ?? train)
         let evaluated = (0..<test.userCount).filter { test.rowRange($0).count > 0 }
         let start = MonotonicClock.now()
-        let lists: [[(user: Int, items: [Int], fallback: Bool)]] = ParallelLoop.mapChunks(count: evaluated.count, chunks: ParallelLoop.defaultWorkers * 4) { range in
-            range.map { n in
+        // Finer chunks when a bar shows the pass (each chunk reports when done).
+        let chunks = ParallelLoop.defaultWorkers * (progress == nil ? 4 : 64)
+        let lists: [[(user: Int, items: [Int], fallback: Bool)]] = ParallelLoop.mapChunks(count: evaluated.count, chunks: chunks) { range in
+            defer { progress?.advance(by: Double(range.count)) }
+            return range.map { n in
                 let u = evaluated[n]
                 if u >= train.userCount || train.rowRange(u).isEmpty {
                     return (u, fallback.rankedList(user: nil).map(\.item), true)

@@ -80,11 +80,13 @@ struct DynamicKey: CodingKey {
 public enum SeedProtocol {
     public static func evaluate(model entry: ModelEntry, overrides: String?, label: String? = nil,
                                 train: InteractionMatrix, test: InteractionMatrix, catalog: Catalog? = nil,
-                                k: Int = 30, threshold: Double = 1.5) throws -> RatingEvaluation {
+                                k: Int = 30, threshold: Double = 1.5, showProgress: Bool = false) throws -> RatingEvaluation {
         guard k > 0 else { throw ModelError("k must be positive, got \(k)") }
         guard test.nnz > 0 else { throw ModelError("the test set is empty") }
         let start = MonotonicClock.now()
-        let model = try entry.fit(train, overrides: overrides, catalog: catalog)
+        let model = try ElapsedTicker.run("fitting \(label ?? entry.name)", enabled: showProgress && ProgressReporter.stderrIsTerminal) {
+            try entry.fit(train, overrides: overrides, catalog: catalog)
+        }
         let fitted = MonotonicClock.now()
         guard let predictor = model as? any RatingPredictor else {
             throw ModelError("\(entry.name) does not predict values; use --protocol ranking")

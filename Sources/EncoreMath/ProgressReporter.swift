@@ -16,6 +16,7 @@ public final class ProgressReporter: @unchecked Sendable {
     private let lock = NSLock()
     private var lastDraw = Date.distantPast
     private var drewSomething = false
+    let counter = ProgressCounter()
 
     public init(label: String, total: Double, enabled: Bool = ProgressReporter.stderrIsTerminal, rateUnit: String? = nil,
                 sink: @escaping @Sendable (String) -> Void = ProgressReporter.standardError) {
@@ -57,5 +58,66 @@ public final class ProgressReporter: @unchecked Sendable {
         defer { lock.unlock() }
         guard drewSomething else { return }
         sink("\r\u{1B}[K")
+    }
+}
+
+extension ProgressReporter {
+    /// Adds `count` to the work done so far (parallel chunks report their own share) and redraws.
+    public func advance(by count: Double) {
+        counter.lock.lock()
+        counter.done += count
+        let done = counter.done
+        counter.lock.unlock()
+        update(done)
+    }
+}
+
+/// The running total behind `advance(by:)`.
+final class ProgressCounter: @unchecked Sendable {
+    let lock = NSLock()
+    var done = 0.0
+}
+
+/// Work of unknown length (a model's fit, k-means restarts): on a terminal, one stderr line with
+/// the seconds elapsed, redrawn every half second until `stop()` clears it; nothing otherwise.
+public final class ElapsedTicker: @unchecked Sendable {
+    private let label: String
+    private let sink: @Sendable (String) -> Void
+    private let started = Date()
+    private let lock = NSLock()
+    private var running: Bool
+    private var drew = false
+
+    public init(label: String, enabled: Bool = ProgressReporter.stderrIsTerminal,
+                sink: @escaping @Sendable (String) -> Void = ProgressReporter.standardError) {
+        self.label = label
+        self.sink = sink
+        running = enabled
+        guard enabled else { return }
+        Thread.detachNewThread { [self] in
+            while true {
+                Thread.sleep(forTimeInterval: 0.5)
+                lock.lock()
+                defer { lock.unlock() }
+                guard running else { return }
+                sink("\r\(label) … \(String(format: "%.0f", Date().timeIntervalSince(started))) s")
+                drew = true
+            }
+        }
+    }
+
+    /// Runs `work` with a ticker labelled `label`.
+    public static func run<T>(_ label: String, enabled: Bool = ProgressReporter.stderrIsTerminal, _ work: () throws -> T) rethrows -> T {
+        let ticker = ElapsedTicker(label: label, enabled: enabled)
+        defer { ticker.stop() }
+        return try work()
+    }
+
+    public func stop() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard running else { return }
+        running = false
+        if drew { sink("\r\u{1B}[K") }
     }
 }

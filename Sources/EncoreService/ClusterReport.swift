@@ -38,11 +38,16 @@ public enum ClusterReport {
         }
         if let sweeps {
             var charts: [String] = []
-            for (name, points) in sweeps.sorted(by: { $0.key > $1.key }) {
+            for (key, points) in sweeps.sorted(by: { $0.key > $1.key }) {
+                let name = key == "items" ? "songs" : key
                 let ks = points.map { Double($0.k) }
                 charts.append(LineChart(title: "Elbow (\(name))", xLabel: "k", yLabel: "inertia", x: ks, series: [("inertia", points.map(\.inertia))]).svg())
-                charts.append(LineChart(title: "Silhouette and Davies–Bouldin (\(name))", xLabel: "k", yLabel: "score", x: ks,
-                                        series: [("silhouette", points.map(\.silhouette)), ("Davies–Bouldin", points.map(\.daviesBouldin))]).svg())
+                // One panel each: silhouette (−1…1, higher is better) and Davies–Bouldin (≥ 0, lower
+                // is better) live on different scales.
+                charts.append(LineChart(title: "Silhouette (\(name); higher is better)", xLabel: "k", yLabel: "silhouette", x: ks,
+                                        series: [("silhouette", points.map(\.silhouette))]).svg())
+                charts.append(LineChart(title: "Davies–Bouldin (\(name); lower is better)", xLabel: "k", yLabel: "Davies–Bouldin", x: ks,
+                                        series: [("Davies–Bouldin", points.map(\.daviesBouldin))]).svg())
             }
             sections.append(ReportSection(title: "Choosing k", blocks: [.gallery(charts)]))
         }

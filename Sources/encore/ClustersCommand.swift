@@ -52,19 +52,32 @@ extension Encore {
             let f = try ClusterAnalysis.features(train, dimensions: dimensions, seed: clusterSeed)
             guard userClusters < f.users.rows else { throw UsageError("--user-clusters (\(userClusters)) must be below the number of users with plays (\(f.users.rows))") }
             guard itemClusters < f.items.rows else { throw UsageError("--item-clusters (\(itemClusters)) must be below the number of songs with plays (\(f.items.rows))") }
-            let (ur, userReport) = try ClusterAnalysis.side(f.users, k: userClusters, nInit: nInit, seed: clusterSeed)
-            let (ir, firstItemReport) = try ClusterAnalysis.side(f.items, k: itemClusters, nInit: nInit, seed: clusterSeed ^ 0x1715)
+            // Songs are clustered with a seed of their own; their sweep uses the same one, so the
+            // sweep and the headline agree at the same k.
+            let itemSeed = clusterSeed ^ 0x1715
+            let (ur, userReport) = try ElapsedTicker.run("k-means of \(f.users.rows) users (k \(userClusters), \(nInit) starts)") {
+                try ClusterAnalysis.side(f.users, k: userClusters, nInit: nInit, seed: clusterSeed)
+            }
+            let (ir, firstItemReport) = try ElapsedTicker.run("k-means of \(f.items.rows) songs (k \(itemClusters), \(nInit) starts)") {
+                try ClusterAnalysis.side(f.items, k: itemClusters, nInit: nInit, seed: itemSeed)
+            }
+            for (name, r, total) in [("users", userReport, f.users.rows), ("songs", firstItemReport, f.items.rows)] {
+                if let largest = r.sizes.max(), Double(largest) > 0.9 * Double(total) {
+                    note("warning: one cluster holds \(Format.grouped(largest)) of the \(Format.grouped(total)) \(name) (\(Int((100 * Double(largest) / Double(total)).rounded()))%): the clusters hardly separate them; try --dimensions or another k")
+                }
+            }
             var itemReport = firstItemReport
             if let catalog = raw.catalog {
                 itemReport.labels = ClusterAnalysis.labels(itemLabels: ir.labels, itemIndex: f.itemIndex, k: itemClusters, train: raw.train, catalog: catalog)
             }
             var sweeps: [String: [SweepPoint]]? = nil
             if let range {
-                let bar = ProgressReporter(label: "sweeping k", total: 2)
-                let u = try ClusterAnalysis.sweep(f.users, range: range, nInit: nInit, seed: clusterSeed)
-                bar.update(1)
-                let i = try ClusterAnalysis.sweep(f.items, range: range, nInit: nInit, seed: clusterSeed)
-                bar.finish()
+                let u = try ElapsedTicker.run("sweeping k \(range.lowerBound)…\(range.upperBound) for users") {
+                    try ClusterAnalysis.sweep(f.users, range: range, nInit: nInit, seed: clusterSeed)
+                }
+                let i = try ElapsedTicker.run("sweeping k \(range.lowerBound)…\(range.upperBound) for songs") {
+                    try ClusterAnalysis.sweep(f.items, range: range, nInit: nInit, seed: itemSeed)
+                }
                 sweeps = ["users": u, "items": i]
             }
             if let report {

@@ -50,14 +50,24 @@ extension Encore {
                 if format != .json { note("fitting \(spec.label) …") }
                 if `protocol` != "ranking" && entry.predictsValues {
                     seedResults.append(try SeedProtocol.evaluate(model: entry, overrides: spec.overrides, label: spec.label,
-                                                                 train: train, test: test, catalog: raw.catalog, k: k, threshold: threshold))
+                                                                 train: train, test: test, catalog: raw.catalog, k: k, threshold: threshold, showProgress: true))
                 }
                 if `protocol` != "seed" {
                     rankingResults.append(try RankingProtocol.evaluate(model: entry, overrides: spec.overrides, label: spec.label,
-                                                                       train: train, test: test, catalog: raw.catalog, segmentsFrom: raw.train))
+                                                                       train: train, test: test, catalog: raw.catalog, segmentsFrom: raw.train, showProgress: true))
                 }
             }
             for w in Set(rankingResults.flatMap(\.warnings)).sorted() { note("warning: " + w) }
+            // Which data and which value scale: a split chosen by the protocol is easy to miss.
+            let source: String
+            if let path = options.data {
+                source = "a \(options.split ?? "ratio") split of \(path) (test fraction \(options.testFraction ?? 0.2), seed \(options.seed))"
+            } else {
+                source = "--train \(options.train ?? "") and --test \(options.test ?? "")"
+            }
+            let scale = data.value.map { "\($0) for every model" } ?? "log1p(plays) for rating models (seed protocol), raw plays for ranking models"
+            let context = "data: \(source); \(Format.grouped(raw.train.nnz)) training and \(Format.grouped(rawTest.nnz)) test pairs; values: \(scale)"
+            if format == .json { note(context) } else { print(context + "\n") }
             var tables: [ComparisonTable] = []
             if !seedResults.isEmpty { tables.append(ComparisonTable.seed(seedResults)) }
             if !rankingResults.isEmpty { tables.append(ComparisonTable.ranking(rankingResults)) }
@@ -76,7 +86,7 @@ extension Encore {
                 for t in tables { print(t.title + "\n" + t.table.text()) }
             }
             if let report {
-                try writeText(EvaluationReport.html(tables, subtitle: "\(raw.train.nnz) training and \(rawTest.nnz) test pairs"), to: report, inputs: data.inputPaths)
+                try writeText(EvaluationReport.html(tables, subtitle: context), to: report, inputs: data.inputPaths)
                 note("wrote \(report)")
             }
         }

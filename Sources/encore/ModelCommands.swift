@@ -59,7 +59,7 @@ extension Encore {
             let transform = try data.transform(forRatingModel: entry.predictsValues)
             let train = raw.train.mapValues(transform)
             let start = MonotonicClock.now()
-            let fitted = try entry.fit(train, overrides: config, catalog: raw.catalog)
+            let fitted = try ElapsedTicker.run("fitting \(entry.name)") { try entry.fit(train, overrides: config, catalog: raw.catalog) }
             for w in fitted.warnings { note("warning: " + w) }
             let seconds = MonotonicClock.now() - start
             let artifact = Artifact(model: fitted, transform: transform, metrics: ["fit_seconds": seconds])

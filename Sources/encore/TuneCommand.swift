@@ -16,7 +16,7 @@ extension Encore {
         @Option(help: "Grid: a JSON object of lists, e.g. '{\"k\": [10, 30], \"min_k\": [1, 3]}'.") var grid: String?
         @Option(parsing: .unconditional, help: "Random search: how many candidates to draw from --space.") var random: Int?
         @Option(help: "Random search space: '{\"factors\": [32, 64], \"regularization\": {\"min\": 0.01, \"max\": 1, \"log\": true}}'.") var space: String?
-        @Option(help: "seed (rating metrics) or ranking (full-catalogue metrics).") var `protocol`: String = "ranking"
+        @Option(help: "seed (rating metrics) or ranking (full-catalogue metrics); by default the metric's protocol (rmse and mae: seed).") var `protocol`: String?
         @Option(help: "Metric to optimise, e.g. ndcg_at_10, recall_at_30, rmse, mae.") var metric: String = "ndcg_at_10"
         @Option(parsing: .unconditional, help: "k-fold cross-validation with this many folds (default: one per-user validation split).") var folds: Int?
         @Option(name: .customLong("validation-fraction"), parsing: .unconditional, help: "Share of each user's training songs held out for validation.") var validationFraction: Double = 0.2
@@ -32,6 +32,10 @@ extension Encore {
             if let output { try AtomicFile.checkOutput(output, inputs: data.inputPaths) }
             if let budget, budget <= 0 { throw UsageError("--budget must be positive") }
             let entry = try ModelRegistry.entry(named: model)
+            let ratingMetric = ["rmse", "mae"].contains(metric.lowercased())
+            let protocolName = `protocol` ?? (ratingMetric ? "seed" : "ranking")
+            if ratingMetric && protocolName != "seed" { throw UsageError("\(metric) is measured by the seed protocol: use --protocol seed (or leave --protocol out)") }
+            if ratingMetric && !entry.predictsValues { throw UsageError("\(entry.name) ranks songs and predicts no play counts, so it has no \(metric): tune a ranking metric such as ndcg_at_10") }
             let candidates: [String]
             if let grid { candidates = try ModelTuning.grid(grid) } else {
                 guard let space else { throw UsageError("--random needs --space") }
@@ -41,7 +45,7 @@ extension Encore {
             let full = raw.train.mapValues(try data.transform(forRatingModel: entry.predictsValues))
             let splits = try ModelTuning.folds(full, folds: folds, validationFraction: validationFraction, seed: searchSeed)
             let bar = ProgressReporter(label: "tuning \(entry.name)", total: Double(candidates.count))
-            let result = try ModelTuning.search(model: entry, candidates: candidates, splits: splits, protocolName: `protocol`,
+            let result = try ModelTuning.search(model: entry, candidates: candidates, splits: splits, protocolName: protocolName,
                                                 metric: metric, budgetSeconds: budget, catalog: raw.catalog, progress: bar)
             if let output, let best = result.bestConfiguration { try writeText(best + "\n", to: output, inputs: data.inputPaths) }
             if format == .json { print(try jsonString(result)); return }

@@ -189,5 +189,34 @@ final class Scratch {
         #expect(r.status == 1 && r.stderr.contains("--split and --test-fraction split --data"))
         r = try CLI.run(["train", "--data", s.path + "/t.snapshot", "--model", "most-popular", "--test-fraction", "1.5", "--output", s.path + "/x.model"])
         #expect(r.status == 1 && r.stderr.contains("between 0 and 1"))
+        // evaluate says which data and which value scale it used.
+        r = try CLI.run(["evaluate", "--data", s.path + "/t.snapshot", "--protocol", "seed", "--model", "baseline"])
+        #expect(r.status == 0 && r.stdout.contains("data: a ratio split of " + s.path + "/t.snapshot (test fraction 0.2, seed 42)"), "\(r.stderr)")
+        #expect(r.stdout.contains("values: log1p(plays) for rating models"))
+        // tune --metric rmse is the seed protocol's metric.
+        r = try CLI.run(["tune", "--model", "baseline", "--train", train, "--metric", "rmse", "--grid", "{\"reg_i\": [10]}", "--format", "json"])
+        #expect(r.status == 0 && r.stdout.contains("\"protocol\" : \"seed\""), "\(r.stderr)")
+        r = try CLI.run(["tune", "--model", "baseline", "--train", train, "--metric", "rmse", "--protocol", "ranking", "--grid", "{\"reg_i\": [10]}"])
+        #expect(r.status == 1 && r.stderr.contains("use --protocol seed"))
+    }
+
+    /// The sweep and the headline give the same numbers at the same k (songs are clustered with
+    /// their own seed in both), and the report draws silhouette and Davies–Bouldin apart.
+    @Test func clustersSweepAgreesWithTheHeadline() throws {
+        let s = Scratch()
+        var r = try CLI.run(["generate", "--users", "300", "--songs", "150", "--plays", "6000", "--output", s.path + "/raw"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(["clusters", s.path + "/raw", "--user-clusters", "3", "--item-clusters", "4", "--n-init", "2", "--dimensions", "8",
+                         "--sweep", "3..4", "--report", s.path + "/c.html", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let items = try #require(json["items"] as? [String: Any]), users = try #require(json["users"] as? [String: Any])
+        let sweep = try #require(json["sweep"] as? [String: [[String: Any]]])
+        let itemAt4 = try #require(sweep["items"]?.first { $0["k"] as? Int == 4 })
+        let userAt3 = try #require(sweep["users"]?.first { $0["k"] as? Int == 3 })
+        #expect(itemAt4["silhouette"] as? Double == items["silhouette"] as? Double)
+        #expect(userAt3["silhouette"] as? Double == users["silhouette"] as? Double)
+        let html = try String(contentsOfFile: s.path + "/c.html", encoding: .utf8)
+        #expect(html.contains("Silhouette (songs; higher is better)") && html.contains("Davies–Bouldin (songs; lower is better)"))
     }
 }
