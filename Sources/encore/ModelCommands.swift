@@ -499,8 +499,10 @@ extension Encore {
         @Option(parsing: .unconditional, help: "Neighbours of each neighbour.") var second: Int = 5
         @Option(help: "Write the figure as SVG here.") var svg: String?
         @Option(help: "Write an HTML report with the figure here.") var report: String?
+        @Option(help: "Output: table or markdown.") var format: OutputFormat = .table
 
         func run() throws {
+            guard format != .json else { throw UsageError("neighbours writes a table or markdown (and --svg or --report); JSON is not available") }
             guard (user == nil) != (item == nil) else { throw UsageError("give exactly one of --user and --item") }
             guard let measure = SimilarityMeasure(rawValue: similarity) else {
                 throw UsageError("unknown --similarity '\(similarity)'; use \(SimilarityMeasure.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -522,16 +524,16 @@ extension Encore {
             }
             let ring = knn.neighbours(of: focus, k: first)
             let graph = NetworkGraph(
-                title: "Neighbours of \(user != nil ? "user" : "item") \(focusID) (\(measure.rawValue))", focus: node(focus),
+                title: "Neighbours of \(node(focus).label == focusID ? "\(user != nil ? "user" : "item") \(focusID)" : "\(node(focus).label) (\(user != nil ? "user" : "item") \(focusID))") by \(measure.rawValue)", focus: node(focus),
                 neighbours: ring.map { n in (node(n.index), n.similarity, knn.neighbours(of: n.index, k: second + 1).filter { $0.index != focus }.prefix(second).map { (node($0.index), $0.similarity) }) })
             var rows: [[String]] = []
             for n in graph.neighbours {
                 rows.append([n.node.label, String(format: "%.4f", n.similarity), n.children.map(\.node.label).joined(separator: ", ")])
             }
-            print(TextTable(header: ["neighbour", "similarity", "its neighbours"], rows: rows).text(), terminator: "")
+            print(TextTable(header: ["neighbour", "similarity", "its neighbours"], rows: rows).render(format), terminator: "")
             if ring.isEmpty { note("\(focusID) has no neighbour with a positive similarity") }
             let shared = graph.sharedIDs
-            if !shared.isEmpty { print("shared neighbours (grey in the figure): \(shared.sorted().joined(separator: ", "))") }
+            if !shared.isEmpty { print("shared neighbours (grey in the figure): \(shared.sorted().map { id in ids.index(of: id).map { node($0).label } ?? id }.joined(separator: ", "))") }
             if let svg { try writeText(graph.svg(), to: svg, inputs: data.inputPaths); note("wrote \(svg)") }
             if let report {
                 try writeText(HTMLReport(title: graph.title, sections: [ReportSection(title: "Neighbour network", blocks: [.svg(graph.svg()),
