@@ -4,9 +4,11 @@ import Foundation
 
 public enum NumericText {
     /// A cell that reads as a number: digits with an optional sign, thousands separators, decimal
-    /// point, exponent, and a unit suffix (%, x, ×, s, ms).
+    /// point, exponent, and a unit suffix (%, x, ×, s, ms); a count or note in parentheses after it
+    /// ("0.1250 (8)") still reads as the number.
     public static func isNumeric(_ cell: String) -> Bool {
         var t = cell.trimmingCharacters(in: .whitespaces)
+        if t.hasSuffix(")"), let open = t.range(of: " (", options: .backwards) { t = String(t[..<open.lowerBound]) }
         for suffix in ["%", "×", "x", "ms", "s"] where t.hasSuffix(suffix) && t.count > suffix.count { t.removeLast(suffix.count); break }
         t = t.replacingOccurrences(of: ",", with: "")
         if t.hasPrefix("+") || t.hasPrefix("−") { t.removeFirst() }

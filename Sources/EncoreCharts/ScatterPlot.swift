@@ -76,7 +76,9 @@ public struct LineChart: Sendable {
     }
 
     public func svg() -> String {
-        let left = 64.0, right = 16.0, top = 28.0, bottom = 44.0
+        // Several series get a legend row between the title and the plot, clear of the lines; one
+        // series is named by the y axis.
+        let left = 64.0, right = 16.0, top = series.count > 1 ? 44.0 : 28.0, bottom = 44.0
         let pw = width - left - right, ph = height - top - bottom
         let all = series.flatMap(\.values).filter(\.isFinite)
         let lo = all.min() ?? 0, hi = all.max() ?? 1
@@ -97,7 +99,9 @@ public struct LineChart: Sendable {
             for (xv, yv) in zip(x, line.values) where yv.isFinite {
                 s += "<circle cx=\"\(SVG.f(px(xv)))\" cy=\"\(SVG.f(py(yv)))\" r=\"3\" fill=\"\(color)\"><title>\(SVG.escape(line.name)) at \(SVG.label(xv)): \(String(format: "%.4f", yv))</title></circle>\n"
             }
-            s += "<text x=\"\(SVG.f(left + 8 + Double(n) * 140))\" y=\"\(SVG.f(top + 12))\" fill=\"\(color)\">\(SVG.escape(line.name))</text>\n"
+            if series.count > 1 {
+                s += "<text x=\"\(SVG.f(left + 8 + Double(n) * 140))\" y=\"\(SVG.f(top - 8))\" fill=\"\(color)\">\(SVG.escape(line.name))</text>\n"
+            }
         }
         s += "<text x=\"\(SVG.f(left + pw / 2))\" y=\"\(SVG.f(height - 8))\" text-anchor=\"middle\">\(SVG.escape(xLabel))</text>\n"
         s += "<text transform=\"translate(14 \(SVG.f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(SVG.escape(yLabel))</text>\n</svg>\n"

@@ -67,6 +67,14 @@ public enum ClusterAnalysis {
                                      sampleSize: s.sampled ? s.sampleSize : nil, labels: nil))
     }
 
+    /// A warning when one cluster holds more than 90% of the points (the clusters hardly separate
+    /// them: on Last.fm's artists, 17,327 of 17,632 at k 5); nil otherwise.
+    public static func dominantClusterWarning(sizes: [Int], noun: String) -> String? {
+        let total = sizes.reduce(0, +)
+        guard let largest = sizes.max(), total > 0, Double(largest) > 0.9 * Double(total) else { return nil }
+        return "one cluster holds \(largest) of the \(total) \(noun) (\(Int((100 * Double(largest) / Double(total)).rounded()))%): the clusters hardly separate them; try --dimensions or another k"
+    }
+
     public static func sweep(_ x: DenseMatrix, range: ClosedRange<Int>, nInit: Int, seed: UInt64) throws -> [SweepPoint] {
         guard range.lowerBound >= 2 else { throw ClusteringError("a sweep starts at k = 2 or more") }
         guard range.upperBound < x.rows else { throw ClusteringError("the sweep's largest k (\(range.upperBound)) must be below the number of points (\(x.rows))") }

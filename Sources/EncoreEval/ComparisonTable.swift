@@ -29,8 +29,8 @@ public struct ComparisonTable: Sendable {
             ("within-test recall@\(k)", results.map { f($0.withinTestRecall) }),
             ("within-test F1@\(k)", results.map { f($0.withinTestF1) }),
             ("users evaluated", results.map { String($0.usersEvaluated) }),
-            ("fit seconds", results.map { f($0.fitSeconds, 3) }),
-            ("predict seconds", results.map { f($0.predictSeconds, 3) }),
+            ("fit seconds", results.map { f($0.fitSeconds) }),
+            ("predict seconds", results.map { f($0.predictSeconds) }),
         ])
     }
 }

@@ -199,7 +199,7 @@ extension ComparisonTable {
         var rows: [(metric: String, values: [String])] = []
         for k in RankingProtocol.cutoffs {
             for (name, key, digits) in [("precision", "precision_at", 4), ("recall", "recall_at", 4), ("F1", "f1_at", 4), ("MAP", "map_at", 4),
-                                        ("NDCG", "ndcg_at", 4), ("hit rate", "hit_rate_at", 3), ("coverage", "coverage_at", 3), ("novelty", "novelty_at", 2)] {
+                                        ("NDCG", "ndcg_at", 4), ("hit rate", "hit_rate_at", 4), ("coverage", "coverage_at", 4), ("novelty", "novelty_at", 4)] {
                 rows.append(("\(name)@\(k)", results.map { f($0.metrics["\(key)_\(k)"], digits) }))
             }
         }
@@ -213,8 +213,8 @@ extension ComparisonTable {
         }
         rows.append(("users evaluated", results.map { String($0.usersEvaluated) }))
         rows.append(("served by the popularity fallback", results.map { String($0.fallbackUsers) }))
-        rows.append(("fit seconds", results.map { f($0.fitSeconds, 3) }))
-        rows.append(("recommend seconds (all users)", results.map { f($0.recommendSeconds, 3) }))
+        rows.append(("fit seconds", results.map { f($0.fitSeconds) }))
+        rows.append(("recommend seconds (all users)", results.map { f($0.recommendSeconds) }))
         return ComparisonTable(title: "Ranking protocol: full catalogue, training songs excluded, relevant = held-out songs",
                                columns: results.map(\.label), rows: rows)
     }

@@ -28,8 +28,9 @@ public enum ConfigurationOverrides {
         let base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as? [String: Any] ?? [:]
         var merged = base
         var given: [String: String] = [:]
+        let fields = Set(base.keys).union(fieldNames(defaults))
         for key in object.keys.sorted() {
-            let camel = camelCase(key)
+            let camel = field(named: key, in: fields)
             guard base.keys.contains(camel) || isOptionalField(camel, of: defaults) else {
                 throw ModelError("unknown configuration field '\(key)' for \(model); fields: \(fieldNames(defaults).joined(separator: ", "))")
             }
@@ -115,6 +116,14 @@ public enum ConfigurationOverrides {
         return "\(value)"
     }
 
+    /// The field a key names: camelCase as it is, or snake_case of any field (`min_k`, and
+    /// `fallback_to_tfidf` for `fallbackToTFIDF`), matched without case or underscores.
+    static func field(named key: String, in fields: Set<String>) -> String {
+        if fields.contains(key) { return key }
+        let wanted = key.replacingOccurrences(of: "_", with: "").lowercased()
+        return fields.first { $0.lowercased() == wanted } ?? camelCase(key)
+    }
+
     /// `min_k` → `minK`; camelCase stays as it is.
     static func camelCase(_ key: String) -> String {
         let parts = key.split(separator: "_")
@@ -137,6 +146,22 @@ public enum ConfigurationOverrides {
     }
 
     /// A configuration as sorted, compact JSON.
+    /// `fallbackToTFIDF` → `fallback_to_tfidf`, `bm25K1` → `bm25_k1`, `minK` → `min_k`: the
+    /// names the README and `encore models` show.
+    public static func snakeCase(_ key: String) -> String {
+        let chars = Array(key)
+        var out = ""
+        for (i, c) in chars.enumerated() {
+            if c.isUppercase, i > 0 {
+                let previous = chars[i - 1]
+                let nextIsLower = i + 1 < chars.count && chars[i + 1].isLowercase
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) { out.append("_") }
+            }
+            out.append(contentsOf: c.lowercased())
+        }
+        return out
+    }
+
     public static func json<C: Encodable>(_ c: C) -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]

@@ -10,6 +10,9 @@ public struct ModelEntry: Sendable {
     public let summary: String
     /// The default configuration as JSON (sorted keys).
     public let defaults: String
+    /// Every configuration field (camelCase), those without a default value (absent from
+    /// `defaults`: chosen at fit time) included.
+    public let fieldNames: [String]
     /// Whether the model predicts values (the seed protocol's models), rather than only ranking.
     public let predictsValues: Bool
     /// Whether the model scores a listening history that is not in its training data.
@@ -95,6 +98,7 @@ public enum ModelRegistry {
     ) -> ModelEntry {
         ModelEntry(
             name: name, summary: summary, defaults: ConfigurationOverrides.json(defaults),
+            fieldNames: ConfigurationOverrides.fieldNames(defaults),
             predictsValues: M.self is any RatingPredictor.Type,
             scoresHistories: scoresHistories ?? (M.self is any HistoryRecommender.Type),
             fitter: { train, overrides, catalog in

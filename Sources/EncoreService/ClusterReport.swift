@@ -30,7 +30,8 @@ public enum ClusterReport {
             let proj = try ClusterAnalysis.project(side.features, labels: side.result.labels, fraction: 0.2, cap: 20_000, seed: seed, tsne: tsne)
             var charts = [ScatterPlot(title: "\(side.name): PCA of a 20% sample", x: proj.pca.x, y: proj.pca.y, groups: proj.pca.clusters, legend: legend).svg()]
             if let t = proj.tsne { charts.append(ScatterPlot(title: "\(side.name): t-SNE of a sample", x: t.x, y: t.y, groups: t.clusters, legend: legend).svg()) }
-            sections.append(ReportSection(title: "\(side.name): \(rep.k) clusters", blocks: [
+            let warning = ClusterAnalysis.dominantClusterWarning(sizes: rep.sizes, noun: side.name.lowercased()).map { [ReportBlock.paragraph("Warning: " + $0 + ".")] } ?? []
+            sections.append(ReportSection(title: "\(side.name): \(rep.k) clusters", blocks: warning + [
                 .paragraph("Silhouette \(String(format: "%.4f", rep.silhouette))\(rep.sampleSize.map { " (on a seeded sample of \($0))" } ?? ""), Davies–Bouldin \(String(format: "%.4f", rep.daviesBouldin)), inertia \(Format.number(rep.inertia))."),
                 .table(header: ["cluster", "size", "label"], rows: rep.sizes.enumerated().map { [String($0.offset), Format.grouped($0.element), rep.labels?[$0.offset] ?? ""] }),
                 .gallery(charts),

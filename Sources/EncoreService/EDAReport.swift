@@ -9,7 +9,7 @@ public enum EDAReport {
     static func overview(_ e: ExploratoryAnalysis) -> [[String]] {
         var rows: [[String]] = [
             ["users", Format.grouped(e.users)], ["songs", Format.grouped(e.items)], ["interactions", Format.grouped(e.interactions)],
-            ["total plays", Format.number(e.totalPlays)], ["sparsity", String(format: "%.5f", e.sparsity)],
+            ["total plays", Format.amount(e.totalPlays)], ["sparsity", String(format: "%.5f", e.sparsity)],
             ["Gini of song plays", String(format: "%.3f", e.giniSongPlays)],
             ["plays of the top 1% songs", Format.percent(e.top1PercentShare)], ["plays of the top 10% songs", Format.percent(e.top10PercentShare)],
         ]
@@ -21,9 +21,9 @@ public enum EDAReport {
     static func levelName(_ level: EngagementLevel, _ b: EngagementBreakdown) -> String {
         switch level {
         case .coldStart: "cold start (< \(b.coldStartMaxSongs) songs)"
-        case .low: "low engagement (< \(Format.number(b.lowBelowPlays)) plays)"
+        case .low: "low engagement (< \(Format.amount(b.lowBelowPlays)) plays)"
         case .medium: "medium engagement"
-        case .high: "high engagement (≥ \(Format.number(b.highFromPlays)) plays)"
+        case .high: "high engagement (≥ \(Format.amount(b.highFromPlays)) plays)"
         }
     }
 
@@ -37,12 +37,12 @@ public enum EDAReport {
 
     static func topSongsTable(_ e: ExploratoryAnalysis) -> TextTable {
         TextTable(header: ["song", "artist", "plays", "listeners", "popularity score"],
-                  rows: e.topSongs.map { [$0.title.isEmpty ? $0.id : $0.title, $0.artist, Format.number($0.plays), Format.grouped($0.listeners), String(format: "%.3f", $0.popularityScore)] })
+                  rows: e.topSongs.map { [$0.title.isEmpty ? $0.id : $0.title, $0.artist, Format.amount($0.plays), Format.grouped($0.listeners), String(format: "%.3f", $0.popularityScore)] })
     }
 
     static func groupTable(_ name: String, _ groups: [RankedGroup]) -> TextTable {
         TextTable(header: [name, "plays", "songs", "listeners"],
-                  rows: groups.map { [$0.name, Format.number($0.plays), Format.grouped($0.songs), Format.grouped($0.listeners)] })
+                  rows: groups.map { [$0.name, Format.amount($0.plays), Format.grouped($0.songs), Format.grouped($0.listeners)] })
     }
 
     /// The EDA's tables (overview, the six analyses, top songs, artists and tags), for pages that lay them out themselves.

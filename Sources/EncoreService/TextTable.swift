@@ -50,10 +50,20 @@ public struct TextTable: Sendable {
 
 /// Number formatting for tables.
 public enum Format {
+    /// Fixed decimals and thousands separators ("636,330.12", "3.00"), so a column of them reads
+    /// alike whether or not a value happens to be whole; counts use `grouped`.
     public static func number(_ v: Double, digits: Int = 2) -> String {
         guard v.isFinite else { return "–" }
-        if v == v.rounded() && abs(v) < 1e15 { return grouped(Int(v)) }
-        return String(format: "%.\(digits)f", v)
+        let fixed = String(format: "%.\(max(0, digits))f", abs(v))
+        let parts = fixed.split(separator: ".", maxSplits: 1).map(String.init)
+        guard let whole = Int(parts[0]) else { return String(format: "%.\(digits)f", v) }
+        let negative = v < 0 && fixed.contains(where: { $0 != "0" && $0 != "." })
+        return (negative ? "-" : "") + grouped(whole) + (parts.count > 1 ? "." + parts[1] : "")
+    }
+
+    /// A quantity that is usually a whole count (plays): grouped when whole, else `number`.
+    public static func amount(_ v: Double) -> String {
+        v.isFinite && v == v.rounded() && abs(v) < 1e15 ? grouped(Int(v)) : number(v)
     }
 
     public static func grouped(_ n: Int) -> String {

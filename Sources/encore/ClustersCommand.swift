@@ -61,10 +61,8 @@ extension Encore {
             let (ir, firstItemReport) = try ElapsedTicker.run("k-means of \(f.items.rows) songs (k \(itemClusters), \(nInit) starts)") {
                 try ClusterAnalysis.side(f.items, k: itemClusters, nInit: nInit, seed: itemSeed)
             }
-            for (name, r, total) in [("users", userReport, f.users.rows), ("songs", firstItemReport, f.items.rows)] {
-                if let largest = r.sizes.max(), Double(largest) > 0.9 * Double(total) {
-                    note("warning: one cluster holds \(Format.grouped(largest)) of the \(Format.grouped(total)) \(name) (\(Int((100 * Double(largest) / Double(total)).rounded()))%): the clusters hardly separate them; try --dimensions or another k")
-                }
+            for (name, r) in [("users", userReport), ("songs", firstItemReport)] {
+                if let w = ClusterAnalysis.dominantClusterWarning(sizes: r.sizes, noun: name) { note("warning: " + w) }
             }
             var itemReport = firstItemReport
             if let catalog = raw.catalog {

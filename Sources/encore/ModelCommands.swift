@@ -338,22 +338,43 @@ extension Encore {
     struct Models: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every model with its configuration fields and defaults.")
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
-        @Option(help: "With --model: a listener outside the training data, as comma-separated song ids, song titles or artist names (names need --catalog); each may end with :PLAYS.") var history: String?
-        @Flag(name: .customLong("all-users"), help: "With --model: every user's top k in one pass, written to --output.") var allUsers = false
-        @Option(help: "With --model: a file of external user ids (one per line) whose top k go to --output.") var users: String?
-        @Option(help: "With --all-users or --users: the TSV to write (user, rank, item, title, score, reason).") var output: String?
+        @Option(parsing: .unconditional, help: "Width of the table output in columns.") var width: Int = 100
 
         struct Row: Encodable {
             var model: String
             var summary: String
-            var configuration: String
+            var configuration: JSONValue
         }
 
         func run() throws {
-            let rows = ModelRegistry.all.map { Row(model: $0.name, summary: $0.summary, configuration: $0.defaults) }
-            if format == .json { print(try jsonString(rows)); return }
-            print(TextTable(header: ["model", "what it is", "configuration (defaults)"],
-                            rows: rows.map { [$0.model, $0.summary, $0.configuration] }).render(format), terminator: "")
+            guard width >= 40 else { throw UsageError("--width must be at least 40") }
+            let rows = try ModelRegistry.all.map { entry in
+                Row(model: entry.name, summary: entry.summary, configuration: try ConfigurationDisplay.snakeCased(entry.defaults, fields: entry.fieldNames))
+            }
+            switch format {
+            case .json: print(try jsonString(rows))
+            case .markdown:
+                print(TextTable(header: ["model", "what it is", "configuration (defaults)"],
+                                rows: rows.map { [$0.model, $0.summary, ConfigurationDisplay.fields($0.configuration).joined(separator: ", ")] }).markdown(), terminator: "")
+            case .table:
+                // One block per model, wrapped to the width: the name and what it is, then every
+                // field with its default, in snake_case as the README and --config write them.
+                let indent = String(repeating: " ", count: 4)
+                for r in rows {
+                    print(ConfigurationDisplay.wrap([r.model + ":"] + r.summary.split(separator: " ").map(String.init), width: width, indent: indent))
+                    let fields = ConfigurationDisplay.fields(r.configuration)
+                    // Fields separated by " · ", each kept whole on a line.
+                    // A field's name stays with the start of its value; a long nested value wraps inside.
+                    var words: [String] = []
+                    for (n, field) in fields.enumerated() {
+                        var parts = field.split(separator: " ").map(String.init)
+                        if parts.count > 1 { parts[1] = parts[0] + "\u{00A0}" + parts[1]; parts.removeFirst() }
+                        if n < fields.count - 1 { parts[parts.count - 1] += " ·" }
+                        words += parts
+                    }
+                    print(ConfigurationDisplay.wrap(words, width: width, indent: indent, first: indent).replacingOccurrences(of: "\u{00A0}", with: " "))
+                }
+            }
         }
     }
 

@@ -245,7 +245,16 @@ import Testing
         r = try CLI.run(["neighbours", "--user", "nobody", "--train", split + "/train.tsv"])
         #expect(r.status == 1 && r.stderr.contains("unknown user"))
         r = try CLI.run(["models", "--format", "json"])
-        #expect(r.status == 0 && r.stdout.contains("knn-item") && r.stdout.contains("nFactors"))
+        #expect(r.status == 0 && r.stdout.contains("knn-item") && r.stdout.contains("\"n_factors\"") && !r.stdout.contains("nFactors"))
+        // The table fits 100 columns, names fields in snake_case and lists them all, those chosen
+        // at fit time ("auto": BaselineOnly's n_epochs) included.
+        r = try CLI.run(["models"])
+        #expect(r.status == 0 && r.stdout.split(separator: "\n").allSatisfy { $0.count <= 100 })
+        #expect(r.stdout.contains("n_epochs auto") && r.stdout.contains("fallback_to_tfidf true") && r.stdout.contains("bm25_k1 100"))
+        #expect(!r.stdout.contains("nEpochs") && !r.stdout.contains("\\/"))
+        // The names shown are the names --config takes.
+        r = try CLI.run(["train", "--train", split + "/train.tsv", "--model", "item-knn", "--config", "{\"bm25_k1\": 50, \"weighting\": \"bm25\"}", "--output", s.path + "/k.model"])
+        #expect(r.status == 0, "\(r.stderr)")
     }
 
     @Test(arguments: [

@@ -91,3 +91,12 @@ enum SharedSplit {
         return (f.train.mapValues(.log1p), f.test.mapValues(.log1p))
     }
 }
+
+@Suite struct ClusterWarningTests {
+    /// More than 90% in one cluster is a warning that says how many; 90% exactly is not.
+    @Test func oneClusterHoldingNearlyEverythingIsAWarning() {
+        #expect(ClusterAnalysis.dominantClusterWarning(sizes: [91, 5, 4], noun: "songs")?.hasPrefix("one cluster holds 91 of the 100 songs (91%)") == true)
+        #expect(ClusterAnalysis.dominantClusterWarning(sizes: [90, 5, 5], noun: "songs") == nil)
+        #expect(ClusterAnalysis.dominantClusterWarning(sizes: [], noun: "songs") == nil)
+    }
+}
