@@ -119,13 +119,19 @@ public enum RankingProtocol {
         let bar = show ? ProgressReporter(label: "ranking for \(label ?? entry.name)", total: Double((0..<test.userCount).filter { test.rowRange($0).count > 0 }.count)) : nil
         defer { bar?.finish() }
         let result = try evaluate(fitted: model, train: train, test: test, segmentsFrom: raw, progress: bar)
-        return RankingEvaluation(model: entry.name, label: label ?? entry.name, configuration: model.configurationJSON,
+        return RankingEvaluation(model: entry.name, label: RankingProtocol.shownLabel(label ?? entry.name, model), configuration: model.configurationJSON,
                                  metrics: result.metrics, usersEvaluated: result.users, fallbackUsers: result.fallbacks,
                                  fitSeconds: fitted - start, recommendSeconds: result.seconds, segments: result.segments, warnings: model.warnings)
     }
 
     /// Ranks for every test user with a fitted model.
     /// `segmentsFrom` gives the raw plays when `train` holds transformed values, so segments do not move with the scale.
+    /// A model that stands in for another says so in its column: a transformer without its
+    /// weights ranks with TF-IDF.
+    public static func shownLabel(_ label: String, _ model: any Recommender) -> String {
+        (model as? TransformerRecommender)?.fallback != nil ? "\(label) (TF-IDF stand-in)" : label
+    }
+
     public static func evaluate(fitted model: any Recommender, train: InteractionMatrix, test: InteractionMatrix, segmentsFrom raw: InteractionMatrix? = nil,
                                 progress: ProgressReporter? = nil)
         throws -> (metrics: [String: Double], users: Int, fallbacks: Int, seconds: Double, segments: [String: [String: Double]]) {

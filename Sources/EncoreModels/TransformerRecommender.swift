@@ -35,7 +35,7 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
     public let fallback: TFIDFRecommender?
 
     public var warnings: [String] {
-        fallback == nil ? [] : ["the transformer's weights are missing from \(configuration.modelDirectory) (run `make models`): it ranks with TF-IDF instead"]
+        fallback == nil ? [] : ["the transformer's weights are missing from \(configuration.modelDirectory) (run `make models`, or give the folder with --config '{\"model_directory\": \"DIR\"}'): it ranks with TF-IDF instead, and its column says so"]
     }
 
     public var configurationJSON: String { ConfigurationOverrides.json(configuration) }

@@ -20,6 +20,10 @@ struct Encore: ParsableCommand {
         singleThreadedBLAS()
         BLAS.setThreads(1)
         do {
+            // Every option takes one value: a second one would silently replace the first.
+            if let repeated = repeatedOption(in: Array(CommandLine.arguments.dropFirst())) {
+                throw UsageError("\(repeated) is given more than once; give it once")
+            }
             var command = try parseAsRoot()
             try command.run()
         } catch {
@@ -40,6 +44,21 @@ struct Encore: ParsableCommand {
             Foundation.exit(1)
         }
     }
+}
+
+/// The first option (long `--name` or `--name=value`, or short `-k`) that appears twice before a
+/// `--` terminator; negative numbers are values, not options.
+func repeatedOption(in arguments: [String]) -> String? {
+    var seen = Set<String>()
+    for a in arguments {
+        if a == "--" { break }
+        let name: String
+        if a.hasPrefix("--") { name = String(a.split(separator: "=", maxSplits: 1).first ?? Substring(a)) }
+        else if a.hasPrefix("-"), a.count == 2, let c = a.last, c.isLetter { name = a }
+        else { continue }
+        if !seen.insert(name).inserted { return name }
+    }
+    return nil
 }
 
 /// OpenBLAS starts its thread pool when the library loads, and idle pool threads spin on

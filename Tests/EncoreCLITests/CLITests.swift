@@ -198,6 +198,20 @@ final class Scratch {
         #expect(r.status == 0 && r.stdout.contains("\"protocol\" : \"seed\""), "\(r.stderr)")
         r = try CLI.run(["tune", "--model", "baseline", "--train", train, "--metric", "rmse", "--protocol", "ranking", "--grid", "{\"reg_i\": [10]}"])
         #expect(r.status == 1 && r.stderr.contains("use --protocol seed"))
+        // A transformer without its weights says in its column that TF-IDF stood in, and the
+        // advice names an option evaluate has.
+        r = try CLI.run(["evaluate", "--train", train, "--test", CLI.shared + "/lastfm-2k/splits/test.tsv", "--catalog", CLI.shared + "/lastfm-2k",
+                         "--model", "transformer{\"model_directory\": \"" + s.path + "/no-weights\"}", "--format", "markdown"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("(TF-IDF stand-in)") && r.stderr.contains("--config '{\"model_directory\": \"DIR\"}'"))
+        // An option given twice is an error, not a silent last-one-wins.
+        for repeated in [["recommend", "--model", s.path + "/m.model", "--user", "2", "--user", "3"], ["eda", train, "-k", "3", "-k", "4"],
+                         ["eda", train, "--format=json", "--format", "table"]] {
+            r = try CLI.run(repeated)
+            #expect(r.status == 1 && r.stderr.hasPrefix("error: ") && r.stderr.contains("is given more than once") && r.stderr.split(separator: "\n").count == 1)
+        }
+        r = try CLI.run(["recommend", "--model", s.path + "/m.model", "--user", "2", "-k", "-1"])
+        #expect(r.status == 1 && r.stderr.contains("must be positive"))
     }
 
     /// The sweep and the headline give the same numbers at the same k (songs are clustered with
