@@ -11,6 +11,11 @@
 // with at least as many listeners as the median listening (`popularMinListenerPercentile` 50: the
 // listener count of the song behind the median (user, song) pair; 25 on the Last.fm split). Setting
 // it to 0 is the report's pool. The discovery buckets are the report's either way.
+//
+// Named `artists` (onboarding) give their own songs first and then, with `around_artists`, the
+// songs around them: songs sharing the artists' five most used tags, ranked by the same popular
+// and discovery pools. An artist or tag that matches nothing is a warning; nothing matching at all
+// is an error.
 import EncoreData
 
 /// The popular + discovery mix.
@@ -31,6 +36,8 @@ public struct PopularityRankerConfiguration: Codable, Sendable, Equatable {
     public var tags: [String] = []
     /// With both artists and tags: a song qualifies by either (true) or must match both (false).
     public var matchAny: Bool = false
+    /// With artists: after their own songs, the songs sharing their most used tags.
+    public var aroundArtists: Bool = true
 
     public init() {}
 
@@ -67,18 +74,34 @@ public struct PopularityRanker: HistoryRecommender {
     /// Allowed items by popularity score, best first; and each discovery bucket's items by plays per listener.
     let popularOrder: [Int]
     let buckets: [(low: Double, high: Double, items: [Int])]
+    /// Songs around the named artists (their tags), after their own: the same pools over them.
+    let around: [Bool]
+    let aroundPopularOrder: [Int]
+    let aroundBuckets: [(low: Double, high: Double, items: [Int])]
+    /// Named artists and tags that match no song.
+    public let unmatched: [String]
+
+    public var warnings: [String] { unmatched.map { "no song in the catalogue matches '\($0)'" } }
 
     public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
 
     public init(train: InteractionMatrix, configuration: PopularityRankerConfiguration = PopularityRankerConfiguration(), catalog: Catalog? = nil) throws {
         try configuration.validate()
-        self.configuration = configuration
         self.train = train
         let p = PopularityScore(train)
         score = p.scores
         averagePlays = p.averagePlays
-        allowed = try Self.allowedItems(train: train, configuration: configuration, catalog: catalog)
-        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, listeners: train.itemDegrees(), configuration: configuration)
+        let selection = try Self.selection(train: train, configuration: configuration, catalog: catalog)
+        (allowed, around, unmatched) = (selection.own, selection.around, selection.unmatched)
+        // The configuration keeps the names that matched (the warnings name the others).
+        let missing = selection.unmatched
+        var kept = configuration
+        kept.artists = configuration.artists.filter { !missing.contains($0) }
+        kept.tags = configuration.tags.filter { !missing.contains($0) }
+        self.configuration = kept
+        let listeners = train.itemDegrees()
+        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, listeners: listeners, configuration: configuration)
+        (aroundPopularOrder, aroundBuckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: around, listeners: listeners, configuration: configuration)
     }
 
     /// The same scores over another set of allowed songs (onboarding's artists and tags): no
@@ -89,13 +112,18 @@ public struct PopularityRanker: HistoryRecommender {
         return PopularityRanker(train: train, configuration: c, score: score, averagePlays: averagePlays, allowed: allowed)
     }
 
-    init(train: InteractionMatrix, configuration: PopularityRankerConfiguration, score: [Double], averagePlays: [Double], allowed: [Bool]) {
+    init(train: InteractionMatrix, configuration: PopularityRankerConfiguration, score: [Double], averagePlays: [Double], allowed: [Bool],
+         around: [Bool]? = nil) {
         self.configuration = configuration
         self.train = train
         self.score = score
         self.averagePlays = averagePlays
         self.allowed = allowed
-        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, listeners: train.itemDegrees(), configuration: configuration)
+        self.around = around ?? Array(repeating: false, count: allowed.count)
+        unmatched = []
+        let listeners = train.itemDegrees()
+        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, listeners: listeners, configuration: configuration)
+        (aroundPopularOrder, aroundBuckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: self.around, listeners: listeners, configuration: configuration)
     }
 
     static func orders(score: [Double], averagePlays: [Double], allowed: [Bool], listeners: [Int], configuration c: PopularityRankerConfiguration)
@@ -128,34 +156,77 @@ public struct PopularityRanker: HistoryRecommender {
         try ModelState.require(score.count, train.itemCount, "popularity_score")
         try ModelState.require(averagePlays.count, train.itemCount, "average_plays")
         try ModelState.require(a.count, train.itemCount, "allowed")
-        allowed = a.map { $0 != 0 }
-        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, listeners: train.itemDegrees(), configuration: configuration)
+        // 1: allowed (the artists' own songs when artists are named); 2: around them.
+        allowed = a.map { $0 == 1 }
+        around = a.map { $0 == 2 }
+        unmatched = []
+        let listeners = train.itemDegrees()
+        (popularOrder, buckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: allowed, listeners: listeners, configuration: configuration)
+        (aroundPopularOrder, aroundBuckets) = Self.orders(score: score, averagePlays: averagePlays, allowed: around, listeners: listeners, configuration: configuration)
     }
 
-    static func allowedItems(train: InteractionMatrix, configuration c: PopularityRankerConfiguration, catalog: Catalog?) throws -> [Bool] {
+    /// The songs the pools draw from: the named artists' and tags' own (all played songs when none
+    /// is named), the songs around the artists, and the names that matched nothing.
+    static func selection(train: InteractionMatrix, configuration c: PopularityRankerConfiguration, catalog: Catalog?) throws
+        -> (own: [Bool], around: [Bool], unmatched: [String]) {
         let degrees = train.itemDegrees()
-        guard !c.artists.isEmpty || !c.tags.isEmpty else { return degrees.map { $0 > 0 } }
+        let none = [Bool](repeating: false, count: train.itemCount)
+        guard !c.artists.isEmpty || !c.tags.isEmpty else { return (degrees.map { $0 > 0 }, none, []) }
         guard let catalog, catalog.count == train.itemCount else {
             throw ModelError("restricting the popularity ranker to artists or tags needs the catalogue (give --data with a catalogue)")
         }
         let artists = Set(c.artists.map { $0.lowercased() })
         let tags = Set(c.tags.map { $0.lowercased() })
-        return (0..<train.itemCount).map { i in
+        var foundArtists = Set<String>(), foundTags = Set<String>()
+        for i in 0..<train.itemCount where degrees[i] > 0 {
+            let e = catalog[i]
+            if artists.contains(e.artist.lowercased()) { foundArtists.insert(e.artist.lowercased()) }
+            for t in e.tags where tags.contains(t.lowercased()) { foundTags.insert(t.lowercased()) }
+        }
+        let unmatched = c.artists.filter { !foundArtists.contains($0.lowercased()) } + c.tags.filter { !foundTags.contains($0.lowercased()) }
+        guard !foundArtists.isEmpty || !foundTags.isEmpty else {
+            throw ModelError("no song in the catalogue matches \(unmatched.map { "'\($0)'" }.joined(separator: ", ")) (artists and tags are matched by name, ignoring case)")
+        }
+        let own = (0..<train.itemCount).map { i -> Bool in
             let e = catalog[i]
             let byArtist = artists.contains(e.artist.lowercased())
             let byTag = e.tags.contains { tags.contains($0.lowercased()) }
             if c.matchAny, !artists.isEmpty, !tags.isEmpty { return degrees[i] > 0 && (byArtist || byTag) }
             return degrees[i] > 0 && (artists.isEmpty || byArtist) && (tags.isEmpty || byTag)
         }
+        guard c.aroundArtists, !foundArtists.isEmpty else { return (own, none, unmatched) }
+        // The artists' five most used tags, by their songs' listeners.
+        var tagWeight: [String: Int] = [:]
+        for i in 0..<train.itemCount where artists.contains(catalog[i].artist.lowercased()) {
+            for t in catalog[i].tags { tagWeight[t.lowercased(), default: 0] += degrees[i] }
+        }
+        let near = Set(tagWeight.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5).map(\.key))
+        let around = (0..<train.itemCount).map { i in
+            degrees[i] > 0 && !own[i] && !artists.contains(catalog[i].artist.lowercased()) && catalog[i].tags.contains { near.contains($0.lowercased()) }
+        }
+        return (own, around, unmatched)
     }
 
     public func state() -> ModelState {
-        ModelState(arrays: ["popularity_score": .double(score), "average_plays": .double(averagePlays), "allowed": .int32(allowed.map { $0 ? 1 : 0 })])
+        ModelState(arrays: ["popularity_score": .double(score), "average_plays": .double(averagePlays),
+                            "allowed": .int32(zip(allowed, around).map { $0 ? 1 : ($1 ? 2 : 0) })])
     }
 
     /// The list for a user (or a new user with no history), with reasons.
+    /// With named artists, their own songs come first and the songs around them fill the list.
     public func rankedList(user: Int?, excluding: Set<Int> = []) -> [ScoredItem] {
-        rankedItems(user: user, excluding: excluding).map { ScoredItem(item: $0.item, score: score[$0.item], explanation: explanation(bucket: $0.bucket)) }
+        let own = rankedItems(user: user, excluding: excluding)
+        var list = own.map { ScoredItem(item: $0.item, score: score[$0.item], explanation: explanation(bucket: $0.bucket)) }
+        let room = configuration.popularCount + configuration.discoveryCount - list.count
+        guard room > 0, !aroundPopularOrder.isEmpty || aroundBuckets.contains(where: { !$0.items.isEmpty }) else { return list }
+        var skip = excluding.union(own.map(\.item))
+        if let user, user >= 0, user < train.userCount { for c in train.row(user).items { skip.insert(Int(c)) } }
+        let names = configuration.artists.joined(separator: ", ")
+        for (i, bucket) in Self.pick(popularOrder: aroundPopularOrder, buckets: aroundBuckets, skip: skip, configuration: configuration).prefix(room) {
+            let base = explanation(bucket: bucket, in: aroundBuckets)
+            list.append(ScoredItem(item: i, score: score[i], explanation: Explanation(kind: base.kind, sentence: "around \(names): \(base.sentence)")))
+        }
+        return list
     }
 
     /// The ranked list without its reasons: each song with its discovery bucket (nil: popular).
@@ -163,7 +234,12 @@ public struct PopularityRanker: HistoryRecommender {
     public func rankedItems(user: Int?, excluding: Set<Int> = []) -> [(item: Int, bucket: Int?)] {
         var skip = excluding
         if let user, user >= 0, user < train.userCount { for c in train.row(user).items { skip.insert(Int(c)) } }
-        let c = configuration
+        return Self.pick(popularOrder: popularOrder, buckets: buckets, skip: skip, configuration: configuration)
+    }
+
+    /// The popular picks then the discovery picks of one set of pools, `skip` left out.
+    static func pick(popularOrder: [Int], buckets: [(low: Double, high: Double, items: [Int])], skip: Set<Int>,
+                     configuration c: PopularityRankerConfiguration) -> [(item: Int, bucket: Int?)] {
         var out: [(item: Int, bucket: Int?)] = []
         var taken = Set<Int>()
         // Popular: the best `popularCount` of the `popularPool` most popular songs the user has not played.
@@ -187,7 +263,9 @@ public struct PopularityRanker: HistoryRecommender {
     }
 
     /// The reason of a popular song (bucket nil) or of a discovery song of a bucket.
-    public func explanation(bucket: Int?) -> Explanation {
+    public func explanation(bucket: Int?) -> Explanation { explanation(bucket: bucket, in: buckets) }
+
+    func explanation(bucket: Int?, in buckets: [(low: Double, high: Double, items: [Int])]) -> Explanation {
         guard let b = bucket, b >= 0, b < buckets.count else { return Explanation(kind: .popular, sentence: "popular by the report's score") }
         return Explanation(kind: .discovery, sentence: "discovery: \(Self.format(buckets[b].low))–\(Self.format(buckets[b].high))th percentile")
     }

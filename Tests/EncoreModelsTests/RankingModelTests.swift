@@ -382,3 +382,37 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         #expect(als.recommend(user: 0, k: 2).allSatisfy { $0.explanation == nil || $0.explanation?.kind == .becauseYouPlayed })
     }
 }
+
+@Suite struct PopularityAroundArtistsTests {
+    /// Named artists: their own songs first, then the songs sharing their tags; a name that matches
+    /// nothing is a warning and leaves the configuration; nothing matching at all is an error.
+    @Test func artistsOwnSongsFirstThenTheirTagNeighbours() throws {
+        let (m, _) = popularityFixture()
+        // Alpha sings songs 0, 15, 30 and 45, tagged "alpha-sound", which every fifth song of the
+        // others shares; the rest are "other". Four own songs cannot fill seven places.
+        let catalog = Catalog(entries: (0..<60).map { i in
+            CatalogEntry(title: "S\(i)", artist: i % 15 == 0 ? "Alpha" : "Beta\(i)", tags: i % 5 == 0 ? ["alpha-sound"] : ["other"])
+        })
+        var c = PopularityRankerConfiguration()
+        c.artists = ["alpha", "Nobody"]
+        c.popularCount = 3
+        c.discoveryCount = 4
+        let ranker = try PopularityRanker(train: m, configuration: c, catalog: catalog)
+        #expect(ranker.warnings == ["no song in the catalogue matches 'Nobody'"])
+        #expect(ranker.configuration.artists == ["alpha"])
+        let list = ranker.rankedList(user: nil)
+        #expect(list.count == 7)
+        let own = list.prefix { catalog[$0.item].artist == "Alpha" }
+        #expect(!own.isEmpty && own.count < 7)
+        let rest = list.dropFirst(own.count)
+        #expect(rest.allSatisfy { catalog[$0.item].artist != "Alpha" && catalog[$0.item].tags == ["alpha-sound"] && $0.reason?.hasPrefix("around alpha: ") == true })
+        // Saved and loaded, the same list.
+        let loaded = try PopularityRanker(train: m, configuration: ranker.configuration, state: ranker.state())
+        #expect(loaded.rankedList(user: nil).map(\.item) == list.map(\.item))
+        // Without the neighbours: only the artist's own songs.
+        c.aroundArtists = false
+        #expect(try PopularityRanker(train: m, configuration: c, catalog: catalog).rankedList(user: nil).allSatisfy { catalog[$0.item].artist == "Alpha" })
+        c.artists = ["Nobody"]
+        #expect(throws: ModelError.self) { try PopularityRanker(train: m, configuration: c, catalog: catalog) }
+    }
+}
