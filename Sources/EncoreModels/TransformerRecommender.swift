@@ -165,6 +165,30 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
     }
 
 
+    /// The `k` users whose play-weighted profile is closest (cosine) to a unit song embedding,
+    /// best first, each with the played song closest to it: who is most likely to play a new song
+    /// (promotion). Users in `excluding` (those who played it) are left out. O(nnz · d + users log k).
+    public func audience(for vector: [Float], k: Int, excluding: Set<Int> = []) -> [(user: Int, score: Float, closest: Int?)] {
+        guard dimension > 0, vector.count == dimension, k > 0 else { return [] }
+        var scores = [Float](repeating: -.infinity, count: train.userCount)
+        embeddings.withUnsafeBufferPointer { e in
+            vector.withUnsafeBufferPointer { v in
+                for u in 0..<train.userCount where !excluding.contains(u) && !train.rowRange(u).isEmpty {
+                    // cos(profile, v) = (Σ w_i e_i · v) / |Σ w_i e_i|: one dot per played song and the profile's norm.
+                    let p = profile(UserHistory(user: u, of: train))
+                    scores[u] = VectorKernels.dot(p, v.baseAddress!, dimension)
+                }
+            }
+        }
+        func songCosine(_ i: Int) -> Float {
+            embeddings.withUnsafeBufferPointer { e in VectorKernels.dot(e.baseAddress! + i * dimension, vector, dimension) }
+        }
+        return TopScores.select(scores, k: k).filter { $0.score.isFinite }.map { top in
+            let played = train.row(top.index).items.map(Int.init).filter { $0 < train.itemCount }
+            return (top.index, top.score, played.max { songCosine($0) < songCosine($1) })
+        }
+    }
+
     public func similarItems(to item: Int, k: Int) -> [ScoredItem] {
         if let fallback { return fallback.similarItems(to: item, k: k) }
         guard item >= 0, item < train.itemCount, k > 0 else { return [] }

@@ -233,4 +233,32 @@ final class Scratch {
         let html = try String(contentsOfFile: s.path + "/c.html", encoding: .utf8)
         #expect(html.contains("Silhouette (songs; higher is better)") && html.contains("Davies–Bouldin (songs; lower is better)"))
     }
+
+    /// "A new song arrives": the listeners closest to a catalogue song (its listeners left out) or
+    /// to a song known only by its text, each with the played song closest to it.
+    @Test func audienceForASongAndForANewSongsText() throws {
+        let lastfm = CLI.shared + "/lastfm-2k"
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let dir = root + "/.models/all-MiniLM-L6-v2"
+        var r = try CLI.run(["audience", lastfm, "--song", "89", "-k", "5", "--model-dir", dir, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 5)
+        let scores = rows.compactMap { $0["score"] as? Double }
+        #expect(scores.count == 5 && zip(scores, scores.dropFirst()).allSatisfy { $0 >= $1 })
+        // Nobody who played Lady Gaga (artist 89) is in the audience.
+        let lines = try String(contentsOfFile: lastfm + "/user_artists.dat", encoding: .utf8).split(separator: "\n").dropFirst()
+        var players = Set<String>()
+        for line in lines {
+            let fields = line.split(separator: "\t")
+            if fields.count > 1, fields[1] == "89" { players.insert(String(fields[0])) }
+        }
+        #expect(rows.allSatisfy { !players.contains($0["user"] as? String ?? "") })
+        r = try CLI.run(["audience", lastfm, "--text", "Night Hymns / Frostveil / black metal, metal", "-k", "3", "--model-dir", dir])
+        #expect(r.status == 0 && r.stdout.contains("closest played song"), "\(r.stderr)")
+        r = try CLI.run(["audience", lastfm, "--song", "no-such-song", "--model-dir", dir])
+        #expect(r.status == 1 && r.stderr.contains("unknown song") && r.stderr.contains("--text"))
+        r = try CLI.run(["audience", lastfm, "--song", "89", "--text", "x", "--model-dir", dir])
+        #expect(r.status == 1 && r.stderr.contains("one of them"))
+    }
 }

@@ -60,3 +60,20 @@ import Testing
         }
     }
 }
+
+@Suite struct TransformerAudienceTests {
+    /// Songs (1, 0), (0, 1) and (0.6, 0.8); user 0 played song 0, user 1 song 1. For song 2 the
+    /// cosines are 0.6 and 0.8: user 1 first, each with the played song closest to it; a user
+    /// left out (who played it) is not listed.
+    @Test func audienceByHand() throws {
+        let m = matrix([(0, 0, 3), (1, 1, 2)], users: 2, items: 3)
+        let model = try TransformerRecommender(train: m, configuration: TransformerConfiguration(),
+                                               state: ModelState(arrays: ["embeddings": .float([1, 0, 0, 1, 0.6, 0.8])]))
+        let a = model.audience(for: [0.6, 0.8], k: 5)
+        #expect(a.map(\.user) == [1, 0])
+        #expect(abs(a[0].score - 0.8) < 1e-6 && abs(a[1].score - 0.6) < 1e-6)
+        #expect(a.map(\.closest) == [1, 0])
+        #expect(model.audience(for: [0.6, 0.8], k: 5, excluding: [1]).map(\.user) == [0])
+        #expect(model.audience(for: [1, 0, 0], k: 5).isEmpty, "a vector of another dimension ranks nobody")
+    }
+}
