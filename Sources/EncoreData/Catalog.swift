@@ -38,6 +38,19 @@ public struct Catalog: Sendable, Equatable {
     public var count: Int { entries.count }
     public subscript(i: Int) -> CatalogEntry { entries[i] }
 
+    /// A hash of every entry's title, release, artist, year and tags, in item order: equal for the
+    /// same metadata of the same songs.
+    public var fingerprint: String {
+        var c = Checksum64()
+        for e in entries {
+            for field in [e.title, e.release, e.artist, String(e.year), e.tags.joined(separator: "|")] {
+                c.add(Array(field.utf8) + [0])
+            }
+            c.add([1])
+        }
+        return String(c.value, radix: 16)
+    }
+
     /// The entries of the given item indices, in that order.
     public func subset(_ indices: [Int]) -> Catalog { Catalog(entries: indices.map { entries[$0] }) }
 

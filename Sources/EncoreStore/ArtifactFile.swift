@@ -21,6 +21,9 @@ public struct Artifact: Sendable {
         public var metrics: [String: Double]
         public var arrays: [ArrayInfo]
         public var created: String
+        /// The catalogue the model was trained with (its songs' metadata, in the model's song
+        /// order), when it had one: a different catalogue is refused where the model is used.
+        public var catalogFingerprint: String?
 
         enum CodingKeys: String, CodingKey {
             case formatVersion = "format_version"
@@ -28,6 +31,7 @@ public struct Artifact: Sendable {
             case dataFingerprint = "data_fingerprint"
             case valueTransform = "value_transform"
             case metrics, arrays, created
+            case catalogFingerprint = "catalog_fingerprint"
         }
     }
 
@@ -45,7 +49,7 @@ public struct Artifact: Sendable {
     public static let formatVersion: UInt32 = 1
 
     /// Packs a fitted model.
-    public init(model: any Recommender, transform: ValueTransform, metrics: [String: Double] = [:]) {
+    public init(model: any Recommender, transform: ValueTransform, metrics: [String: Double] = [:], catalog: Catalog? = nil) {
         let state = model.state()
         let infos = state.arrays.sorted(by: { $0.key < $1.key }).map { name, array -> ArrayInfo in
             switch array {
@@ -57,7 +61,8 @@ public struct Artifact: Sendable {
         }
         header = Header(formatVersion: Int(Self.formatVersion), algorithm: model.name, configuration: model.configurationJSON,
                         dataFingerprint: Snapshot.fingerprint(model.train), valueTransform: transform.description,
-                        metrics: metrics, arrays: infos, created: ISO8601DateFormatter().string(from: Date()))
+                        metrics: metrics, arrays: infos, created: ISO8601DateFormatter().string(from: Date()),
+                        catalogFingerprint: catalog.flatMap { $0.count == model.train.itemCount && $0.entries.contains { !$0.text.isEmpty } ? $0.fingerprint : nil })
         train = model.train
         self.state = state
     }

@@ -62,7 +62,7 @@ extension Encore {
             let fitted = try ElapsedTicker.run("fitting \(entry.name)") { try entry.fit(train, overrides: config, catalog: raw.catalog) }
             for w in fitted.warnings { note("warning: " + w) }
             let seconds = MonotonicClock.now() - start
-            let artifact = Artifact(model: fitted, transform: transform, metrics: ["fit_seconds": seconds])
+            let artifact = Artifact(model: fitted, transform: transform, metrics: ["fit_seconds": seconds], catalog: raw.catalog)
             try artifact.write(to: output, inputs: data.inputPaths)
             let s = Summary(model: entry.name, configuration: fitted.configurationJSON, users: train.userCount, items: train.itemCount,
                             interactions: train.nnz, fitSeconds: seconds, artifact: output, fingerprint: artifact.header.dataFingerprint, trainedOn: trainedOn)
@@ -149,6 +149,7 @@ extension Encore {
             if let catalog {
                 let d = try loadDataset(catalog)
                 try CatalogMatch.check(d, describes: recommender.train, source: catalog)
+                try checkCatalogFingerprint(d, artifact: artifact, source: catalog)
                 names = SongNames(d)
             }
             let list = recommender.recommend(user: u, k: k)
@@ -182,6 +183,7 @@ extension Encore {
             if let catalog {
                 let d = try loadDataset(catalog)
                 try CatalogMatch.check(d, describes: train, source: catalog)
+                try checkCatalogFingerprint(d, artifact: artifact, source: catalog)
                 names = SongNames(d)
                 catalogData = d
             }
@@ -268,6 +270,7 @@ extension Encore {
             if let catalog {
                 let d = try loadDataset(catalog)
                 try CatalogMatch.check(d, describes: train, source: catalog)
+                try checkCatalogFingerprint(d, artifact: artifact, source: catalog)
                 names = SongNames(d)
             }
             let k = min(self.k, train.itemCount)
@@ -562,5 +565,19 @@ extension Encore {
                 note("wrote \(report)")
             }
         }
+    }
+}
+
+/// Refuses a catalogue whose metadata for the model's songs differs from the one the model was
+/// trained with (artifacts from before catalogue fingerprints, or trained without one, pass).
+func checkCatalogFingerprint(_ d: Dataset, artifact: Artifact, source: String) throws {
+    guard let expected = artifact.header.catalogFingerprint else { return }
+    var metadata: [String: CatalogEntry] = [:]
+    for (j, id) in d.interactions.items.ids.enumerated() where j < d.catalog.count { metadata[id] = d.catalog[j] }
+    var report = LoadReport(format: "catalogue")
+    let aligned = Catalog.aligned(items: artifact.train.items, metadata: metadata, report: &report)
+    guard aligned.fingerprint == expected else {
+        throw DataError(file: source, problem: .inconsistent(
+            "this catalogue differs from the one the model was trained with (titles, artists, years or tags of its songs changed); give that catalogue, or train the model again"))
     }
 }

@@ -261,4 +261,23 @@ final class Scratch {
         r = try CLI.run(["audience", lastfm, "--song", "89", "--text", "x", "--model-dir", dir])
         #expect(r.status == 1 && r.stderr.contains("one of them"))
     }
+
+    /// A model file carries its catalogue's fingerprint: the same catalogue names its songs, a
+    /// changed one is refused with one error line.
+    @Test func modelFilesRefuseAnotherCatalogue() throws {
+        let s = Scratch()
+        let lastfm = CLI.shared + "/lastfm-2k", split = lastfm + "/splits"
+        var r = try CLI.run(["train", "--train", split + "/train.tsv", "--catalog", lastfm, "--model", "most-popular", "--output", s.path + "/m.model"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(["recommend", "--model", s.path + "/m.model", "--user", "2", "--catalog", lastfm, "-k", "3"])
+        #expect(r.status == 0 && r.stdout.contains("Britney Spears"), "\(r.stderr)")
+        // The same plays with one artist renamed.
+        let copy = s.path + "/lastfm"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        for f in ["user_artists.dat", "tags.dat", "user_taggedartists.dat"] { try FileManager.default.copyItem(atPath: lastfm + "/" + f, toPath: copy + "/" + f) }
+        let artists = try String(contentsOfFile: lastfm + "/artists.dat", encoding: .utf8)
+        try artists.replacingOccurrences(of: "\tBritney Spears\t", with: "\tBritney S.\t").write(toFile: copy + "/artists.dat", atomically: true, encoding: .utf8)
+        r = try CLI.run(["recommend", "--model", s.path + "/m.model", "--user", "2", "--catalog", copy, "-k", "3"])
+        #expect(r.status == 1 && r.stderr.contains("differs from the one the model was trained with") && r.stderr.split(separator: "\n").count == 1)
+    }
 }
