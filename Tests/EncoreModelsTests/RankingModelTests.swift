@@ -175,6 +175,12 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
                 #expect(abs(Double(s[j]) - expected) < 1e-4, "user \(u) item \(j): \(s[j]) vs \(expected)")
             }
         }
+        // The dual form saves K (users²) and recomputes K X when loaded: the same scores.
+        let state = ease.state()
+        #expect(form == .dual ? state.arrays.keys.sorted() == ["active_items", "k_inverse"] : state.arrays["weights"] != nil)
+        let loaded = try EASE(train: m, configuration: c, state: state)
+        #expect(loaded.form == form)
+        for u in 0..<m.userCount { #expect(loaded.scoreAll(user: u) == ease.scoreAll(user: u)) }
     }
 
     @Test func refusesWhatDoesNotFit() throws {
