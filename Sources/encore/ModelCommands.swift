@@ -110,6 +110,7 @@ extension Encore {
         @OptionGroup var input: InputFormatOption
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
         @Option(help: "With --model: a listener outside the training data, as comma-separated song ids, song titles or artist names (names need --catalog); each may end with :PLAYS.") var history: String?
+        @Option(name: .customLong("history-file"), help: "With --model: the new listener's history from a file, one song id, title or artist per line (commas kept: a title may hold one), each may end with :PLAYS.") var historyFile: String?
         @Flag(name: .customLong("all-users"), help: "With --model: every user's top k in one pass, written to --output.") var allUsers = false
         @Option(help: "With --model: a file of external user ids (one per line) whose top k go to --output.") var users: String?
         @Option(help: "With --all-users or --users: the TSV to write (user, rank, item, title, score, reason).") var output: String?
@@ -127,9 +128,16 @@ extension Encore {
             if let policy { return try recommendWithPolicy(policy) }
             guard onboarding == nil else { throw UsageError("--onboarding goes with --policy") }
             if allUsers || users != nil || output != nil { return try writeAll() }
-            if let history {
+            if history != nil || historyFile != nil {
+                guard history == nil || historyFile == nil else { throw UsageError("give --history or --history-file, not both") }
                 guard user == nil else { throw UsageError("give --user (a training user) or --history (a new listener), not both") }
-                return try recommendForHistory(history)
+                var entries = (history ?? "").split(separator: ",").map(String.init)
+                if let historyFile {
+                    try InputFile.check(historyFile)
+                    guard let data = FileManager.default.contents(atPath: historyFile) else { throw DataError(file: historyFile, problem: .missingFile) }
+                    entries = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
+                }
+                return try recommendForHistory(entries)
             }
             guard let model, let user else { throw UsageError("give --user") }
             guard k > 0 else { throw UsageError("-k must be positive, got \(k)") }
@@ -169,7 +177,7 @@ extension Encore {
         /// A new listener's list from an artifact: the history matched to songs (ids, titles, artists'
         /// most played songs), scored by the model's history scoring (ALS folds it in; EASE,
         /// item-KNN and the content models score it directly), with the played songs behind each.
-        func recommendForHistory(_ text: String) throws {
+        func recommendForHistory(_ entries: [String]) throws {
             guard let model else { throw UsageError("--history goes with --model") }
             guard k > 0 else { throw UsageError("-k must be positive, got \(k)") }
             let artifact = try Artifact.read(path: model)
@@ -189,7 +197,7 @@ extension Encore {
             }
             var plays: [Int: Float] = [:]
             var unmatched: [String] = []
-            for part in text.split(separator: ",") {
+            for part in entries {
                 var entry = part.trimmingCharacters(in: .whitespaces)
                 var count: Float = 1
                 if let colon = entry.lastIndex(of: ":"), let n = Float(entry[entry.index(after: colon)...]), n > 0, n.isFinite {

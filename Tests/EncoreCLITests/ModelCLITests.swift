@@ -193,8 +193,17 @@ import Testing
             #expect(titles.contains("Lady Gaga") || titles.contains("Christina Aguilera") || titles.contains("Rihanna"), "\(model): \(titles)")
             #expect(rows.allSatisfy { ($0["reason"] as? String ?? "").hasPrefix("because you played “") })
         }
-        let r = try CLI.run(["recommend", "--model", s.path + "/ease.model", "--history", "Madonna"])
+        var r = try CLI.run(["recommend", "--model", s.path + "/ease.model", "--history", "Madonna"])
         #expect(r.status == 1 && r.stderr.contains("give --catalog"))
+        // From a file, one per line: a name with commas stays whole.
+        let file = s.path + "/history.txt"
+        try "Crosby, Stills, Nash & Young:5\nEarth, Wind & Fire\nNobody Here\n".write(toFile: file, atomically: true, encoding: .utf8)
+        r = try CLI.run(["recommend", "--model", s.path + "/ease.model", "--history-file", file, "-k", "5", "--catalog", CLI.shared + "/lastfm-2k", "--format", "json"])
+        #expect(r.status == 0 && r.stderr.contains("matched nothing in --history: Nobody Here") && !r.stderr.contains("Crosby"), "\(r.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 5 && !rows.contains { ($0["title"] as? String) == "Earth, Wind & Fire" })
+        r = try CLI.run(["recommend", "--model", s.path + "/ease.model", "--history-file", file, "--history", "Madonna", "--catalog", CLI.shared + "/lastfm-2k"])
+        #expect(r.status == 1 && r.stderr.contains("not both"))
     }
 
     /// A song not in the catalogue, by its text: embedded and matched by content, best first; the
