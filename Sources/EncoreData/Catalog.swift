@@ -27,6 +27,9 @@ public struct CatalogEntry: Sendable, Equatable, Codable {
 /// The catalogue: one entry per item index.
 public struct Catalog: Sendable, Equatable {
     public var entries: [CatalogEntry]
+    /// Entries of songs in the catalogue file that nobody played, by external id, when the load
+    /// asked for them (`LoadOptions.keepUnplayedCatalog`); snapshots do not keep them.
+    public var unplayed: [String: CatalogEntry] = [:]
 
     public init(entries: [CatalogEntry]) { self.entries = entries }
 
@@ -69,7 +72,7 @@ public struct Catalog: Sendable, Equatable {
 extension Catalog {
     /// Aligns metadata keyed by external item id with the item index of a matrix. Items with no
     /// metadata get an empty entry; metadata for unplayed items is dropped. Both are counted.
-    public static func aligned(items: IDMap, metadata: [String: CatalogEntry], report: inout LoadReport) -> Catalog {
+    public static func aligned(items: IDMap, metadata: [String: CatalogEntry], report: inout LoadReport, keepUnplayed: Bool = false) -> Catalog {
         var entries: [CatalogEntry] = []
         entries.reserveCapacity(items.count)
         var missing = 0
@@ -81,6 +84,8 @@ extension Catalog {
         }
         report.itemsWithoutMetadata = missing
         report.catalogOnlyItems = max(0, metadata.count - (items.count - missing))
-        return Catalog(entries: entries)
+        var catalog = Catalog(entries: entries)
+        if keepUnplayed { catalog.unplayed = metadata.filter { items.index(of: $0.key) == nil } }
+        return catalog
     }
 }

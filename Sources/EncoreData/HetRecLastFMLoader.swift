@@ -85,7 +85,7 @@ public enum HetRecLastFMLoader {
             }
             metadata[id] = CatalogEntry(title: name, release: "", artist: name, year: 0, tags: tags)
         }
-        let catalog = Catalog.aligned(items: matrix.items, metadata: metadata, report: &report)
+        let catalog = Catalog.aligned(items: matrix.items, metadata: metadata, report: &report, keepUnplayed: options.keepUnplayedCatalog)
         return Dataset(name: "lastfm-2k", interactions: matrix, catalog: catalog, report: report)
     }
 

@@ -70,7 +70,7 @@ public enum MovieLensLoader {
             for (k, v) in problems.skipped { report.skipped["catalog_" + k, default: 0] += v }
             report.warnIfEmpty(items, rows: metadata.count, role: "the MovieLens ratings")
         }
-        let catalog = Catalog.aligned(items: matrix.items, metadata: metadata, report: &report)
+        let catalog = Catalog.aligned(items: matrix.items, metadata: metadata, report: &report, keepUnplayed: options.keepUnplayedCatalog)
         return Dataset(name: "movielens", interactions: matrix, catalog: catalog, report: report)
     }
 
@@ -120,7 +120,7 @@ public enum MovieLensLoader {
             for (k, v) in problems.skipped { report.skipped["catalog_" + k, default: 0] += v }
             report.warnIfEmpty(movies, rows: metadata.count, role: "the MovieLens ratings")
         }
-        let catalog = Catalog.aligned(items: matrix.items, metadata: metadata, report: &report)
+        let catalog = Catalog.aligned(items: matrix.items, metadata: metadata, report: &report, keepUnplayed: options.keepUnplayedCatalog)
         return Dataset(name: "movielens", interactions: matrix, catalog: catalog, report: report)
     }
 

@@ -11,6 +11,9 @@ public struct LoadOptions: Sendable {
     public var progress: Bool
     /// The longest line (record) accepted, in bytes.
     public var maxLineBytes: Int
+    /// Keep the catalogue's entries for songs nobody played (`Catalog.unplayed`): content
+    /// similarity can place a song that has metadata and no plays. Off by default (memory).
+    public var keepUnplayedCatalog = false
 
     public init(lenient: Bool = false, progress: Bool = ProgressReporter.stderrIsTerminal,
                 maxLineBytes: Int = DelimitedReader.defaultMaxRecordBytes) {

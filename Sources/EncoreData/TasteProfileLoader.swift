@@ -21,7 +21,7 @@ public enum TasteProfileLoader {
         var catalog = Catalog.empty(count: matrix.itemCount)
         if let songs {
             let metadata = try SongCatalogReader.read(path: songs, options: options, report: &report)
-            catalog = Catalog.aligned(items: matrix.items, metadata: metadata, report: &report)
+            catalog = Catalog.aligned(items: matrix.items, metadata: metadata, report: &report, keepUnplayed: options.keepUnplayedCatalog)
         }
         return Dataset(name: lastPathComponent(path), interactions: matrix, catalog: catalog, report: report)
     }

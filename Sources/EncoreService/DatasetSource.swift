@@ -18,6 +18,8 @@ public struct DatasetSource: Sendable {
     public var timestampColumn: String?
     public var header = false
     public var maxLineBytes = DelimitedReader.defaultMaxRecordBytes
+    /// Keep catalogue entries of songs nobody played (`Catalog.unplayed`).
+    public var keepUnplayedCatalog = false
 
     public init() {}
 
@@ -38,7 +40,7 @@ public struct DatasetSource: Sendable {
             timestamp: timestampColumn.map(ColumnReference.init))
         if let songs { try InputFile.check(songs) }
         return try DatasetImporter.load(path: path, format: format, songs: songs, delimited: settings,
-                                        options: LoadOptions(lenient: lenient, maxLineBytes: maxLineBytes))
+                                        options: { var o = LoadOptions(lenient: lenient, maxLineBytes: maxLineBytes); o.keepUnplayedCatalog = keepUnplayedCatalog; return o }())
     }
 
     /// Every file a load of `path` read (the path itself, the files of a directory, the catalogue),

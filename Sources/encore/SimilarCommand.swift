@@ -37,10 +37,22 @@ extension Encore {
                 guard by == "content" else { throw UsageError("--text is matched by sentence embeddings: use --by content") }
                 guard !text.trimmingCharacters(in: .whitespaces).isEmpty, text.utf8.count <= 2_000 else { throw UsageError("--text must be 1 to 2,000 bytes") }
             }
-            let dataset = try loadDataset(path, format: input.inputFormat)
+            // Songs of the catalogue that nobody played are kept: content places them by their text.
+            var source = DatasetSource()
+            source.keepUnplayedCatalog = true
+            let dataset = try source.load(path, format: input.inputFormat)
+            printWarnings(dataset.report.warnings)
             let k = min(self.k, dataset.interactions.itemCount)
             if let text { return try similarToText(text, dataset: dataset, path: path, k: k) }
-            guard let song, let i = dataset.interactions.items.index(of: song) else { throw UsageError("unknown song '\(song ?? "")'") }
+            guard let song else { return }
+            guard let i = dataset.interactions.items.index(of: song) else {
+                guard let entry = dataset.catalog.unplayed[song] else { throw UsageError("unknown song '\(song)': it is neither played nor in the catalogue; a new song is matched by its text (--text … --by content)") }
+                guard by == "content" else {
+                    throw UsageError("'\(song)' is in the catalogue but nobody played it, so TF-IDF has no vector for it among the played songs; use --by content, which embeds its text")
+                }
+                guard !entry.text.isEmpty else { throw UsageError("'\(song)' has no title, artist or tags to embed") }
+                return try similarToText(entry.text, dataset: dataset, path: path, k: k, heading: "\(entry.title.isEmpty ? song : entry.title) (in the catalogue, never played) — nearest by content:")
+            }
             let list: [ScoredItem]
             if by == "tfidf" {
                 list = try TFIDFRecommender(train: dataset.interactions, catalog: dataset.catalog).similarItems(to: i, k: k)
@@ -60,7 +72,7 @@ extension Encore {
         }
     
         /// A song not in the catalogue, by its text: its sentence embedding against every song's.
-        func similarToText(_ text: String, dataset: Dataset, path: String, k: Int) throws {
+        func similarToText(_ text: String, dataset: Dataset, path: String, k: Int, heading: String? = nil) throws {
             var c = TransformerConfiguration()
             c.modelDirectory = modelDir
             c.fallbackToTFIDF = false
@@ -75,7 +87,7 @@ extension Encore {
                     score: Double($0.element.score), reason: "close in meaning to the text")
             }
             if format == .json { print(try jsonString(rows)); return }
-            print("“\(text)” — nearest by content:")
+            print(heading ?? "“\(text)” — nearest by content:")
             print(TextTable(header: ["rank", "item", "title", "score"],
                             rows: rows.map { [String($0.rank), $0.item, $0.title, String(format: "%.4f", $0.score)] }).render(format), terminator: "")
         }

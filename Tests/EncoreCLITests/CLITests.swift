@@ -280,4 +280,26 @@ final class Scratch {
         r = try CLI.run(["recommend", "--model", s.path + "/m.model", "--user", "2", "--catalog", copy, "-k", "3"])
         #expect(r.status == 1 && r.stderr.contains("differs from the one the model was trained with") && r.stderr.split(separator: "\n").count == 1)
     }
+
+    /// A song in the catalogue that nobody played is placed by its text (--by content); TF-IDF,
+    /// which has vectors only for played songs, says so; an id in neither is an error naming --text.
+    @Test func similarPlacesACatalogueSongNobodyPlayed() throws {
+        let s = Scratch()
+        var r = try CLI.run(["generate", "--users", "50", "--songs", "300", "--plays", "400", "--output", s.path + "/raw"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let played = Set(try String(contentsOfFile: s.path + "/raw/count_data.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[2]) })
+        let songs = try String(contentsOfFile: s.path + "/raw/song_data.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        let unplayed = try #require(songs.map { String($0.split(separator: ",")[0]) }.first { !played.contains($0) })
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        r = try CLI.run(["similar", s.path + "/raw", "--song", unplayed, "--by", "content", "-k", "3", "--model-dir", root + "/.models/all-MiniLM-L6-v2", "--format", "json"],
+                        environment: ["XDG_CACHE_HOME": s.path + "/cache"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 3 && rows.allSatisfy { played.contains($0["item"] as? String ?? "") })
+        r = try CLI.run(["similar", s.path + "/raw", "--song", unplayed])
+        #expect(r.status == 1 && r.stderr.contains("nobody played it") && r.stderr.contains("--by content"))
+        r = try CLI.run(["similar", s.path + "/raw", "--song", "NO-SUCH-SONG", "--by", "content"])
+        #expect(r.status == 1 && r.stderr.contains("neither played nor in the catalogue"))
+    }
 }
