@@ -129,7 +129,7 @@ public enum RankingProtocol {
     /// A model that stands in for another says so in its column: a transformer without its
     /// weights ranks with TF-IDF.
     public static func shownLabel(_ label: String, _ model: any Recommender) -> String {
-        (model as? TransformerRecommender)?.fallback != nil ? "\(label) (TF-IDF stand-in)" : label
+        model.standIn.map { "\(label) (\($0) stand-in)" } ?? label
     }
 
     public static func evaluate(fitted model: any Recommender, train: InteractionMatrix, test: InteractionMatrix, segmentsFrom raw: InteractionMatrix? = nil,

@@ -78,10 +78,14 @@ public protocol Recommender: Sendable {
     /// What the caller should tell a person about this model (a fallback taken while fitting);
     /// library code never writes to stderr itself.
     var warnings: [String] { get }
+    /// What stands in for this model when it could not be fitted as asked ("TF-IDF" for a
+    /// transformer without its weights), shown beside its name in comparison tables; nil otherwise.
+    var standIn: String? { get }
 }
 
 extension Recommender {
     public var warnings: [String] { [] }
+    public var standIn: String? { nil }
 
     public func scoreAll(user: Int) -> [Float] {
         score(user: user, items: Array(0..<train.itemCount)).map { Float($0) }

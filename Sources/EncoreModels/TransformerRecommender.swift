@@ -40,6 +40,8 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
 
     public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
 
+    public var standIn: String? { fallback == nil ? nil : "TF-IDF" }
+
     public init(train: InteractionMatrix, configuration c: TransformerConfiguration = TransformerConfiguration(), catalog: Catalog?) throws {
         try c.validate()
         guard let catalog, catalog.count == train.itemCount else {

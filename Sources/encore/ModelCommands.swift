@@ -153,13 +153,7 @@ extension Encore {
             guard let u = recommender.train.users.index(of: user) else {
                 throw UsageError("unknown user '\(user)': the model was trained on \(recommender.train.userCount) users and this is not one of them")
             }
-            var names: SongNames? = nil
-            if let catalog {
-                let d = try loadDataset(catalog)
-                try CatalogMatch.check(d, describes: recommender.train, source: catalog)
-                try checkCatalogFingerprint(d, artifact: artifact, source: catalog)
-                names = SongNames(d)
-            }
+            let names = try catalogue(for: artifact).map(SongNames.init)
             let list = recommender.recommend(user: u, k: k)
             let rows = list.enumerated().map { n, s -> Row in
                 let id = recommender.train.items[s.item]
@@ -174,6 +168,16 @@ extension Encore {
                             rows: rows.map { [String($0.rank), $0.item, $0.title, String(format: "%.4f", $0.score), $0.reason ?? ""] }).render(format), terminator: "")
         }
 
+        /// The --catalog dataset, checked to hold the artifact's training plays and, when the
+        /// artifact recorded one, the same catalogue; nil without --catalog.
+        func catalogue(for artifact: Artifact) throws -> Dataset? {
+            guard let catalog else { return nil }
+            let d = try loadDataset(catalog)
+            try CatalogMatch.check(d, describes: artifact.train, source: catalog)
+            try checkCatalogFingerprint(d, artifact: artifact, source: catalog)
+            return d
+        }
+
         /// A new listener's list from an artifact: the history matched to songs (ids, titles, artists'
         /// most played songs), scored by the model's history scoring (ALS folds it in; EASE,
         /// item-KNN and the content models score it directly), with the played songs behind each.
@@ -186,15 +190,8 @@ extension Encore {
                 throw UsageError("\(recommender.name) cannot score a listening history outside its training data; use ease, als, item-knn, bpr, tfidf or transformer")
             }
             let train = recommender.train
-            var names: SongNames? = nil
-            var catalogData: Dataset? = nil
-            if let catalog {
-                let d = try loadDataset(catalog)
-                try CatalogMatch.check(d, describes: train, source: catalog)
-                try checkCatalogFingerprint(d, artifact: artifact, source: catalog)
-                names = SongNames(d)
-                catalogData = d
-            }
+            let catalogData = try catalogue(for: artifact)
+            let names = catalogData.map(SongNames.init)
             var plays: [Int: Float] = [:]
             var unmatched: [String] = []
             for part in entries {
@@ -274,13 +271,7 @@ extension Encore {
             } else {
                 indices = Array(0..<train.userCount)
             }
-            var names: SongNames? = nil
-            if let catalog {
-                let d = try loadDataset(catalog)
-                try CatalogMatch.check(d, describes: train, source: catalog)
-                try checkCatalogFingerprint(d, artifact: artifact, source: catalog)
-                names = SongNames(d)
-            }
+            let names = try catalogue(for: artifact).map(SongNames.init)
             let k = min(self.k, train.itemCount)
             var writer = try BufferedFileWriter(path: output, inputs: inputs)
             writer.write("user\trank\titem\ttitle\tscore\treason\n")
