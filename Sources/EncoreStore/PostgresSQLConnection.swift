@@ -177,6 +177,17 @@ struct PostgresSession: SQLSession {
         for (id, text) in rows { try body(id, text) }
     }
 
+    func forEachIDBlob(_ sql: String, _ args: [SQLValue], _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
+        let q = try Self.query(sql, args)
+        let (c, l) = (connection, logger)
+        let rows = try waitFor { () -> [(Int64, ByteBuffer)] in
+            var rows: [(Int64, ByteBuffer)] = []
+            for try await row in try await c.query(q, logger: l).decode((Int64, ByteBuffer).self) { rows.append(row) }
+            return rows
+        }
+        for (id, bytes) in rows { try bytes.withUnsafeReadableBytes { try body(id, $0) } }
+    }
+
     /// COPY's text format, written as bytes: tab-separated, `\N` for NULL, backslash escapes.
     static func copyField(_ v: SQLValue, into out: inout [UInt8]) {
         switch v {

@@ -67,6 +67,8 @@ protocol SQLSession {
     func forEachTriple(_ sql: String, _ body: (Int64, Int64, Double) throws -> Void) throws
     /// Rows of (integer, text), streamed: interning scans a table's ids.
     func forEachIDText(_ sql: String, _ body: (Int64, String) throws -> Void) throws
+    /// Rows of (integer, blob), streamed where the driver allows: the packed plays per user.
+    func forEachIDBlob(_ sql: String, _ args: [SQLValue], _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws
     /// Inserts `count` rows into `table`; with `conflict` (an `ON CONFLICT …` clause) each row
     /// goes through it. As fast as the database allows (prepared statement or COPY).
     func insertMany(table: String, columns: [String], count: Int, conflict: String?, row: (Int, inout [SQLValue]) -> Void) throws

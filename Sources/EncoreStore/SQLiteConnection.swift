@@ -127,6 +127,20 @@ struct SQLiteSession: SQLSession {
         }
     }
 
+    func forEachIDBlob(_ sql: String, _ args: [SQLValue], _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(StatementArguments(args.map(Self.value)))
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        while true {
+            let code = sqlite3_step(s)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+            let count = Int(sqlite3_column_bytes(s, 1))
+            try body(sqlite3_column_int64(s, 0), UnsafeRawBufferPointer(start: count > 0 ? sqlite3_column_blob(s, 1) : nil, count: count))
+        }
+    }
+
     /// Multi-row INSERT statements (up to 1,024 rows each, one prepared statement reused): far fewer
     /// VDBE starts and library calls than a statement per row.
     func insertMany(table: String, columns: [String], count: Int, conflict: String?, row: (Int, inout [SQLValue]) -> Void) throws {

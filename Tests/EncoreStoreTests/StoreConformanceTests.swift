@@ -100,6 +100,9 @@ enum TestStores {
             if start >= 1 {
                 try await store.rawExecute("INSERT INTO songs (external_id, title, added_at) VALUES ('kept', 'Kept', 1)")
                 try await store.rawExecute("INSERT INTO events (user_id, song_id, kind, plays, at) VALUES (1, 1, 'skip', 0, 5)")
+                try await store.rawExecute("INSERT INTO users (external_id, created_at) VALUES ('ann', 1)")
+                // Before 6 the aggregate was a row per pair; migration 6 packs it per user.
+                if start < 6 { try await store.rawExecute("INSERT INTO play_counts (user_id, song_id, plays) VALUES (1, 1, 4.5)") }
             }
             let (from, to) = try await store.migrate()
             #expect(from == start && to == latest)
@@ -108,6 +111,11 @@ enum TestStores {
             if start >= 1 {
                 #expect(status.songs == 1 && status.events == 1, "a migration from version \(start) kept the data")
                 #expect(try await store.rawQuery("SELECT kind, at FROM events").first == [.text("skip"), .int(5)])
+                if start < 6 {
+                    #expect(try await store.history(of: "ann").map { "\($0.song) \($0.plays)" } == ["kept 4.5"], "the plays survive migration 6")
+                    let m = try await store.trainingData().interactions
+                    #expect(m.nnz == 1 && m.values == [4.5] && m.users.ids == ["ann"] && m.items.ids == ["kept"])
+                }
             }
             // The events' kind is still checked (migration 5 rewrote the check for SQLite).
             await #expect(throws: (any Error).self) {
@@ -379,6 +387,35 @@ enum TestStores {
         try await writer.close()
     }
 
+    /// Two connections (two replicas) append plays for the same new listener at once: every play
+    /// counts, none overwrites another (the per-user row is locked before it is merged).
+    @Test(arguments: StoreKind.allCases)
+    func concurrentAppendsForOneListenerAddUp(_ kind: StoreKind) async throws {
+        let (first, url) = try await TestStores.open(kind)
+        let second = try await Stores.open(url)
+        let rounds = 25
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (n, store) in [first as any Store, second].enumerated() {
+                group.addTask {
+                    for r in 0..<rounds {
+                        try await store.append([Event(user: "zed", song: "s\(r % 3)", plays: 1), Event(user: "w\(n)-\(r)", song: "s9", plays: 2)])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let history = try await first.history(of: "zed")
+        #expect(history.map(\.song) == ["s0", "s1", "s2"])
+        #expect(history.map(\.plays).reduce(0, +) == Double(2 * rounds))
+        #expect(history.map(\.plays) == [18, 16, 16])
+        // 50 appended pairs for three songs: compaction keeps the row under 16 pairs.
+        let length = try await first.rawQuery("SELECT length(p.songs) FROM user_plays p JOIN users u ON u.id = p.user_id WHERE u.external_id = 'zed'")
+        #expect((length.first?.first?.int ?? 999) < Int64(16 * PackedPlays.pairBytes))
+        #expect(try await second.trainingData().interactions.nnz == 3 + 2 * rounds)
+        try await second.close()
+        try await first.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func acknowledgedEventsSurviveKill9(_ kind: StoreKind) async throws {
         // Writing into the killed child's pipe must fail with EPIPE, not kill the test process.
@@ -485,4 +522,25 @@ enum StoreCLI {
         #expect(status.events == 0 && status.songs == 0 && status.users == 0, "\(status)")
         try await after.close()
     }
+}
+
+/// The per-user packed plays, by hand: two pairs are 24 bytes, little-endian; appended pairs
+/// (out of order, repeated) read back sorted and summed; compaction at powers of two from 16 pairs.
+@Test func packedPlaysEncodeDecodeAndCompact() throws {
+    let bytes = try PackedPlays.encode([2, 300], [1.5, 7])
+    #expect(bytes.count == 24)
+    #expect(Array(bytes[0..<4]) == [2, 0, 0, 0] && Array(bytes[12..<16]) == [44, 1, 0, 0])
+    #expect(Array(bytes[4..<12]) == [0, 0, 0, 0, 0, 0, 0xF8, 0x3F])  // 1.5 as a Float64
+    let appended = bytes + (try PackedPlays.encode([7, 300, 7], [1, 2, 1]))
+    let decoded = try PackedPlays.pairs(appended)
+    #expect(decoded.songs == [2, 7, 300] && decoded.plays == [1.5, 2, 9])
+    #expect(try PackedPlays.compacted(appended) == (try PackedPlays.encode([2, 7, 300], [1.5, 2, 9])))
+    #expect(try PackedPlays.pairs([]).songs.isEmpty)
+    #expect(throws: StoreError.self) { try PackedPlays.pairs([1, 2, 3]) }
+    #expect(throws: StoreError.self) { try PackedPlays.encode([Int64(UInt32.max) + 1], [1]) }
+    let pair = PackedPlays.pairBytes
+    #expect(PackedPlays.crossesCompaction(before: 15 * pair, after: 16 * pair))
+    #expect(!PackedPlays.crossesCompaction(before: 16 * pair, after: 17 * pair))
+    #expect(!PackedPlays.crossesCompaction(before: 6 * pair, after: 8 * pair))  // under 16 pairs
+    #expect(PackedPlays.crossesCompaction(before: 30 * pair, after: 33 * pair))
 }
