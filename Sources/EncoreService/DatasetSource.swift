@@ -44,8 +44,10 @@ public struct DatasetSource: Sendable {
     }
 
     /// Every file a load of `path` read (the path itself, the files of a directory, the catalogue),
-    /// which an output must never replace.
+    /// each once, in order: an output must never replace one, and an import's content hash covers
+    /// them (the loader lists the path it was given too; hashing it twice cost a second pass).
     public func inputFiles(_ path: String, dataset: Dataset) -> [String] {
-        [path] + dataset.report.files + (songs.map { [$0] } ?? [])
+        var seen = Set<String>()
+        return ([path] + dataset.report.files + (songs.map { [$0] } ?? [])).filter { seen.insert($0).inserted }
     }
 }

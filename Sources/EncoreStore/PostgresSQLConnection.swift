@@ -188,46 +188,71 @@ struct PostgresSession: SQLSession {
         for (id, bytes) in rows { try bytes.withUnsafeReadableBytes { try body(id, $0) } }
     }
 
-    /// COPY's text format, written as bytes: tab-separated, `\N` for NULL, backslash escapes.
-    static func copyField(_ v: SQLValue, into out: inout [UInt8]) {
+    /// The most bytes a value takes in COPY's text format.
+    static func maxCopyBytes(_ v: SQLValue) -> Int {
         switch v {
-        case .null: out += [92, 78]  // \N
-        case .int(let x): appendInteger(x, into: &out)
+        case .null: 2
+        case .int: 20
+        case .double: 40
+        case .text(let x): 2 * x.utf8.count
+        case .blob(let x): 3 + 2 * x.count
+        }
+    }
+
+    /// Writes a value in COPY's text format (`\N` for NULL, backslash escapes, bytea as `\\x` and
+    /// hex digits) at `out`, which has room for `maxCopyBytes`; returns the bytes written.
+    static func writeCopyField(_ v: SQLValue, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        switch v {
+        case .null:
+            out[0] = 92; out[1] = 78
+            return 2
+        case .int(let x): return writeInteger(x, to: out)
         case .double(let x):
-            if x == x.rounded(), abs(x) < 1e15 { appendInteger(Int64(x), into: &out) }
-            else { out += Array((x.isFinite ? "\(x)" : (x.isNaN ? "NaN" : (x > 0 ? "Infinity" : "-Infinity"))).utf8) }
+            if x == x.rounded(), abs(x) < 1e15 { return writeInteger(Int64(x), to: out) }
+            var n = 0
+            for b in (x.isFinite ? "\(x)" : (x.isNaN ? "NaN" : (x > 0 ? "Infinity" : "-Infinity"))).utf8 { out[n] = b; n += 1 }
+            return n
         case .text(let x):
+            var n = 0
             for b in x.utf8 {
                 switch b {
-                case 92: out += [92, 92]
-                case 9: out += [92, 116]
-                case 10: out += [92, 110]
-                case 13: out += [92, 114]
-                default: out.append(b)
+                case 92: out[n] = 92; out[n + 1] = 92; n += 2
+                case 9: out[n] = 92; out[n + 1] = 116; n += 2
+                case 10: out[n] = 92; out[n + 1] = 110; n += 2
+                case 13: out[n] = 92; out[n + 1] = 114; n += 2
+                default: out[n] = b; n += 1
                 }
             }
+            return n
         case .blob(let x):
-            out += [92, 92, 120]  // \\x: bytea's hex form, its backslash escaped for COPY
-            let digits = Array("0123456789abcdef".utf8)
-            for byte in x { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 15)]) }
+            out[0] = 92; out[1] = 92; out[2] = 120  // \\x: bytea's hex form, its backslash escaped for COPY
+            let digits: StaticString = "0123456789abcdef"
+            let hex = digits.utf8Start
+            x.withUnsafeBufferPointer { bytes in
+                for (i, byte) in bytes.enumerated() {
+                    out[3 + 2 * i] = hex[Int(byte >> 4)]
+                    out[4 + 2 * i] = hex[Int(byte & 15)]
+                }
+            }
+            return 3 + 2 * x.count
         }
     }
 
-    static func appendInteger(_ value: Int64, into out: inout [UInt8]) {
-        if value == 0 { out.append(48); return }
+    static func writeInteger(_ value: Int64, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        if value == 0 { out[0] = 48; return 1 }
         var v = value.magnitude
-        if value < 0 { out.append(45) }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while v > 0 { d[n] = UInt8(48 + v % 10); v /= 10; n += 1 }
-            for i in stride(from: n - 1, through: 0, by: -1) { out.append(d[i]) }
-        }
+        if value < 0 { out[0] = 45; n = 1 }
+        let start = n
+        while v > 0 { out[n] = UInt8(48 + v % 10); v /= 10; n += 1 }
+        var (i, j) = (start, n - 1)
+        while i < j { (out[i], out[j]) = (out[j], out[i]); i += 1; j -= 1 }
+        return n
     }
 
-    /// COPY … FROM STDIN, streamed: this thread formats rows into 1 MiB chunks while a task sends
-    /// them, so the server ingests while the client formats.
+    /// COPY … FROM STDIN, streamed: this thread formats rows into 1 MiB chunks (written through a
+    /// pointer, each row's room checked once) while a task sends them, so the server ingests
+    /// while the client formats.
     func copy(table: String, columns: [String], count: Int, row: (Int, inout [SQLValue]) -> Void) throws {
         let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
         let (c, l) = (connection, logger)
@@ -236,22 +261,35 @@ struct PostgresSession: SQLSession {
                 for await chunk in stream { try await writer.write(chunk) }
             }
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1 << 20 + 4096)
+        let chunk = 1 << 20
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        var used = 0
+        func flush() {
+            guard used > 0 else { return }
+            continuation.yield(ByteBuffer(bytes: buffer[0..<used]))
+            used = 0
+        }
         var values = [SQLValue](repeating: .null, count: columns.count)
         for n in 0..<count {
             row(n, &values)
-            for (k, v) in values.enumerated() {
-                if k > 0 { bytes.append(9) }
-                Self.copyField(v, into: &bytes)
+            var room = values.count
+            for v in values { room += Self.maxCopyBytes(v) }
+            if used + room > buffer.count {
+                flush()
+                if room > buffer.count { buffer = [UInt8](repeating: 0, count: room) }
             }
-            bytes.append(10)
-            if bytes.count >= 1 << 20 {
-                continuation.yield(ByteBuffer(bytes: bytes))
-                bytes.removeAll(keepingCapacity: true)
+            buffer.withUnsafeMutableBufferPointer { b in
+                guard let base = b.baseAddress else { return }
+                for (k, v) in values.enumerated() {
+                    if k > 0 { base[used] = 9; used += 1 }
+                    used += Self.writeCopyField(v, to: base + used)
+                }
+                base[used] = 10
+                used += 1
             }
+            if used >= chunk { flush() }
         }
-        if !bytes.isEmpty { continuation.yield(ByteBuffer(bytes: bytes)) }
+        flush()
         continuation.finish()
         try sent.wait()
     }

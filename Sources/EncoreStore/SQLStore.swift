@@ -204,34 +204,37 @@ struct SQLStore<C: SQLConnection>: Store {
     // MARK: Catalogue, users, events
 
     /// Interns external ids into a table (`songs` or `users`), returning their row ids.
-    /// `appendsRowIDs`: the database numbers new rows one past the largest id, in insertion order,
-    /// and no other writer can interleave (SQLite inside its write transaction). New ids are then
-    /// known without reading them back, after a check of the count and both ends.
-    static func intern(_ s: any SQLSession, table: String, ids: [String], now: Int64, appendsRowIDs: Bool = false) throws -> [String: Int64] {
+    /// `bulk` (an import, in this database's dialect): new rows get explicit ids one past the
+    /// largest, in the order given, so they are known without reading them back. PostgreSQL's
+    /// table lock holds other writers back meanwhile (readers pass), and its identity sequence is
+    /// moved past them; SQLite's writer is alone.
+    static func intern(_ s: any SQLSession, table: String, ids: [String], now: Int64, bulk: SQLDialect? = nil) throws -> [String: Int64] {
         var known: [String: Int64] = [:]
         known.reserveCapacity(ids.count)
+        if bulk == .postgres { try s.execute("LOCK TABLE \(table) IN SHARE ROW EXCLUSIVE MODE") }
         let wanted = Set(ids)
         try lookUp(s, table: table, ids: wanted, into: &known)
         // New ids get row ids in the order given (the matrix's order on import), so rows keyed by
-        // (user, song) arrive in key order and SQLite appends to its B-trees instead of seeking.
+        // (user, song) arrive in key order and the databases append to their B-trees.
         var seen = Set<String>()
         let missing = ids.filter { known[$0] == nil && seen.insert($0).inserted }
         guard !missing.isEmpty else { return known }
         let stamp = table == "songs" ? "added_at" : "created_at"
-        let before = appendsRowIDs ? try s.scalar("SELECT coalesce(max(id), 0) FROM \(table)").int : nil
+        if let dialect = bulk {
+            let before = try s.scalar("SELECT coalesce(max(id), 0) FROM \(table)").int ?? 0
+            try s.insertMany(table: table, columns: ["id", "external_id", stamp], count: missing.count, conflict: nil) { n, row in
+                row[0] = .int(before + 1 + Int64(n)); row[1] = .text(missing[n]); row[2] = .int(now)
+            }
+            if dialect == .postgres {
+                try s.execute("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), ?)", [.int(before + Int64(missing.count))])
+            }
+            for (n, id) in missing.enumerated() { known[id] = before + 1 + Int64(n) }
+            return known
+        }
         // Another writer (a second replica) may be interning the same new id: its row wins, ours is skipped.
         try s.insertMany(table: table, columns: ["external_id", stamp], count: missing.count, conflict: "ON CONFLICT (external_id) DO NOTHING") { n, row in
             row[0] = .text(missing[n])
             row[1] = .int(now)
-        }
-        if let before, let first = missing.first, let last = missing.last {
-            let end = before + Int64(missing.count)
-            let range = try s.query("SELECT count(*), min(id), max(id) FROM \(table) WHERE id > ?", [.int(before)]).first ?? []
-            let ends = try s.query("SELECT external_id FROM \(table) WHERE id IN (?, ?) ORDER BY id", [.int(before + 1), .int(end)]).map { $0.first?.text }
-            if range == [.int(Int64(missing.count)), .int(before + 1), .int(end)], ends == (missing.count == 1 ? [first] : [first, last]) {
-                for (n, id) in missing.enumerated() { known[id] = before + 1 + Int64(n) }
-                return known
-            }
         }
         try lookUp(s, table: table, ids: Set(missing), into: &known)
         return known
@@ -367,10 +370,10 @@ struct SQLStore<C: SQLConnection>: Store {
                 for t in ["events", "user_plays", "imports"] { try s.execute("DELETE FROM \(t)") }
                 try s.execute("UPDATE encore_meta SET value = ? WHERE key = 'dataset_id'", [.text(UUID().uuidString)])
             }
-            let songIDs = try Self.intern(s, table: "songs", ids: m.items.ids, now: now, appendsRowIDs: dialect == .sqlite)
+            let songIDs = try Self.intern(s, table: "songs", ids: m.items.ids, now: now, bulk: dialect)
             try Self.writeCatalog(s, ids: m.items.ids,
                                   entries: m.items.ids.indices.map { $0 < dataset.catalog.count ? dataset.catalog.entries[$0] : CatalogEntry() }, now: now)
-            let userIDs = try Self.intern(s, table: "users", ids: m.users.ids, now: now, appendsRowIDs: dialect == .sqlite)
+            let userIDs = try Self.intern(s, table: "users", ids: m.users.ids, now: now, bulk: dialect)
             let songRow = m.items.ids.map { songIDs[$0] ?? -1 }
             let userRow = m.users.ids.map { userIDs[$0] ?? -1 }
             var owner = [Int32](repeating: 0, count: m.nnz)

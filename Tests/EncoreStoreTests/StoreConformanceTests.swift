@@ -544,3 +544,19 @@ enum StoreCLI {
     #expect(!PackedPlays.crossesCompaction(before: 6 * pair, after: 8 * pair))  // under 16 pairs
     #expect(PackedPlays.crossesCompaction(before: 30 * pair, after: 33 * pair))
 }
+
+/// COPY's text format by hand: escapes, NULL, integers of both signs, doubles, bytea hex.
+@Test func copyTextFieldsByHand() {
+    func text(_ v: SQLValue) -> String {
+        var out = [UInt8](repeating: 0, count: PostgresSession.maxCopyBytes(v))
+        let n = out.withUnsafeMutableBufferPointer { PostgresSession.writeCopyField(v, to: $0.baseAddress!) }
+        return String(decoding: out[0..<n], as: UTF8.self)
+    }
+    #expect(text(.null) == "\\N")
+    #expect(text(.int(0)) == "0" && text(.int(-120)) == "-120" && text(.int(Int64.max)) == "9223372036854775807")
+    #expect(text(.int(Int64.min)) == "-9223372036854775808")
+    #expect(text(.double(3)) == "3" && text(.double(0.25)) == "0.25" && text(.double(-.infinity)) == "-Infinity")
+    #expect(text(.text("a\tb\nc\\d\re")) == "a\\tb\\nc\\\\d\\re")
+    #expect(text(.text("")) == "")
+    #expect(text(.blob([0, 171, 255])) == "\\\\x00abff")
+}
