@@ -1,6 +1,6 @@
 // One listener's aggregated plays as the store keeps them: a single `user_plays` row per user
-// whose `songs` value packs (song row id, plays) pairs, 12 bytes each in little-endian order
-// (UInt32 id, Float64 plays). One row per user instead of one per pair: a bulk import writes
+// whose `songs` value packs (song row id, plays) pairs, 8 bytes each in little-endian order
+// (UInt32 id, Float32 plays: the precision the training matrix keeps). One row per user instead of one per pair: a bulk import writes
 // 76,000 rows instead of 2,000,000 index entries (PostgreSQL spent 4.6 s of a 2M-pair import
 // maintaining the pair table's primary key), the training read decodes one row per user, and a
 // listener's history is one key lookup.
@@ -14,7 +14,7 @@
 import Foundation
 
 enum PackedPlays {
-    static let pairBytes = 12
+    static let pairBytes = 8
 
     /// Packs pairs as given (canonical when they are sorted by song id without repeats).
     static func encode(_ songs: [Int64], _ plays: [Double]) throws -> [UInt8] {
@@ -23,7 +23,7 @@ enum PackedPlays {
             for n in songs.indices {
                 guard let id = UInt32(exactly: songs[n]) else { throw StoreError.conflict("song row id \(songs[n]) does not fit the packed plays") }
                 raw.storeBytes(of: id.littleEndian, toByteOffset: n * pairBytes, as: UInt32.self)
-                raw.storeBytes(of: plays[n].bitPattern.littleEndian, toByteOffset: n * pairBytes + 4, as: UInt64.self)
+                raw.storeBytes(of: Float(plays[n]).bitPattern.littleEndian, toByteOffset: n * pairBytes + 4, as: UInt32.self)
             }
         }
         return out
@@ -37,7 +37,7 @@ enum PackedPlays {
         var canonical = true
         for n in 0..<count {
             songs[n] = Int64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: n * pairBytes, as: UInt32.self)))
-            plays[n] = Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: n * pairBytes + 4, as: UInt64.self)))
+            plays[n] = Double(Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: n * pairBytes + 4, as: UInt32.self))))
             if n > 0, songs[n] <= songs[n - 1] { canonical = false }
         }
         guard !canonical else { return (songs, plays) }

@@ -361,7 +361,14 @@ struct SQLStore<C: SQLConnection>: Store {
         // Task-locals do not reach the connection's thread: read the fault here.
         let failAfterEvents = StoreFault.failImportAfterEvents
         let dialect = connection.dialect
-        let result: (rows: Int, users: Int, songs: Int) = try await connection.transaction { s in
+        let result: (rows: Int, users: Int, songs: Int, phases: [ImportPhase]) = try await connection.transaction { s in
+            var phases: [ImportPhase] = []
+            var mark = MonotonicClock.now()
+            func phase(_ name: String) {
+                let t = MonotonicClock.now()
+                phases.append(ImportPhase(name: name, seconds: t - mark))
+                mark = t
+            }
             if mode == .append, try !s.query("SELECT source FROM imports WHERE content_hash = ?", [.text(contentHash)]).isEmpty {
                 throw StoreError.conflict("this file was imported before (content hash \(contentHash.prefix(16))…); nothing was added. Use --mode replace to start over")
             }
@@ -371,9 +378,12 @@ struct SQLStore<C: SQLConnection>: Store {
                 try s.execute("UPDATE encore_meta SET value = ? WHERE key = 'dataset_id'", [.text(UUID().uuidString)])
             }
             let songIDs = try Self.intern(s, table: "songs", ids: m.items.ids, now: now, bulk: dialect)
+            phase("songs")
             try Self.writeCatalog(s, ids: m.items.ids,
                                   entries: m.items.ids.indices.map { $0 < dataset.catalog.count ? dataset.catalog.entries[$0] : CatalogEntry() }, now: now)
+            phase("catalogue")
             let userIDs = try Self.intern(s, table: "users", ids: m.users.ids, now: now, bulk: dialect)
+            phase("users")
             let songRow = m.items.ids.map { songIDs[$0] ?? -1 }
             let userRow = m.users.ids.map { userIDs[$0] ?? -1 }
             var owner = [Int32](repeating: 0, count: m.nnz)
@@ -387,6 +397,7 @@ struct SQLStore<C: SQLConnection>: Store {
                 row[3] = .double(Double(m.values[k])); row[4] = .int(m.timestamps.map { $0[k] * 1000 } ?? now)
             }
             if failAfterEvents { throw StoreError.conflict("injected failure after the events") }
+            phase("events")
             // The matrix has one entry per pair already. Into an empty aggregate each user's row is
             // packed straight from the matrix and bulk-inserted in user order; otherwise the plays
             // merge into what is stored. PostgreSQL's table lock keeps concurrent appends (which
@@ -424,9 +435,13 @@ struct SQLStore<C: SQLConnection>: Store {
             }
             try s.execute("INSERT INTO imports (content_hash, source, rows, imported_at) VALUES (?, ?, ?, ?)",
                           [.text(contentHash), .text(source), .int(Int64(m.nnz)), .int(now)])
-            return (m.nnz, m.userCount, m.itemCount)
+            phase("plays")
+            return (m.nnz, m.userCount, m.itemCount, phases)
         }
-        return ImportSummary(rows: result.rows, users: result.users, songs: result.songs, contentHash: contentHash, seconds: MonotonicClock.now() - start)
+        let end = MonotonicClock.now()
+        let commit = ImportPhase(name: "commit", seconds: end - start - result.phases.reduce(0) { $0 + $1.seconds })
+        return ImportSummary(rows: result.rows, users: result.users, songs: result.songs, contentHash: contentHash, seconds: end - start,
+                             phases: result.phases + [commit])
     }
 
     func append(_ events: [Event]) async throws {

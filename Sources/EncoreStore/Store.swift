@@ -75,6 +75,14 @@ public struct ImportSummary: Sendable, Codable {
     public var songs: Int
     public var contentHash: String
     public var seconds: Double
+    /// Seconds per step of the write, in order: songs, catalogue, users, events, plays, commit.
+    public var phases: [ImportPhase] = []
+}
+
+/// One timed step of an import.
+public struct ImportPhase: Sendable, Codable, Equatable {
+    public var name: String
+    public var seconds: Double
 }
 
 /// A model registry entry's life: trained, served, or put aside.

@@ -90,20 +90,27 @@ extension Encore {
             var users: Int
             var songs: Int
             var contentHash: String
+            /// Reading, validating and interning the file, before the database is written.
+            var parseSeconds: Double
+            /// The database write, all in one transaction.
             var seconds: Double
+            /// The write's steps: songs, catalogue, users, events, plays, commit.
+            var phaseSeconds: [String: Double]
             var status: StoreStatus
             enum CodingKeys: String, CodingKey {
                 case database, rows, users, songs, seconds, status
-                case contentHash = "content_hash"
+                case contentHash = "content_hash", parseSeconds = "parse_seconds", phaseSeconds = "phase_seconds"
             }
         }
 
         func importIntoDatabase(_ url: String) throws {
             let store = try waitFor { try await Stores.open(url) }
             let early = StoreWorkflows.EarlyContentHash(startingWith: path)
+            let start = MonotonicClock.now()
             var dataset = try loader.load(path, format: inputFormat)
             (dataset, _) = try filters.apply(to: dataset, quiet: format == .json)
             let files = loader.inputFiles(path, dataset: dataset)
+            let parseSeconds = MonotonicClock.now() - start
             let (d, m) = (dataset, mode)
             let result = try waitFor { () async throws -> (ImportSummary, StoreStatus) in
                 do {
@@ -117,12 +124,14 @@ extension Encore {
                 }
             }
             let summary = DatabaseSummary(database: store.location, rows: result.0.rows, users: result.0.users, songs: result.0.songs,
-                                          contentHash: result.0.contentHash, seconds: result.0.seconds, status: result.1)
+                                          contentHash: result.0.contentHash, parseSeconds: parseSeconds, seconds: result.0.seconds,
+                                          phaseSeconds: Dictionary(result.0.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +), status: result.1)
             if format == .json { print(try jsonString(summary)); return }
             print(TextTable(header: ["import", "value"], rows: [
                 ["database", summary.database], ["rows imported", Format.grouped(summary.rows)], ["users in the file", Format.grouped(summary.users)],
                 ["songs in the file", Format.grouped(summary.songs)], ["rows per second", Format.grouped(Int(Double(summary.rows) / max(summary.seconds, 1e-9)))],
-                ["seconds", Format.number(summary.seconds, digits: 3)], ["events stored", Format.grouped(summary.status.events)],
+                ["parse seconds", Format.number(summary.parseSeconds, digits: 3)], ["write seconds", Format.number(summary.seconds, digits: 3)],
+                ["events stored", Format.grouped(summary.status.events)],
             ]).render(format), terminator: "")
         }
     }

@@ -524,13 +524,13 @@ enum StoreCLI {
     }
 }
 
-/// The per-user packed plays, by hand: two pairs are 24 bytes, little-endian; appended pairs
+/// The per-user packed plays, by hand: two pairs are 16 bytes, little-endian; appended pairs
 /// (out of order, repeated) read back sorted and summed; compaction at powers of two from 16 pairs.
 @Test func packedPlaysEncodeDecodeAndCompact() throws {
     let bytes = try PackedPlays.encode([2, 300], [1.5, 7])
-    #expect(bytes.count == 24)
-    #expect(Array(bytes[0..<4]) == [2, 0, 0, 0] && Array(bytes[12..<16]) == [44, 1, 0, 0])
-    #expect(Array(bytes[4..<12]) == [0, 0, 0, 0, 0, 0, 0xF8, 0x3F])  // 1.5 as a Float64
+    #expect(bytes.count == 16)
+    #expect(Array(bytes[0..<4]) == [2, 0, 0, 0] && Array(bytes[8..<12]) == [44, 1, 0, 0])
+    #expect(Array(bytes[4..<8]) == [0, 0, 0xC0, 0x3F])  // 1.5 as a Float32
     let appended = bytes + (try PackedPlays.encode([7, 300, 7], [1, 2, 1]))
     let decoded = try PackedPlays.pairs(appended)
     #expect(decoded.songs == [2, 7, 300] && decoded.plays == [1.5, 2, 9])
