@@ -270,24 +270,36 @@ struct PostgresSession: SQLSession {
             used = 0
         }
         var values = [SQLValue](repeating: .null, count: columns.count)
+        // A column that repeats the previous row's value (an import's kind and timestamp) copies
+        // its bytes instead of formatting them again.
+        var previous = [SQLValue](repeating: .null, count: columns.count)
+        var previousAt = [Int](repeating: -1, count: columns.count), previousLength = [Int](repeating: 0, count: columns.count)
         for n in 0..<count {
             row(n, &values)
             var room = values.count
             for v in values { room += Self.maxCopyBytes(v) }
             if used + room > buffer.count {
                 flush()
+                for k in previousAt.indices { previousAt[k] = -1 }
                 if room > buffer.count { buffer = [UInt8](repeating: 0, count: room) }
             }
             buffer.withUnsafeMutableBufferPointer { b in
                 guard let base = b.baseAddress else { return }
                 for (k, v) in values.enumerated() {
                     if k > 0 { base[used] = 9; used += 1 }
-                    used += Self.writeCopyField(v, to: base + used)
+                    if previousAt[k] >= 0, previous[k] == v {
+                        (base + used).update(from: base + previousAt[k], count: previousLength[k])
+                    } else {
+                        previousLength[k] = Self.writeCopyField(v, to: base + used)
+                        previous[k] = v
+                    }
+                    previousAt[k] = used
+                    used += previousLength[k]
                 }
                 base[used] = 10
                 used += 1
             }
-            if used >= chunk { flush() }
+            if used >= chunk { flush(); for k in previousAt.indices { previousAt[k] = -1 } }
         }
         flush()
         continuation.finish()
