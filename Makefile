@@ -69,6 +69,7 @@ test: deps models
 	$(SWIFT) build $(BUILD_FLAGS) --product encore
 	scripts/api-check.sh
 	scripts/dashboard-check.sh
+	scripts/readme-check.sh
 
 # The thread-sanitizer run: a debug build with --sanitize=thread in its own build folder, and the
 # suites that fit every registered model on small data (1 and 3 threads), the sparse kernels, the

@@ -148,7 +148,8 @@ func writeText(_ text: String, to path: String, inputs: [String] = []) throws {
 
 /// Where the transformer's embeddings of a dataset are cached: beside a snapshot file
 /// (`PATH.embeddings`), else in the user's cache folder ($XDG_CACHE_HOME or ~/.cache, under
-/// encore/), named by a hash of the dataset's absolute path. Entries are keyed by each text's hash
+/// encore/), named by a hash of the dataset's absolute path with symbolic links resolved (a linked
+/// dataset shares its target's cache). Entries are keyed by each text's hash
 /// and the encoder, so a changed catalogue re-encodes only its changed songs.
 func embeddingCachePath(for path: String) -> String {
     if path.hasSuffix(".snapshot") { return path + ".embeddings" }
@@ -156,7 +157,7 @@ func embeddingCachePath(for path: String) -> String {
     let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.cache")
     let folder = base + "/encore"
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+    let absolute = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
     let hash = absolute.utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }
     return folder + "/embeddings-" + String(hash, radix: 16) + ".bin"
 }
