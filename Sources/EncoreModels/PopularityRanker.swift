@@ -13,7 +13,7 @@
 // it to 0 is the report's pool. The discovery buckets are the report's either way.
 //
 // Named `artists` (onboarding) give their own songs first and then, with `around_artists`, the
-// songs around them: songs sharing the artists' five most used tags, ranked by the same popular
+// songs around them: songs sharing two of the artists' five most used tags, ranked by the same popular
 // and discovery pools. An artist or tag that matches nothing is a warning; nothing matching at all
 // is an error.
 import EncoreData
@@ -201,8 +201,12 @@ public struct PopularityRanker: HistoryRecommender {
             for t in catalog[i].tags { tagWeight[t.lowercased(), default: 0] += degrees[i] }
         }
         let near = Set(tagWeight.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5).map(\.key))
+        // Two of those tags in common (one when the artists have one): a single broad tag such as
+        // "rock" put Shakira and U2 around Metallica on Last.fm.
+        let needed = min(2, near.count)
         let around = (0..<train.itemCount).map { i in
-            degrees[i] > 0 && !own[i] && !artists.contains(catalog[i].artist.lowercased()) && catalog[i].tags.contains { near.contains($0.lowercased()) }
+            degrees[i] > 0 && !own[i] && !artists.contains(catalog[i].artist.lowercased())
+                && Set(catalog[i].tags.map { $0.lowercased() }).intersection(near).count >= needed
         }
         return (own, around, unmatched)
     }

@@ -206,6 +206,27 @@ import Testing
         #expect(r.status == 1 && r.stderr.contains("not both"))
     }
 
+    /// A new listener names artists to the popularity ranker on Last.fm: the artist's own song
+    /// first, then the popular songs sharing two of its five most used tags (metal around
+    /// Metallica, not every "rock" artist), each reason saying so; a name that matches nothing is
+    /// a warning, nothing matching at all an error.
+    @Test func popularByAndAroundNamedArtists() throws {
+        let s = Scratch()
+        var r = try CLI.run(["train", "--model", "popularity", "--data", CLI.shared + "/lastfm-2k", "--config", #"{"artists": ["Metallica", "Nobody Here"]}"#,
+                             "--output", s.path + "/p.model"])
+        #expect(r.status == 0 && r.stderr.contains("no song in the catalogue matches 'Nobody Here'"), "\(r.stderr)")
+        r = try CLI.run(["recommend", "--model", s.path + "/p.model", "--user", "2", "-k", "10", "--catalog", CLI.shared + "/lastfm-2k", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let titles = rows.compactMap { $0["title"] as? String }
+        #expect(rows.count == 10 && titles.first == "Metallica", "\(titles)")
+        #expect(rows.dropFirst().allSatisfy { ($0["reason"] as? String ?? "").hasPrefix("around Metallica: ") })
+        #expect(titles.contains("Iron Maiden") && titles.contains("Megadeth") && !titles.contains("Shakira") && !titles.contains("U2"), "\(titles)")
+        r = try CLI.run(["train", "--model", "popularity", "--data", CLI.shared + "/lastfm-2k", "--config", #"{"artists": ["Nobody Here"]}"#,
+                         "--output", s.path + "/none.model"])
+        #expect(r.status == 1 && r.stderr.hasPrefix("error: no song in the catalogue matches 'Nobody Here'") && !FileManager.default.fileExists(atPath: s.path + "/none.model"))
+    }
+
     /// A song not in the catalogue, by its text: embedded and matched by content, best first; the
     /// catalogue's embeddings are cached for a directory too (here under XDG_CACHE_HOME).
     @Test func similarToATextNotInTheCatalogue() throws {
