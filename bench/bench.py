@@ -35,6 +35,11 @@ store:     the 2,000,000-row count_data.csv into SQLite (Encore against the sqli
            appending events one transaction at a time and in batches of 1,000 (events per second);
            reading the 2M-play matrix back from each store. Needs ENCORE_TEST_POSTGRES (bench/run.sh
            store runs it under scripts/with-postgres.sh). Median of 3 for the imports.
+als-scale: ALS with 64 factors at the Million Song Dataset's size (`encore generate --users 1000000
+           --songs 380000 --plays 48000000`, course files): Encore's seconds per iteration (`encore
+           train --model als`, 3 iterations, fit time only) and peak memory, against implicit's ALS on
+           the same count_data.csv (pandas read, scipy CSR, 2 threads, BLAS single-threaded, 3
+           iterations, fit time only). Not part of `all` (about 10 minutes and 6 GB).
 """
 import json
 import os
@@ -337,6 +342,38 @@ def ranking():
     print("|---|---:|---:|---:|")
     print(f"| generated, {p['nnz']:,} plays (20,000 users × 20,000 songs) | {p['seconds_per_iteration']:.4f} | {e['fit_seconds'] / 10:.4f} | "
           f"{p['seconds_per_iteration'] / (e['fit_seconds'] / 10):.2f}x |")
+    print()
+
+
+def als_scale():
+    data = os.path.join(OUT, "msd")
+    if not os.path.exists(os.path.join(data, "count_data.csv")):
+        wall, rss, _ = peak_rss_mib([ENCORE, "generate", "--users", "1000000", "--songs", "380000", "--plays", "48000000", "--seed", "1",
+                                     "--files", "course", "--output", data])
+        print(f"generated {data}: {wall:.0f} s, {rss:.0f} MiB peak")
+    iterations = 3
+    wall, rss, out = peak_rss_mib([ENCORE, "train", "--model", "als", "--config", json.dumps({"iterations": iterations}), "--data", data,
+                                   "--input-format", "course", "--value", "none", "--output", os.path.join(OUT, "msd-als.model"), "--format", "json"])
+    e = json.loads(out)
+    report = os.path.join(OUT, "time.txt")
+    start = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report, sys.executable, os.path.join(ROOT, "bench", "implicit_peer.py"),
+                        "als-speed", data, str(iterations)], capture_output=True, text=True, env=peer_env())
+    if p.returncode != 0:
+        sys.exit(f"peer failed\n{p.stderr}")
+    peer_wall = time.perf_counter() - start
+    peer = json.loads(p.stdout.strip().splitlines()[-1])
+    with open(report) as f:
+        peer_rss = int(f.read().strip().splitlines()[-1]) / 1024
+    mine = e["fit_seconds"] / iterations
+    print(f"## ALS at MSD size: {peer['nnz']:,} plays, 64 factors, {iterations} iterations, 2 threads")
+    print()
+    print("| side | seconds per iteration | whole process s | peak MiB |")
+    print("|---|---:|---:|---:|")
+    print(f"| implicit 0.7 (pandas read, scipy CSR) | {peer['seconds_per_iteration']:.2f} | {peer_wall:.0f} | {peer_rss:.0f} |")
+    print(f"| Encore (`encore train --model als`) | {mine:.2f} | {wall:.0f} | {rss:.0f} |")
+    print()
+    print(f"implicit / Encore per iteration: {peer['seconds_per_iteration'] / mine:.2f}x")
     print()
 
 
@@ -768,3 +805,5 @@ if __name__ == "__main__":
         knn_memory()
     if which in ("store", "all"):
         store()
+    if which == "als-scale":
+        als_scale()

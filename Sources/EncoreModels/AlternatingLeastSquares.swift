@@ -118,9 +118,13 @@ public struct AlternatingLeastSquares: HistoryRecommender {
     static func solveRows(rows: InteractionMatrix, confidences: [Float], target: inout [Float], fixed: [Float], configuration c: ALSConfiguration) {
         let f = c.factors
         let yty = gram(fixed, rows: rows.itemCount, f: f, regularization: c.regularization)
+        // Pieces of equal work (a row costs its plays plus the f × f product, f/2 plays' worth),
+        // not equal row counts: on a Zipf catalogue the first eighth of the songs holds half the
+        // plays, and one thread solved it while the other waited.
+        let ranges = ParallelLoop.balancedRanges(count: rows.userCount, chunks: ParallelLoop.defaultWorkers * 8) { rows.rowRange($0).count + f / 2 }
         target.withUnsafeMutableBufferPointer { T in
             nonisolated(unsafe) let t = T.baseAddress!
-            ParallelLoop.forEachChunk(count: rows.userCount, chunks: ParallelLoop.defaultWorkers * 4) { _, range in
+            ParallelLoop.forEach(ranges: ranges) { _, range in
                 var scratch = CGScratch(f: f)
                 fixed.withUnsafeBufferPointer { Y in
                     yty.withUnsafeBufferPointer { G in

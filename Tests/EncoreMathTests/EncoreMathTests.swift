@@ -122,3 +122,16 @@ import Testing
         #expect(dot == Float(50))  // 1·7 + 2·8 + 3·9
     }
 }
+
+/// Balanced pieces by hand: weights 8,1,1,1,1 in two pieces are [0] and [1..4]; every index is
+/// covered once, in order; no more pieces than asked; a single heavy index stays whole.
+@Test func balancedRangesSplitByWeight() {
+    let w = [8, 1, 1, 1, 1]
+    #expect(ParallelLoop.balancedRanges(count: 5, chunks: 2) { w[$0] } == [0..<1, 1..<5])
+    #expect(ParallelLoop.balancedRanges(count: 4, chunks: 2) { _ in 1 } == [0..<2, 2..<4])
+    let many = ParallelLoop.balancedRanges(count: 100, chunks: 7) { $0 % 10 }
+    #expect(many.count <= 7 && many.first?.lowerBound == 0 && many.last?.upperBound == 100)
+    #expect(zip(many, many.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+    #expect(ParallelLoop.balancedRanges(count: 0, chunks: 4) { _ in 1 }.isEmpty)
+    #expect(ParallelLoop.balancedRanges(count: 3, chunks: 8) { _ in 0 } == [0..<3])
+}
