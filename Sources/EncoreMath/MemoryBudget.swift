@@ -34,10 +34,11 @@ public enum MemoryBudget {
     /// The share of physical memory one allocation plan may take.
     public static let usableShare = 0.8
 
-    /// Throws when `bytes` exceed the usable memory; `what` says what needs it ("als with 1,000,000,000 factors").
-    public static func check(_ bytes: Double, for what: String) throws {
+    /// Throws when `bytes` exceed the usable memory; `what` says what needs it ("als with 1,000,000,000
+    /// factors"), `advice` what to do instead.
+    public static func check(_ bytes: Double, for what: String, advice: String = "lower the size") throws {
         guard bytes.isFinite, bytes <= physicalBytes * usableShare else {
-            throw ResourceError("\(what) needs about \(format(bytes)) of memory; this machine has \(format(physicalBytes)): lower the size")
+            throw ResourceError("\(what) needs about \(format(bytes)) of memory; this machine has \(format(physicalBytes)): \(advice)")
         }
     }
 

@@ -248,4 +248,10 @@ extension EASEConfiguration {
         let side = Double(dual ? users : items)
         return side * side * 4 * 2 + (dual ? Double(users) * Double(items) * 4 : 0)
     }
+
+    /// EASE is dense in the smaller side: past a few tens of thousands of songs (and listeners) it
+    /// cannot fit, while the sparse models grow with the plays.
+    public var memoryAdvice: String {
+        "EASE's dense matrices grow with the square of the songs (or listeners): use item-knn (sparse top-k neighbours) or als (factors), which grow with the plays"
+    }
 }

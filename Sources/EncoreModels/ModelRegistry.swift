@@ -48,10 +48,13 @@ public protocol ModelConfiguration: Codable, Sendable {
     func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double
     /// What to change when fitting produced NaN or infinite values.
     var divergenceHint: String { get }
+    /// What to do when the fit would not fit in memory.
+    var memoryAdvice: String { get }
 }
 
 extension ModelConfiguration {
     public func memoryEstimate(users: Int, items: Int, nnz: Int) -> Double { 0 }
+    public var memoryAdvice: String { "lower the size" }
     public var divergenceHint: String { "the values may be too large: try --value log1p, or a larger regularisation" }
 }
 
@@ -105,7 +108,7 @@ public enum ModelRegistry {
                 let c = try ConfigurationOverrides.apply(overrides, to: defaults, model: name)
                 try c.validate()
                 let bytes = c.memoryEstimate(users: train.userCount, items: train.itemCount, nnz: train.nnz)
-                try MemoryBudget.check(bytes, for: "\(name) with this configuration on \(train.userCount) users × \(train.itemCount) items")
+                try MemoryBudget.check(bytes, for: "\(name) with this configuration on \(train.userCount) users × \(train.itemCount) items", advice: c.memoryAdvice)
                 let model = try fit(train, c, catalog)
                 if let bad = model.state().firstNonFinite {
                     throw ModelError("\(name) diverged: its '\(bad)' holds NaN or infinite values after fitting; \(c.divergenceHint)")

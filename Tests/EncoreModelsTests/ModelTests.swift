@@ -233,3 +233,16 @@ import EncoreMath
         }
     }
 }
+
+/// EASE at the Million Song Dataset's shape (1,000,000 listeners × 380,000 songs, a few plays)
+/// is refused before allocating, with the memory it would need (380,000² floats twice: 1.1 TiB)
+/// and the models that scale instead.
+@Test func easeAtMillionSongSizeIsRefusedWithAdvice() throws {
+    let m = matrix([(0, 0, 1), (999_999, 379_999, 2)], users: 1_000_000, items: 380_000)
+    do {
+        _ = try ModelRegistry.entry(named: "ease").fit(m)
+        Issue.record("EASE fitted a 380,000-song matrix")
+    } catch let e as ResourceError {
+        #expect(e.message.contains("needs about 1.1 TiB") && e.message.contains("item-knn") && e.message.contains("als"), "\(e.message)")
+    }
+}
