@@ -72,7 +72,18 @@ public struct ItemKNN: HistoryRecommender, SimilarItemsModel {
         let userRows = InteractionMatrix(users: items.users, items: items.items, rowPointers: items.rowPointers,
                                          columnIndices: items.columnIndices, values: weights).transposed  // users × items, weighted
         let k = c.k
-        let parts = ParallelLoop.mapChunks(count: nItems, chunks: ParallelLoop.defaultWorkers * 8) { range -> (counts: [Int], cols: [Int32], vals: [Float]) in
+        // Pieces of equal work, not equal item counts: item i costs the sum of its listeners'
+        // play counts, and the popular songs (numbered first on a Zipf catalogue) cost most.
+        let ranges = ParallelLoop.balancedRanges(count: nItems, chunks: ParallelLoop.defaultWorkers * 16) { i in
+            var work = 1
+            for q in items.rowRange(i) { work += userRows.rowRange(Int(items.columnIndices[q])).count }
+            return work
+        }
+        let slots = UnsafeMutableBufferPointer<(counts: [Int], cols: [Int32], vals: [Float])>.allocate(capacity: ranges.count)
+        slots.initialize(repeating: ([], [], []))
+        defer { slots.deinitialize(); slots.deallocate() }
+        nonisolated(unsafe) let results = slots
+        ParallelLoop.forEach(ranges: ranges) { piece, range in
             var acc = [Float](repeating: 0, count: nItems)
             var touched: [Int] = []
             var counts: [Int] = [], cols: [Int32] = [], vals: [Float] = []
@@ -87,22 +98,22 @@ public struct ItemKNN: HistoryRecommender, SimilarItemsModel {
                         acc[j] += wi * userRows.values[r]
                     }
                 }
-                var row = touched.map { (index: $0, score: acc[$0]) }
-                for j in touched { acc[j] = 0 }
-                row = row.filter { $0.score > 0 }
-                if row.count > k {
-                    row.sort { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
-                    row.removeLast(row.count - k)
+                // The k best by a bounded heap (a popular song touches most of the catalogue:
+                // sorting all of them dominated the fit), ties towards the lower index.
+                let candidates = touched.lazy.filter { acc[$0] > 0 }.map { (index: $0, score: acc[$0]) }
+                var row: [(index: Int, score: Float)] = TopK.best(candidates, k: k) { (a: (index: Int, score: Float), b: (index: Int, score: Float)) -> Bool in
+                    a.score != b.score ? a.score > b.score : a.index < b.index
                 }
+                for j in touched { acc[j] = 0 }
                 row.sort { $0.index < $1.index }
                 counts.append(row.count)
                 for e in row { cols.append(Int32(e.index)); vals.append(e.score) }
             }
-            return (counts, cols, vals)
+            results[piece] = (counts, cols, vals)
         }
         var ptr = [0]
         var cols: [Int32] = [], vals: [Float] = []
-        for p in parts {
+        for p in slots {
             for n in p.counts { ptr.append(ptr[ptr.count - 1] + n) }
             cols += p.cols
             vals += p.vals

@@ -67,3 +67,35 @@ enum PackedPlays {
         return b >= 16 && (Int.bitWidth - b.leadingZeroBitCount) > (Int.bitWidth - a.leadingZeroBitCount)
     }
 }
+
+/// Row ids (given in increasing order) to their positions: an array while the ids are dense (the
+/// store numbers them one after another), a dictionary otherwise. The training read looks up
+/// every one of its plays' songs here (48M lookups at the MSD's size).
+struct RowIndex {
+    private var dense: [Int32] = []
+    private var sparse: [Int64: Int32]?
+    private(set) var count = 0
+
+    mutating func append(_ id: Int64) {
+        defer { count += 1 }
+        if sparse == nil, id >= 0, id < Int64(4 * count + 1_024) {
+            if Int(id) >= dense.count { dense.append(contentsOf: repeatElement(-1, count: Int(id) + 1 - dense.count)) }
+            dense[Int(id)] = Int32(count)
+            return
+        }
+        if sparse == nil {
+            var d: [Int64: Int32] = [:]
+            for (id, position) in dense.enumerated() where position >= 0 { d[Int64(id)] = position }
+            sparse = d
+            dense = []
+        }
+        sparse?[id] = Int32(count)
+    }
+
+    subscript(id: Int64) -> Int32? {
+        if let sparse { return sparse[id] }
+        guard id >= 0, Int(id) < dense.count else { return nil }
+        let position = dense[Int(id)]
+        return position >= 0 ? position : nil
+    }
+}

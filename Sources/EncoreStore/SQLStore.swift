@@ -488,19 +488,18 @@ struct SQLStore<C: SQLConnection>: Store {
     func trainingData() async throws -> Dataset {
         try await ready()
         return try await connection.read { s in
-            var songIndex: [Int64: Int32] = [:], userIndex: [Int64: Int32] = [:]
+            var songIndex = RowIndex(), userIndex = RowIndex()
             var songIDs: [String] = [], userIDs: [String] = [], entries: [CatalogEntry] = []
             for row in try s.query("SELECT id, external_id, title, release, artist, year, tags FROM songs ORDER BY id", []) {
                 guard let id = row[0].int, let ext = row[1].text else { continue }
-                songIndex[id] = Int32(songIDs.count)
+                songIndex.append(id)
                 songIDs.append(ext)
                 let tags = row[6].text ?? ""
                 entries.append(CatalogEntry(title: row[2].text ?? "", release: row[3].text ?? "", artist: row[4].text ?? "",
                                             year: Int(row[5].int ?? 0), tags: tags.isEmpty ? [] : tags.split(separator: "|").map(String.init)))
             }
-            for row in try s.query("SELECT id, external_id FROM users ORDER BY id", []) {
-                guard let id = row[0].int, let ext = row[1].text else { continue }
-                userIndex[id] = Int32(userIDs.count)
+            try s.forEachIDText("SELECT id, external_id FROM users ORDER BY id") { id, ext in
+                userIndex.append(id)
                 userIDs.append(ext)
             }
             // Rows arrive by user then song id; song indices follow song ids, so each row is sorted.

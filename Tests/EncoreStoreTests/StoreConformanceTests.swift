@@ -560,3 +560,13 @@ enum StoreCLI {
     #expect(text(.text("")) == "")
     #expect(text(.blob([0, 171, 255])) == "\\\\x00abff")
 }
+
+/// Row ids to positions by hand: dense ids through an array, a far id switching to a dictionary,
+/// unknown ids nil either way.
+@Test func rowIndexDenseAndSparse() {
+    var index = RowIndex()
+    for id in [1, 2, 5] as [Int64] { index.append(id) }
+    #expect(index[1] == 0 && index[2] == 1 && index[5] == 2 && index[3] == nil && index[0] == nil && index[-1] == nil && index[99] == nil)
+    index.append(10_000_000)
+    #expect(index[1] == 0 && index[5] == 2 && index[10_000_000] == 3 && index[4] == nil && index.count == 4)
+}
