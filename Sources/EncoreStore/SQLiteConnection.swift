@@ -102,40 +102,33 @@ struct SQLiteSession: SQLSession {
         }
     }
 
-    func forEachTriple(_ sql: String, _ body: (Int64, Int64, Double) throws -> Void) throws {
+    /// Steps a statement through its rows, calling `body` with the statement at each row.
+    func forEachRow(_ sql: String, _ args: [SQLValue] = [], _ body: (OpaquePointer) throws -> Void) throws {
         let statement = try db.makeStatement(sql: sql)
-        let s = statement.sqliteStatement
-        while true {
-            let code = sqlite3_step(s)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-            try body(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_double(s, 2))
-        }
-        sqlite3_reset(s)
-    }
-
-    func forEachIDText(_ sql: String, _ body: (Int64, String) throws -> Void) throws {
-        let statement = try db.makeStatement(sql: sql)
+        if !args.isEmpty { try statement.setArguments(StatementArguments(args.map(Self.value))) }
         let s = statement.sqliteStatement
         defer { sqlite3_reset(s) }
         while true {
             let code = sqlite3_step(s)
             if code == SQLITE_DONE { break }
             guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-            guard let text = sqlite3_column_text(s, 1) else { continue }
+            try body(s)
+        }
+    }
+
+    func forEachTriple(_ sql: String, _ body: (Int64, Int64, Double) throws -> Void) throws {
+        try forEachRow(sql) { s in try body(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_double(s, 2)) }
+    }
+
+    func forEachIDText(_ sql: String, _ body: (Int64, String) throws -> Void) throws {
+        try forEachRow(sql) { s in
+            guard let text = sqlite3_column_text(s, 1) else { return }
             try body(sqlite3_column_int64(s, 0), String(cString: text))
         }
     }
 
     func forEachIDBlob(_ sql: String, _ args: [SQLValue], _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
-        let statement = try db.makeStatement(sql: sql)
-        try statement.setArguments(StatementArguments(args.map(Self.value)))
-        let s = statement.sqliteStatement
-        defer { sqlite3_reset(s) }
-        while true {
-            let code = sqlite3_step(s)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+        try forEachRow(sql, args) { s in
             let count = Int(sqlite3_column_bytes(s, 1))
             try body(sqlite3_column_int64(s, 0), UnsafeRawBufferPointer(start: count > 0 ? sqlite3_column_blob(s, 1) : nil, count: count))
         }
