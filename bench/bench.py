@@ -54,19 +54,19 @@ ENCORE = os.path.join(ROOT, ".build", "release", "encore")
 REPEATS = 3
 
 
-def run(args):
+def run(args, env=None):
     start = time.perf_counter()
-    p = subprocess.run(args, capture_output=True, text=True)
+    p = subprocess.run(args, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
     if p.returncode != 0:
         sys.exit(f"command failed: {' '.join(args)}\n{p.stderr}")
     return p.stdout, wall
 
 
-def peak_rss_mib(args):
+def peak_rss_mib(args, env=None):
     """Runs a command under GNU time and returns (wall seconds, peak RSS MiB, stdout)."""
     report = os.path.join(OUT, "time.txt")
-    out, wall = run(["/usr/bin/time", "-f", "%M", "-o", report] + args)
+    out, wall = run(["/usr/bin/time", "-f", "%M", "-o", report] + args, env)
     with open(report) as f:
         kib = int(f.read().strip().splitlines()[-1])
     return wall, kib / 1024, out
@@ -355,16 +355,9 @@ def als_scale():
     wall, rss, out = peak_rss_mib([ENCORE, "train", "--model", "als", "--config", json.dumps({"iterations": iterations}), "--data", data,
                                    "--input-format", "course", "--value", "none", "--output", os.path.join(OUT, "msd-als.model"), "--format", "json"])
     e = json.loads(out)
-    report = os.path.join(OUT, "time.txt")
-    start = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report, sys.executable, os.path.join(ROOT, "bench", "implicit_peer.py"),
-                        "als-speed", data, str(iterations)], capture_output=True, text=True, env=peer_env())
-    if p.returncode != 0:
-        sys.exit(f"peer failed\n{p.stderr}")
-    peer_wall = time.perf_counter() - start
-    peer = json.loads(p.stdout.strip().splitlines()[-1])
-    with open(report) as f:
-        peer_rss = int(f.read().strip().splitlines()[-1]) / 1024
+    peer_wall, peer_rss, out = peak_rss_mib([sys.executable, os.path.join(ROOT, "bench", "implicit_peer.py"), "als-speed", data, str(iterations)],
+                                            env=peer_env())
+    peer = json.loads(out.strip().splitlines()[-1])
     mine = e["fit_seconds"] / iterations
     print(f"## ALS at MSD size: {peer['nnz']:,} plays, 64 factors, {iterations} iterations, 2 threads")
     print()

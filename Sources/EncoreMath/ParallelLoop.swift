@@ -70,25 +70,28 @@ public enum ParallelLoop {
         }
     }
 
+    /// Maps each range to a value, in parallel, and returns the values in range order.
+    public static func map<T>(ranges: [Range<Int>], _ body: @Sendable (Range<Int>) -> T) -> [T] {
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: ranges.count)
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        // Each range writes its own slot.
+        nonisolated(unsafe) let slots = results
+        forEach(ranges: ranges) { c, range in slots[c] = body(range) }
+        return results.compactMap { $0 }
+    }
+
     /// Maps each chunk to a value and returns the values in chunk order.
     public static func mapChunks<T>(
         count: Int,
         chunks requested: Int = defaultWorkers,
         _ body: @Sendable (Range<Int>) -> T
     ) -> [T] {
-        let chunks = max(1, min(requested, max(count, 1)))
-        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: chunks)
-        results.initialize(repeating: nil)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
-        if count == 0 { return [] }
-        // Each chunk writes its own slot.
-        nonisolated(unsafe) let slots = results
-        forEachChunk(count: count, chunks: chunks) { c, range in
-            slots[c] = body(range)
-        }
-        return results.compactMap { $0 }
+        guard count > 0 else { return [] }
+        let chunks = max(1, min(requested, count))
+        return map(ranges: (0..<chunks).map { c in (count * c / chunks)..<(count * (c + 1) / chunks) }, body)
     }
 }

@@ -79,11 +79,7 @@ public struct ItemKNN: HistoryRecommender, SimilarItemsModel {
             for q in items.rowRange(i) { work += userRows.rowRange(Int(items.columnIndices[q])).count }
             return work
         }
-        let slots = UnsafeMutableBufferPointer<(counts: [Int], cols: [Int32], vals: [Float])>.allocate(capacity: ranges.count)
-        slots.initialize(repeating: ([], [], []))
-        defer { slots.deinitialize(); slots.deallocate() }
-        nonisolated(unsafe) let results = slots
-        ParallelLoop.forEach(ranges: ranges) { piece, range in
+        let parts = ParallelLoop.map(ranges: ranges) { range -> (counts: [Int], cols: [Int32], vals: [Float]) in
             var acc = [Float](repeating: 0, count: nItems)
             var touched: [Int] = []
             var counts: [Int] = [], cols: [Int32] = [], vals: [Float] = []
@@ -109,11 +105,11 @@ public struct ItemKNN: HistoryRecommender, SimilarItemsModel {
                 counts.append(row.count)
                 for e in row { cols.append(Int32(e.index)); vals.append(e.score) }
             }
-            results[piece] = (counts, cols, vals)
+            return (counts, cols, vals)
         }
         var ptr = [0]
         var cols: [Int32] = [], vals: [Float] = []
-        for p in slots {
+        for p in parts {
             for n in p.counts { ptr.append(ptr[ptr.count - 1] + n) }
             cols += p.cols
             vals += p.vals

@@ -29,6 +29,11 @@ enum PackedPlays {
         return out
     }
 
+    /// Packs (song, plays) pairs as given.
+    static func encode(_ pairs: [(song: Int64, plays: Double)]) throws -> [UInt8] {
+        try encode(pairs.map(\.song), pairs.map(\.plays))
+    }
+
     /// The pairs in canonical form: sorted by song id, repeats summed.
     static func pairs(_ bytes: UnsafeRawBufferPointer) throws -> (songs: [Int64], plays: [Double]) {
         guard bytes.count % pairBytes == 0 else { throw StoreError.conflict("a user's packed plays are \(bytes.count) bytes, not a multiple of \(pairBytes)") }

@@ -279,7 +279,7 @@ struct SQLStore<C: SQLConnection>: Store {
     static func addPlays(_ s: any SQLSession, dialect: SQLDialect, _ adding: [Int64: [(song: Int64, plays: Double)]]) throws {
         let users = adding.keys.sorted()
         guard !users.isEmpty else { return }
-        let added = try users.map { u in try PackedPlays.encode((adding[u] ?? []).map(\.song), (adding[u] ?? []).map(\.plays)) }
+        let added = try users.map { try PackedPlays.encode(adding[$0] ?? []) }
         var rows: [(user: Int64, songs: [UInt8])] = []
         switch dialect {
         case .postgres:
@@ -313,10 +313,7 @@ struct SQLStore<C: SQLConnection>: Store {
     static func mergePlays(_ s: any SQLSession, _ adding: [Int64: [(song: Int64, plays: Double)]]) throws {
         let users = adding.keys.sorted()
         let stored = try storedPlays(s, users: users)
-        let rows = try users.map { u in
-            let add = adding[u] ?? []
-            return (user: u, songs: try PackedPlays.compacted((stored[u] ?? []) + PackedPlays.encode(add.map(\.song), add.map(\.plays))))
-        }
+        let rows = try users.map { u in (user: u, songs: try PackedPlays.compacted((stored[u] ?? []) + PackedPlays.encode(adding[u] ?? []))) }
         try writePlays(s, rows)
     }
 
