@@ -98,9 +98,12 @@ public struct ByteInterner {
     }
 
     /// Every interned id as a String, in index order (UTF-8, Latin-1 fallback).
-    public func strings() -> [String] {
+    public func strings() -> [String] { strings(from: 0) }
+
+    /// The ids from index `first` on, as Strings, in index order.
+    public func strings(from first: Int) -> [String] {
         arena.withUnsafeBufferPointer { a in
-            (0..<count).map { TextDecoding.decode(UnsafeBufferPointer(rebasing: a[offsets[$0]..<offsets[$0 + 1]])) }
+            (first..<count).map { TextDecoding.decode(UnsafeBufferPointer(rebasing: a[offsets[$0]..<offsets[$0 + 1]])) }
         }
     }
 }

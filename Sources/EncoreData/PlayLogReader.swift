@@ -14,6 +14,12 @@ public struct LoadOptions: Sendable {
     /// Keep the catalogue's entries for songs nobody played (`Catalog.unplayed`): content
     /// similarity can place a song that has metadata and no plays. Off by default (memory).
     public var keepUnplayedCatalog = false
+    /// Receives the accepted rows in file order while the file is read, a batch at a time (a store
+    /// import writes them while the rest is parsed). The dataset the load returns is built from
+    /// exactly these rows. A throw stops the load with that error.
+    public var rowSink: (@Sendable (AcceptedRows) throws -> Void)?
+    /// Rows per batch handed to `rowSink`.
+    public var rowBatchSize = 1 << 17
 
     public init(lenient: Bool = false, progress: Bool = ProgressReporter.stderrIsTerminal,
                 maxLineBytes: Int = DelimitedReader.defaultMaxRecordBytes) {
@@ -48,6 +54,24 @@ public struct PlayLogLayout: Sendable {
     var minimumFields: Int { [user, item, value ?? 0, timestamp ?? 0].max()! + 1 }
 }
 
+/// A batch of accepted play-log rows, for `LoadOptions.rowSink`: the ids interned since the
+/// previous batch (users and items number from 0 in the order they first appear, across batches,
+/// as in the loaded matrix) and the rows, which refer to them by those numbers.
+public struct AcceptedRows: Sendable {
+    public var newUsers: [String]
+    public var newItems: [String]
+    public var users: [Int32]
+    public var items: [Int32]
+    public var plays: [Float]
+    /// Unix seconds per row, when the input has a timestamp column.
+    public var timestamps: [Int64]?
+    public var count: Int { users.count }
+
+    public init(newUsers: [String], newItems: [String], users: [Int32], items: [Int32], plays: [Float], timestamps: [Int64]?) {
+        (self.newUsers, self.newItems, self.users, self.items, self.plays, self.timestamps) = (newUsers, newItems, users, items, plays, timestamps)
+    }
+}
+
 /// Interned ids and rows accumulated over one or more play-log files.
 public struct PlayLogAccumulator {
     public var users = ByteInterner(expected: 1 << 12)
@@ -55,11 +79,28 @@ public struct PlayLogAccumulator {
     public var builder: InteractionBuilder
     public var problems: ProblemLog
     public var report: LoadReport
+    private let sink: (@Sendable (AcceptedRows) throws -> Void)?
+    /// What the sink has been given: rows, users and items.
+    private var sent = (rows: 0, users: 0, items: 0)
+    private let batchRows: Int
 
     public init(format: String, options: LoadOptions, hasTimestamps: Bool = false) {
         builder = InteractionBuilder(hasTimestamps: hasTimestamps)
         problems = ProblemLog(lenient: options.lenient)
         report = LoadReport(format: format)
+        sink = options.rowSink
+        batchRows = max(1, options.rowBatchSize)
+    }
+
+    /// Hands the rows accepted since the last batch to the sink.
+    private mutating func flush() throws {
+        guard let sink, builder.count > sent.rows else { return }
+        let range = sent.rows..<builder.count
+        let batch = AcceptedRows(newUsers: users.strings(from: sent.users), newItems: items.strings(from: sent.items),
+                                 users: Array(builder.users[range]), items: Array(builder.items[range]), plays: Array(builder.plays[range]),
+                                 timestamps: builder.hasTimestamps ? Array(builder.times[range]) : nil)
+        sent = (builder.count, users.count, items.count)
+        try sink(batch)
     }
 
     /// Reads one play-log file. `isHeader` decides whether the first record is a header.
@@ -171,7 +212,9 @@ public struct PlayLogAccumulator {
             }
             builder.append(user: u, item: i, plays: value, timestamp: timestamp)
             report.rowsAccepted += 1
+            if sink != nil, builder.count - sent.rows >= batchRows { try flush() }
         }
+        try flush()
         if extraColumnRows > 0, layout.exactFields == nil {
             report.warnings.append("\(path): \(extraColumnRows) rows have more than \(expectedFields ?? minimum) fields (first at line \(firstExtraLine)); the extra fields were ignored")
         }

@@ -20,6 +20,8 @@ public struct DatasetSource: Sendable {
     public var maxLineBytes = DelimitedReader.defaultMaxRecordBytes
     /// Keep catalogue entries of songs nobody played (`Catalog.unplayed`).
     public var keepUnplayedCatalog = false
+    /// Receives the accepted rows while a play log is read (`LoadOptions.rowSink`).
+    public var rowSink: (@Sendable (AcceptedRows) throws -> Void)?
 
     public init() {}
 
@@ -40,7 +42,7 @@ public struct DatasetSource: Sendable {
             timestamp: timestampColumn.map(ColumnReference.init))
         if let songs { try InputFile.check(songs) }
         return try DatasetImporter.load(path: path, format: format, songs: songs, delimited: settings,
-                                        options: { var o = LoadOptions(lenient: lenient, maxLineBytes: maxLineBytes); o.keepUnplayedCatalog = keepUnplayedCatalog; return o }())
+                                        options: { var o = LoadOptions(lenient: lenient, maxLineBytes: maxLineBytes); o.keepUnplayedCatalog = keepUnplayedCatalog; o.rowSink = rowSink; return o }())
     }
 
     /// Every file a load of `path` read (the path itself, the files of a directory, the catalogue),

@@ -8,6 +8,7 @@ import EncoreMath
 import EncoreModels
 import EncoreStore
 import Foundation
+import Synchronization
 
 public enum StoreWorkflows {
     /// SHA-256 over the bytes of the input files, in order (streamed, 1 MiB at a time).
@@ -60,6 +61,42 @@ public enum StoreWorkflows {
         let hash = try early?.hash(files: files) ?? contentHash(files: files)
         return try await store.importDataset(dataset, contentHash: hash, source: files.joined(separator: ", "), mode: mode)
     }
+
+    /// Loads and imports at once. `load` runs on a thread of its own and gets a row sink for its
+    /// `LoadOptions`: each batch of rows it accepts is written as events by the store's
+    /// transaction while it parses the next (a first import of 2M plays into PostgreSQL hides
+    /// most of the parse behind the server's work). When the load returns its dataset and files
+    /// (a loader that streams nothing, or a filtered load, returns the rows that way), the
+    /// transaction writes the rest. A failed load rolls everything back and throws the load's
+    /// error. Returns the summary and the seconds the load took.
+    public static func importWhileLoading(
+        into store: any Store, mode: ImportMode, early: EarlyContentHash? = nil,
+        load: @escaping @Sendable (_ sink: @escaping @Sendable (AcceptedRows) throws -> Void) throws -> (dataset: Dataset, files: [String])
+    ) async throws -> (summary: ImportSummary, loadSeconds: Double) {
+        let feed = ImportFeed()
+        let start = MonotonicClock.now()
+        let loadSeconds = LoadClock()
+        Thread.detachNewThread {
+            do {
+                let (dataset, files) = try load { try feed.send($0) }
+                loadSeconds.seconds.withLock { $0 = MonotonicClock.now() - start }
+                let hash = try early?.hash(files: files) ?? contentHash(files: files)
+                try feed.finish(dataset, contentHash: hash, source: files.joined(separator: ", "))
+            } catch is ImportFeed.Stopped {
+                // The transaction ended first; it reports why.
+            } catch {
+                feed.fail(error)
+            }
+        }
+        do {
+            let summary = try await store.importFeed(feed, mode: mode)
+            return (summary, loadSeconds.seconds.withLock { $0 })
+        } catch {
+            throw feed.loadError ?? error
+        }
+    }
+
+    private final class LoadClock: Sendable { let seconds = Mutex(0.0) }
 
     /// A trained and registered candidate.
     public struct Candidate: Sendable {

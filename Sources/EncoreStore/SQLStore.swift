@@ -204,33 +204,15 @@ struct SQLStore<C: SQLConnection>: Store {
     // MARK: Catalogue, users, events
 
     /// Interns external ids into a table (`songs` or `users`), returning their row ids.
-    /// `bulk` (an import, in this database's dialect): new rows get explicit ids one past the
-    /// largest, in the order given, so they are known without reading them back. PostgreSQL's
-    /// table lock holds other writers back meanwhile (readers pass), and its identity sequence is
-    /// moved past them; SQLite's writer is alone.
-    static func intern(_ s: any SQLSession, table: String, ids: [String], now: Int64, bulk: SQLDialect? = nil) throws -> [String: Int64] {
+    static func intern(_ s: any SQLSession, table: String, ids: [String], now: Int64) throws -> [String: Int64] {
         var known: [String: Int64] = [:]
         known.reserveCapacity(ids.count)
-        if bulk == .postgres { try s.execute("LOCK TABLE \(table) IN SHARE ROW EXCLUSIVE MODE") }
         let wanted = Set(ids)
         try lookUp(s, table: table, ids: wanted, into: &known)
-        // New ids get row ids in the order given (the matrix's order on import), so rows keyed by
-        // (user, song) arrive in key order and the databases append to their B-trees.
         var seen = Set<String>()
         let missing = ids.filter { known[$0] == nil && seen.insert($0).inserted }
         guard !missing.isEmpty else { return known }
         let stamp = table == "songs" ? "added_at" : "created_at"
-        if let dialect = bulk {
-            let before = try s.scalar("SELECT coalesce(max(id), 0) FROM \(table)").int ?? 0
-            try s.insertMany(table: table, columns: ["id", "external_id", stamp], count: missing.count, conflict: nil) { n, row in
-                row[0] = .int(before + 1 + Int64(n)); row[1] = .text(missing[n]); row[2] = .int(now)
-            }
-            if dialect == .postgres {
-                try s.execute("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), ?)", [.int(before + Int64(missing.count))])
-            }
-            for (n, id) in missing.enumerated() { known[id] = before + 1 + Int64(n) }
-            return known
-        }
         // Another writer (a second replica) may be interning the same new id: its row wins, ours is skipped.
         try s.insertMany(table: table, columns: ["external_id", stamp], count: missing.count, conflict: "ON CONFLICT (external_id) DO NOTHING") { n, row in
             row[0] = .text(missing[n])
@@ -254,6 +236,71 @@ struct SQLStore<C: SQLConnection>: Store {
             let marks = part.map { _ in "?" }.joined(separator: ", ")
             for row in try s.query("SELECT id, external_id FROM \(table) WHERE external_id IN (\(marks))", part.map { .text($0) }) {
                 if let id = row[0].int, let ext = row[1].text { known[ext] = id }
+            }
+        }
+    }
+
+    /// An import's row ids for `songs` or `users`, assigned as the loader numbers its ids (0, 1,
+    /// … in the order first seen): a stored id keeps its row; a new one gets the next id past the
+    /// largest, so nothing is read back, and `insertNew` writes them explicitly at the end.
+    /// PostgreSQL's table lock, taken first, holds other writers back until the import commits
+    /// (readers pass); its identity sequence is moved past the new ids. SQLite's writer is alone.
+    struct BulkIDs {
+        let table: String
+        let dialect: SQLDialect
+        /// Row id per loader number.
+        private(set) var rows: [Int64] = []
+        /// The new ids: loader number and external id, in row-id order.
+        private var new: [(number: Int, external: String)] = []
+        /// Loader numbers of the ids the table held already.
+        private(set) var storedNumbers: [Int] = []
+        private let first: Int64
+        private var tableIsEmpty: Bool
+        /// Every stored id, read once when a batch brings too many new ids to look up one by one.
+        private var stored: [String: Int64]?
+
+        init(_ s: any SQLSession, table: String, dialect: SQLDialect) throws {
+            (self.table, self.dialect) = (table, dialect)
+            if dialect == .postgres { try s.execute("LOCK TABLE \(table) IN SHARE ROW EXCLUSIVE MODE") }
+            first = (try s.scalar("SELECT coalesce(max(id), 0) FROM \(table)").int ?? 0) + 1
+            tableIsEmpty = try s.query("SELECT 1 FROM \(table) LIMIT 1", []).isEmpty
+        }
+
+        /// Numbers the next external ids (each new to the loader).
+        mutating func add(_ s: any SQLSession, _ externals: [String]) throws {
+            var known: [String: Int64] = [:]
+            if !tableIsEmpty {
+                if stored == nil && externals.count > 2_000 {
+                    var all: [String: Int64] = [:]
+                    try s.forEachIDText("SELECT id, external_id FROM \(table)") { id, ext in all[ext] = id }
+                    stored = all
+                }
+                if stored == nil { try SQLStore.lookUp(s, table: table, ids: Set(externals), into: &known) }
+            }
+            for external in externals {
+                let number = rows.count
+                if let id = stored?[external] ?? known[external] {
+                    rows.append(id)
+                    storedNumbers.append(number)
+                } else {
+                    rows.append(first + Int64(new.count))
+                    new.append((number, external))
+                }
+            }
+        }
+
+        /// Writes the new ids with their timestamp and the `columns` that `values` fills per
+        /// loader number (from the row's fourth value on).
+        func insertNew(_ s: any SQLSession, now: Int64, columns: [String] = [], values: (Int, inout [SQLValue]) -> Void = { _, _ in }) throws {
+            guard !new.isEmpty else { return }
+            let stamp = table == "songs" ? "added_at" : "created_at"
+            let (new, first) = (self.new, self.first)
+            try s.insertMany(table: table, columns: ["id", "external_id", stamp] + columns, count: new.count, conflict: nil) { n, row in
+                row[0] = .int(first + Int64(n)); row[1] = .text(new[n].external); row[2] = .int(now)
+                values(new[n].number, &row)
+            }
+            if dialect == .postgres {
+                try s.execute("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), ?)", [.int(first - 1 + Int64(new.count))])
             }
         }
     }
@@ -350,15 +397,14 @@ struct SQLStore<C: SQLConnection>: Store {
         return out
     }
 
-    func importDataset(_ dataset: Dataset, contentHash: String, source: String, mode: ImportMode) async throws -> ImportSummary {
+    func importFeed(_ feed: ImportFeed, mode: ImportMode) async throws -> ImportSummary {
+        defer { feed.stop() }
         try await ready()
         let start = MonotonicClock.now()
-        let m = dataset.interactions
-        guard dataset.transform == .none else { throw StoreError.badInput("import stores raw play counts; the dataset was transformed (\(dataset.transform))") }
         // Task-locals do not reach the connection's thread: read the fault here.
         let failAfterEvents = StoreFault.failImportAfterEvents
         let dialect = connection.dialect
-        let result: (rows: Int, users: Int, songs: Int, phases: [ImportPhase]) = try await connection.transaction { s in
+        let result: (rows: Int, users: Int, songs: Int, hash: String, phases: [ImportPhase]) = try await connection.transaction { s in
             var phases: [ImportPhase] = []
             var mark = MonotonicClock.now()
             func phase(_ name: String) {
@@ -366,35 +412,81 @@ struct SQLStore<C: SQLConnection>: Store {
                 phases.append(ImportPhase(name: name, seconds: t - mark))
                 mark = t
             }
-            if mode == .append, try !s.query("SELECT source FROM imports WHERE content_hash = ?", [.text(contentHash)]).isEmpty {
-                throw StoreError.conflict("this file was imported before (content hash \(contentHash.prefix(16))…); nothing was added. Use --mode replace to start over")
-            }
             let now = Event.now()
             if mode == .replace {
                 for t in ["events", "user_plays", "imports"] { try s.execute("DELETE FROM \(t)") }
                 try s.execute("UPDATE encore_meta SET value = ? WHERE key = 'dataset_id'", [.text(UUID().uuidString)])
             }
-            let songIDs = try Self.intern(s, table: "songs", ids: m.items.ids, now: now, bulk: dialect)
-            phase("songs")
-            try Self.writeCatalog(s, ids: m.items.ids,
-                                  entries: m.items.ids.indices.map { $0 < dataset.catalog.count ? dataset.catalog.entries[$0] : CatalogEntry() }, now: now)
-            phase("catalogue")
-            let userIDs = try Self.intern(s, table: "users", ids: m.users.ids, now: now, bulk: dialect)
-            phase("users")
-            let songRow = m.items.ids.map { songIDs[$0] ?? -1 }
-            let userRow = m.users.ids.map { userIDs[$0] ?? -1 }
-            var owner = [Int32](repeating: 0, count: m.nnz)
-            for u in 0..<m.userCount { for k in m.rowRange(u) { owner[k] = Int32(u) } }
-            // Each row is written as an event; each user's plays then as one packed row.
-            let progress = ProgressReporter(label: "import", total: Double(m.nnz + m.userCount), rateUnit: "rows")
+            var songs = try BulkIDs(s, table: "songs", dialect: dialect)
+            var users = try BulkIDs(s, table: "users", dialect: dialect)
+            // Batches of rows as the loader accepts them, each written as events while it parses
+            // the next; then the loaded dataset. A dataset loaded before (a snapshot, a filtered
+            // load) comes alone, and its matrix is written as events.
+            var streamed = 0
+            var waiting = 0.0
+            let (dataset, contentHash, source): (Dataset, String, String)
+            while true {
+                let wait = MonotonicClock.now()
+                let item = try feed.next()
+                waiting += MonotonicClock.now() - wait
+                guard case .rows(let batch) = item else {
+                    guard case .done(let d, let hash, let files) = item else { continue }
+                    (dataset, contentHash, source) = (d, hash, files)
+                    break
+                }
+                try songs.add(s, batch.newItems)
+                try users.add(s, batch.newUsers)
+                let (userRow, songRow) = (users.rows, songs.rows)
+                try s.insertMany(table: "events", columns: ["user_id", "song_id", "kind", "plays", "at"], count: batch.count, conflict: nil) { k, row in
+                    row[0] = .int(userRow[Int(batch.users[k])]); row[1] = .int(songRow[Int(batch.items[k])]); row[2] = .text("play")
+                    row[3] = .double(Double(batch.plays[k])); row[4] = .int(batch.timestamps.map { $0[k] * 1000 } ?? now)
+                }
+                streamed += batch.count
+            }
+            let m = dataset.interactions
+            guard dataset.transform == .none else { throw StoreError.badInput("import stores raw play counts; the dataset was transformed (\(dataset.transform))") }
+            if mode == .append, try !s.query("SELECT source FROM imports WHERE content_hash = ?", [.text(contentHash)]).isEmpty {
+                throw StoreError.conflict("this file was imported before (content hash \(contentHash.prefix(16))…); nothing was added. Use --mode replace to start over")
+            }
+            let fromMatrix = streamed == 0
+            let progress = ProgressReporter(label: "import", total: Double((fromMatrix ? m.nnz : 0) + m.userCount), rateUnit: "rows")
             defer { progress.finish() }
-            try s.insertMany(table: "events", columns: ["user_id", "song_id", "kind", "plays", "at"], count: m.nnz, conflict: nil) { k, row in
-                if k & 0xFFFF == 0 { progress.update(Double(k)) }
-                row[0] = .int(userRow[Int(owner[k])]); row[1] = .int(songRow[Int(m.columnIndices[k])]); row[2] = .text("play")
-                row[3] = .double(Double(m.values[k])); row[4] = .int(m.timestamps.map { $0[k] * 1000 } ?? now)
+            if !fromMatrix {
+                // The matrix merges the rows the loader sent: the same ids in the same order, and
+                // every row either an entry or a duplicate merged into one.
+                guard songs.rows.count == m.itemCount, users.rows.count == m.userCount, streamed == m.nnz + dataset.report.duplicatesMerged else {
+                    throw StoreError.conflict("the loaded dataset (\(m.nnz) plays) does not match the \(streamed) rows the loader streamed; nothing was imported")
+                }
+            } else {
+                try songs.add(s, m.items.ids)
+                try users.add(s, m.users.ids)
+                let (userRow, songRow) = (users.rows, songs.rows)
+                var owner = [Int32](repeating: 0, count: m.nnz)
+                for u in 0..<m.userCount { for k in m.rowRange(u) { owner[k] = Int32(u) } }
+                try s.insertMany(table: "events", columns: ["user_id", "song_id", "kind", "plays", "at"], count: m.nnz, conflict: nil) { k, row in
+                    if k & 0xFFFF == 0 { progress.update(Double(k)) }
+                    row[0] = .int(userRow[Int(owner[k])]); row[1] = .int(songRow[Int(m.columnIndices[k])]); row[2] = .text("play")
+                    row[3] = .double(Double(m.values[k])); row[4] = .int(m.timestamps.map { $0[k] * 1000 } ?? now)
+                }
+                streamed = m.nnz
             }
             if failAfterEvents { throw StoreError.conflict("injected failure after the events") }
+            phases.append(ImportPhase(name: "parse wait", seconds: waiting))
+            mark += waiting
             phase("events")
+            // New songs are written with their catalogue entries; stored ones have theirs updated.
+            let entry = { (n: Int) in n < dataset.catalog.count ? dataset.catalog.entries[n] : CatalogEntry() }
+            try songs.insertNew(s, now: now, columns: ["title", "release", "artist", "year", "tags"]) { n, row in
+                let e = entry(n)
+                row[3] = .text(e.title); row[4] = .text(e.release); row[5] = .text(e.artist); row[6] = .int(Int64(e.year)); row[7] = .text(e.tags.joined(separator: "|"))
+            }
+            phase("songs")
+            let stored = songs.storedNumbers
+            try Self.writeCatalog(s, ids: stored.map { m.items.ids[$0] }, entries: stored.map(entry), now: now)
+            phase("catalogue")
+            try users.insertNew(s, now: now)
+            phase("users")
+            let songRow = songs.rows, userRow = users.rows
             // The matrix has one entry per pair already. Into an empty aggregate each user's row is
             // packed straight from the matrix and bulk-inserted in user order; otherwise the plays
             // merge into what is stored. PostgreSQL's table lock keeps concurrent appends (which
@@ -406,6 +498,7 @@ struct SQLStore<C: SQLConnection>: Store {
                 }
                 let order = (0..<m.userCount).filter { !m.rowRange($0).isEmpty }.sorted { userRow[$0] < userRow[$1] }
                 var songs: [Int64] = [], plays: [Double] = [], pairs: [(Int64, Double)] = []
+                let base = fromMatrix ? m.nnz : 0
                 try s.insertMany(table: "user_plays", columns: ["user_id", "songs"], count: order.count, conflict: nil) { n, row in
                     let u = order[n]
                     songs.removeAll(keepingCapacity: true); plays.removeAll(keepingCapacity: true)
@@ -421,7 +514,7 @@ struct SQLStore<C: SQLConnection>: Store {
                     }
                     row[0] = .int(userRow[u])
                     row[1] = .blob((try? PackedPlays.encode(songs, plays)) ?? [])  // cannot fail: every id fits (checked above)
-                    if n & 0xFFF == 0 { progress.update(Double(m.nnz + n)) }
+                    if n & 0xFFF == 0 { progress.update(Double(base + n)) }
                 }
             } else {
                 var adding: [Int64: [(song: Int64, plays: Double)]] = [:]
@@ -431,13 +524,13 @@ struct SQLStore<C: SQLConnection>: Store {
                 try Self.mergePlays(s, adding)
             }
             try s.execute("INSERT INTO imports (content_hash, source, rows, imported_at) VALUES (?, ?, ?, ?)",
-                          [.text(contentHash), .text(source), .int(Int64(m.nnz)), .int(now)])
+                          [.text(contentHash), .text(source), .int(Int64(streamed)), .int(now)])
             phase("plays")
-            return (m.nnz, m.userCount, m.itemCount, phases)
+            return (streamed, m.userCount, m.itemCount, contentHash, phases)
         }
         let end = MonotonicClock.now()
         let commit = ImportPhase(name: "commit", seconds: end - start - result.phases.reduce(0) { $0 + $1.seconds })
-        return ImportSummary(rows: result.rows, users: result.users, songs: result.songs, contentHash: contentHash, seconds: end - start,
+        return ImportSummary(rows: result.rows, users: result.users, songs: result.songs, contentHash: result.hash, seconds: end - start,
                              phases: result.phases + [commit])
     }
 

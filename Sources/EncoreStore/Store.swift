@@ -203,6 +203,13 @@ public enum StoreError: UserFacingError, Sendable, Equatable {
     }
 }
 
+extension Store {
+    /// Imports a loaded dataset in one transaction.
+    public func importDataset(_ dataset: Dataset, contentHash: String, source: String, mode: ImportMode) async throws -> ImportSummary {
+        try await importFeed(ImportFeed(dataset: dataset, contentHash: contentHash, source: source), mode: mode)
+    }
+}
+
 /// The durable store. Every method is atomic: it changes everything it says or nothing.
 public protocol Store: Sendable {
     /// "SQLite /path/encore.db" or "PostgreSQL user@host:port/db".
@@ -210,8 +217,10 @@ public protocol Store: Sendable {
     /// Applies the pending migrations, each in a transaction; returns (before, after) versions.
     @discardableResult func migrate() async throws -> (from: Int, to: Int)
     func status() async throws -> StoreStatus
-    /// Imports a loaded dataset (plays as `play` events, its catalogue, its users) in one transaction.
-    func importDataset(_ dataset: Dataset, contentHash: String, source: String, mode: ImportMode) async throws -> ImportSummary
+    /// Imports what a feed brings (plays as `play` events, the catalogue, the users) in one
+    /// transaction: the rows a loader streams while it reads, written as they come, then the
+    /// loaded dataset. Stops the feed when it ends; a failed load commits nothing.
+    func importFeed(_ feed: ImportFeed, mode: ImportMode) async throws -> ImportSummary
     /// Appends events durably (committed and synced when it returns), creating unknown users and songs.
     func append(_ events: [Event]) async throws
     /// Adds or updates songs of the catalogue.

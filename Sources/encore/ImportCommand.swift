@@ -106,15 +106,19 @@ extension Encore {
         func importIntoDatabase(_ url: String) throws {
             let store = try waitFor { try await Stores.open(url) }
             let early = StoreWorkflows.EarlyContentHash(startingWith: path)
-            let start = MonotonicClock.now()
-            var dataset = try loader.load(path, format: inputFormat)
-            (dataset, _) = try filters.apply(to: dataset, quiet: format == .json)
-            let files = loader.inputFiles(path, dataset: dataset)
-            let parseSeconds = MonotonicClock.now() - start
-            let (d, m) = (dataset, mode)
-            let result = try waitFor { () async throws -> (ImportSummary, StoreStatus) in
+            // Without filters the loader streams its rows into the transaction while it reads;
+            // with them, the filtered dataset is written once loaded.
+            let (source, filters, path, inputFormat, mode, quiet) = (loader.source, filters, path, inputFormat, mode, format == .json)
+            let result = try waitFor { () async throws -> ((summary: ImportSummary, loadSeconds: Double), StoreStatus) in
                 do {
-                    let r = try await StoreWorkflows.importDataset(d, files: files, into: store, mode: m, early: early)
+                    let r = try await StoreWorkflows.importWhileLoading(into: store, mode: mode, early: early) { sink in
+                        var source = source
+                        if filters.configuration.isEmpty { source.rowSink = sink }
+                        var dataset = try source.load(path, format: inputFormat)
+                        printWarnings(dataset.report.warnings)
+                        (dataset, _) = try filters.apply(to: dataset, quiet: quiet)
+                        return (dataset, source.inputFiles(path, dataset: dataset))
+                    }
                     let s = try await store.status()
                     try await store.close()
                     return (r, s)
@@ -123,9 +127,10 @@ extension Encore {
                     throw error
                 }
             }
-            let summary = DatabaseSummary(database: store.location, rows: result.0.rows, users: result.0.users, songs: result.0.songs,
-                                          contentHash: result.0.contentHash, parseSeconds: parseSeconds, seconds: result.0.seconds,
-                                          phaseSeconds: Dictionary(result.0.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +), status: result.1)
+            let parseSeconds = result.0.loadSeconds
+            let summary = DatabaseSummary(database: store.location, rows: result.0.summary.rows, users: result.0.summary.users, songs: result.0.summary.songs,
+                                          contentHash: result.0.summary.contentHash, parseSeconds: parseSeconds, seconds: result.0.summary.seconds,
+                                          phaseSeconds: Dictionary(result.0.summary.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +), status: result.1)
             if format == .json { print(try jsonString(summary)); return }
             print(TextTable(header: ["import", "value"], rows: [
                 ["database", summary.database], ["rows imported", Format.grouped(summary.rows)], ["users in the file", Format.grouped(summary.users)],

@@ -236,6 +236,97 @@ enum TestStores {
         try await store.close()
     }
 
+    /// Loads a course file on a thread of its own, its rows streamed into the store's import in
+    /// batches of `batch` (the CLI's path), and returns the summary or throws the load's error.
+    static func streamImport(_ store: any Store, counts: String, songs: String?, batch: Int, hash: String,
+                             mode: ImportMode = .append) async throws -> ImportSummary {
+        let feed = ImportFeed(capacity: 2)
+        Thread.detachNewThread {
+            do {
+                var options = LoadOptions(progress: false)
+                options.rowSink = { try feed.send($0) }
+                options.rowBatchSize = batch
+                let d = try CourseFilesLoader.load(counts: counts, songs: songs, options: options)
+                try feed.finish(d, contentHash: hash, source: counts)
+            } catch is ImportFeed.Stopped {
+            } catch {
+                feed.fail(error)
+            }
+        }
+        do { return try await store.importFeed(feed, mode: mode) } catch { throw feed.loadError ?? error }
+    }
+
+    /// The streamed import (rows written while the file is parsed, several batches) stores what
+    /// the import of the loaded dataset stores: the same plays, users, songs and catalogue, into
+    /// an empty store and over stored users and songs; only the log differs, one event per line
+    /// (a repeated line is two events; the loaded matrix had merged them).
+    @Test(arguments: StoreKind.allCases)
+    func streamedImportStoresWhatTheLoadedImportStores(_ kind: StoreKind) async throws {
+        let dir = NSTemporaryDirectory() + "encore-stream-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let counts = dir + "/count_data.csv", songs = dir + "/song_data.csv", second = dir + "/count_data_2.csv"
+        try ",user_id,song_id,play_count\n0,ann,s1,3\n1,bob,s2,5\n2,ann,s3,1\n3,cy,s4,7\n4,bob,s3,2\n5,ann,s1,2\n6,dee,s2,1\n"
+            .write(toFile: counts, atomically: true, encoding: .utf8)
+        try "song_id,title,release,artist_name,year\ns1,One,R,A,2001\ns3,Three,R,A,0\ns9,Nine,R,C,1999\n".write(toFile: songs, atomically: true, encoding: .utf8)
+        try ",user_id,song_id,play_count\n0,eve,s9,4\n1,ann,s9,1\n2,eve,s1,2\n3,fay,s5,3\n".write(toFile: second, atomically: true, encoding: .utf8)
+        let (streamed, _) = try await TestStores.open(kind)
+        let (loaded, _) = try await TestStores.open(kind)
+        func plays(_ d: Dataset) -> [String: Float] {
+            var out: [String: Float] = [:]
+            let m = d.interactions
+            for u in 0..<m.userCount { for (i, v) in zip(m.row(u).items, m.row(u).values) { out["\(m.users[u])/\(m.items[Int(i)])"] = v } }
+            return out
+        }
+        func titles(_ d: Dataset) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: d.interactions.items.ids.enumerated().map { ($1, d.catalog.entries[$0].title) })
+        }
+        for (file, catalogue, hash) in [(counts, Optional(songs), "h1"), (second, Optional(songs), "h2")] {
+            let summary = try await Self.streamImport(streamed, counts: file, songs: catalogue, batch: 2, hash: hash)
+            let d = try CourseFilesLoader.load(counts: file, songs: catalogue, options: LoadOptions(progress: false))
+            _ = try await loaded.importDataset(d, contentHash: hash, source: file, mode: .append)
+            #expect(summary.rows == d.interactions.nnz + d.report.duplicatesMerged && summary.contentHash == hash)
+            let (a, b) = (try await streamed.trainingData(), try await loaded.trainingData())
+            #expect(plays(a) == plays(b) && !plays(a).isEmpty)
+            #expect(titles(a) == titles(b))
+            let (sa, sb) = (try await streamed.status(), try await loaded.status())
+            #expect(sa.users == sb.users && sa.songs == sb.songs)
+        }
+        #expect(plays(try await streamed.trainingData())["ann/s1"] == 5)  // two lines of the first file, merged
+        #expect(try await streamed.status().events == 11)  // one per line
+        #expect(try await streamed.history(of: "eve").map(\.song).sorted() == ["s1", "s9"])
+        // The same file again is refused, after streaming its rows: nothing is added.
+        let before = try await streamed.status()
+        await #expect(throws: StoreError.self) { _ = try await Self.streamImport(streamed, counts: second, songs: nil, batch: 2, hash: "h2") }
+        #expect(try await streamed.status() == before)
+        // Ids assigned past the largest are the ones the tables hand out next.
+        try await streamed.append([Event(user: "gus", song: "s10", plays: 1)])
+        #expect(try await streamed.history(of: "gus").map(\.song) == ["s10"])
+        try await streamed.close(); try await loaded.close()
+    }
+
+    /// A bad line after several batches were written: the load's own error (file, line), and the
+    /// store exactly as before (an empty store stays empty).
+    @Test(arguments: StoreKind.allCases)
+    func aBadLineAfterStreamedBatchesChangesNothing(_ kind: StoreKind) async throws {
+        let path = NSTemporaryDirectory() + "encore-stream-bad-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var text = ",user_id,song_id,play_count\n"
+        for n in 0..<40 { text += "\(n),u\(n % 7),s\(n % 5),\(n + 1)\n" }
+        text += "40,u1,s2,lots\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let (store, _) = try await TestStores.open(kind)
+        do {
+            _ = try await Self.streamImport(store, counts: path, songs: nil, batch: 4, hash: "bad")
+            Issue.record("an import with a bad line succeeded")
+        } catch let e as DataError {
+            #expect(e.line == 42 && e.field == "play_count", "\(e)")
+        }
+        let status = try await store.status()
+        #expect(status.events == 0 && status.users == 0 && status.songs == 0)
+        try await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func appendedEventsAggregateAndBadEventsChangeNothing(_ kind: StoreKind) async throws {
         let (store, _) = try await TestStores.open(kind)
@@ -526,6 +617,30 @@ enum StoreCLI {
 
 /// The per-user packed plays, by hand: two pairs are 16 bytes, little-endian; appended pairs
 /// (out of order, repeated) read back sorted and summed; compaction at powers of two from 16 pairs.
+/// The feed between a loader and an import: bounded (a sender waits while it is full), in order,
+/// the load's error ends the taker, and a stopped import makes the sender's next send throw.
+@Test func importFeedOrderBoundAndStop() throws {
+    let feed = ImportFeed(capacity: 1)
+    let rows = { @Sendable (n: Int32) in AcceptedRows(newUsers: [], newItems: [], users: [n], items: [0], plays: [1], timestamps: nil) }
+    let sent = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        for n in 0..<3 { try? feed.send(rows(Int32(n))) }
+        sent.signal()
+    }
+    #expect(sent.wait(timeout: .now() + 0.2) == .timedOut, "three sends into room for one must wait")
+    for n in 0..<3 {
+        guard case .rows(let r) = try feed.next() else { Issue.record("expected rows"); return }
+        #expect(r.users == [Int32(n)])
+    }
+    #expect(sent.wait(timeout: .now() + 5) == .success)
+    feed.fail(TestDatabaseError(description: "the load failed"))
+    #expect(throws: TestDatabaseError.self) { _ = try feed.next() }
+    let stopped = ImportFeed(capacity: 1)
+    try stopped.send(rows(0))
+    stopped.stop()
+    #expect(throws: ImportFeed.Stopped.self) { try stopped.send(rows(1)) }
+}
+
 @Test func packedPlaysEncodeDecodeAndCompact() throws {
     let bytes = try PackedPlays.encode([2, 300], [1.5, 7])
     #expect(bytes.count == 16)
