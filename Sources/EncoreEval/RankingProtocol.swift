@@ -82,6 +82,34 @@ public enum RankingMetrics {
         s.novelty = top.isEmpty ? 0 : novelty / Double(top.count)
         return s
     }
+
+    /// The protocol's metrics at each cutoff, averaged over users: `lists[n]` ranked for a user
+    /// whose held-out songs are `relevant[n]`; coverage over `itemCount` songs. `each` sees every
+    /// user's scores (list index, cutoff, scores), for breakdowns.
+    public static func summarise(lists: [[Int]], relevant: [Set<Int>], popularity: [Int], users: Int, itemCount: Int,
+                                 each: (Int, Int, UserScores) -> Void = { _, _, _ in }) -> [String: Double] {
+        var metrics: [String: Double] = [:]
+        let n = Double(max(lists.count, 1))
+        for k in RankingProtocol.cutoffs {
+            var p = 0.0, r = 0.0, h = 0.0, ap = 0.0, nd = 0.0, nov = 0.0
+            var distinct = Set<Int>()
+            for (index, (list, wanted)) in zip(lists, relevant).enumerated() {
+                let s = score(list: list, relevant: wanted, k: k, popularity: popularity, users: users)
+                p += s.precision; r += s.recall; h += s.hit; ap += s.averagePrecision; nd += s.ndcg; nov += s.novelty
+                distinct.formUnion(list.prefix(k))
+                each(index, k, s)
+            }
+            metrics["precision_at_\(k)"] = p / n
+            metrics["recall_at_\(k)"] = r / n
+            metrics["f1_at_\(k)"] = p + r > 0 ? 2 * (p / n) * (r / n) / (p / n + r / n) : 0
+            metrics["hit_rate_at_\(k)"] = h / n
+            metrics["map_at_\(k)"] = ap / n
+            metrics["ndcg_at_\(k)"] = nd / n
+            metrics["novelty_at_\(k)"] = nov / n
+            metrics["coverage_at_\(k)"] = Double(distinct.count) / Double(max(itemCount, 1))
+        }
+        return metrics
+    }
 }
 
 /// User segments of the ranking breakdown.
@@ -155,37 +183,21 @@ public enum RankingProtocol {
             }
         }
         let seconds = MonotonicClock.now() - start
-        var metrics: [String: Double] = [:]
         var segmentSums: [UserSegment: [String: Double]] = [:]
         var fallbacks = 0
         let all = lists.flatMap { $0 }
-        let relevantSets = all.map { Set(test.row($0.user).items.map { Int($0) }) }
-        for k in cutoffs {
-            var p = 0.0, r = 0.0, h = 0.0, ap = 0.0, nd = 0.0, nov = 0.0
-            var distinct = Set<Int>()
-            for (entry, relevant) in zip(all, relevantSets) {
-                let s = RankingMetrics.score(list: entry.items, relevant: relevant, k: k, popularity: popularity, users: trainUsers)
-                p += s.precision; r += s.recall; h += s.hit; ap += s.averagePrecision; nd += s.ndcg; nov += s.novelty
-                for i in entry.items.prefix(k) { distinct.insert(i) }
-                let seg = entry.user < segments.count ? segments[entry.user] : .cold
-                if k == cutoffs[0] {
-                    segmentSums[seg, default: [:]]["users", default: 0] += 1
-                    if entry.fallback { fallbacks += 1 }
-                }
-                segmentSums[seg, default: [:]]["ndcg_at_\(k)", default: 0] += s.ndcg
-                segmentSums[seg, default: [:]]["recall_at_\(k)", default: 0] += s.recall
-                segmentSums[seg, default: [:]]["precision_at_\(k)", default: 0] += s.precision
-                segmentSums[seg, default: [:]]["hit_rate_at_\(k)", default: 0] += s.hit
+        let metrics = RankingMetrics.summarise(lists: all.map(\.items), relevant: all.map { Set(test.row($0.user).items.map { Int($0) }) },
+                                               popularity: popularity, users: trainUsers, itemCount: train.itemCount) { n, k, s in
+            let entry = all[n]
+            let seg = entry.user < segments.count ? segments[entry.user] : .cold
+            if k == cutoffs[0] {
+                segmentSums[seg, default: [:]]["users", default: 0] += 1
+                if entry.fallback { fallbacks += 1 }
             }
-            let n = Double(max(all.count, 1))
-            metrics["precision_at_\(k)"] = p / n
-            metrics["recall_at_\(k)"] = r / n
-            metrics["f1_at_\(k)"] = p + r > 0 ? 2 * (p / n) * (r / n) / (p / n + r / n) : 0
-            metrics["hit_rate_at_\(k)"] = h / n
-            metrics["map_at_\(k)"] = ap / n
-            metrics["ndcg_at_\(k)"] = nd / n
-            metrics["novelty_at_\(k)"] = nov / n
-            metrics["coverage_at_\(k)"] = Double(distinct.count) / Double(max(train.itemCount, 1))
+            segmentSums[seg, default: [:]]["ndcg_at_\(k)", default: 0] += s.ndcg
+            segmentSums[seg, default: [:]]["recall_at_\(k)", default: 0] += s.recall
+            segmentSums[seg, default: [:]]["precision_at_\(k)", default: 0] += s.precision
+            segmentSums[seg, default: [:]]["hit_rate_at_\(k)", default: 0] += s.hit
         }
         var segmentMetrics: [String: [String: Double]] = [:]
         for (seg, sums) in segmentSums {

@@ -118,6 +118,15 @@ struct SQLStore<C: SQLConnection>: Store {
                 }
                 try s.execute("DROP TABLE play_counts")
             }),
+            // 7: offline retraining: a lock that one retrain holds at a time (it expires when its
+            // holder stops renewing it: a killed retrain does not block the next), and the outcome
+            // of each retrain for the dashboard.
+            Migration("""
+            CREATE TABLE store_locks (name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired_at {INT} NOT NULL, expires_at {INT} NOT NULL);
+            CREATE TABLE retrains (id {ID}, started_at {INT} NOT NULL, finished_at {INT}, policy TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status = 'running' OR status = 'promoted' OR status = 'kept' OR status = 'failed' OR status = 'cancelled'),
+                report TEXT NOT NULL);
+            """),
         ]
     }
 
@@ -657,25 +666,27 @@ struct SQLStore<C: SQLConnection>: Store {
 
     func registerModel(_ model: NewModel) async throws -> ModelRecord {
         try await ready()
+        let id: Int64 = try await connection.transaction { s in try Self.register(s, model) }
+        return try await self.model(id: id)
+    }
+
+    static func register(_ s: any SQLSession, _ model: NewModel) throws -> Int64 {
         for json in [model.configuration, model.metrics] {
             guard (try? JSONSerialization.jsonObject(with: Data(json.utf8))) is [String: Any] else { throw StoreError.badInput("configuration and metrics must be JSON objects") }
         }
         let digest = Self.sha256(model.artifact)
-        let id: Int64 = try await connection.transaction { s in
-            let version = (try s.scalar("SELECT max(version) FROM models WHERE kind = ?", [.text(model.kind)]).int ?? 0) + 1
-            let dataset = try s.scalar("SELECT value FROM encore_meta WHERE key = 'dataset_id'").text ?? ""
-            let rows = try s.query("""
-                INSERT INTO models (kind, version, configuration, data_fingerprint, dataset_id, metrics, artifact_path, artifact_sha256, trained_at, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'candidate') RETURNING id
-                """, [.text(model.kind), .int(version), .text(model.configuration), .text(model.dataFingerprint), .text(dataset), .text(model.metrics),
-                      .optional(model.artifactPath), .text(digest), .int(Event.now())])
-            guard let id = rows.first?.first?.int else { throw StoreError.conflict("the new model got no id") }
-            if model.artifactPath == nil {
-                try s.execute("INSERT INTO model_artifacts (model_id, artifact) VALUES (?, ?)", [.int(id), .blob(model.artifact)])
-            }
-            return id
+        let version = (try s.scalar("SELECT max(version) FROM models WHERE kind = ?", [.text(model.kind)]).int ?? 0) + 1
+        let dataset = try s.scalar("SELECT value FROM encore_meta WHERE key = 'dataset_id'").text ?? ""
+        let rows = try s.query("""
+            INSERT INTO models (kind, version, configuration, data_fingerprint, dataset_id, metrics, artifact_path, artifact_sha256, trained_at, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'candidate') RETURNING id
+            """, [.text(model.kind), .int(version), .text(model.configuration), .text(model.dataFingerprint), .text(dataset), .text(model.metrics),
+                  .optional(model.artifactPath), .text(digest), .int(Event.now())])
+        guard let id = rows.first?.first?.int else { throw StoreError.conflict("the new model got no id") }
+        if model.artifactPath == nil {
+            try s.execute("INSERT INTO model_artifacts (model_id, artifact) VALUES (?, ?)", [.int(id), .blob(model.artifact)])
         }
-        return try await self.model(id: id)
+        return id
     }
 
     func models() async throws -> [ModelRecord] {
@@ -721,10 +732,16 @@ struct SQLStore<C: SQLConnection>: Store {
             }
             // Strictly increasing, so activation history has an order even within one millisecond.
             let now = max(Event.now(), (try s.scalar("SELECT max(activated_at) FROM models").int ?? 0) + 1)
-            try s.execute("UPDATE models SET status = 'retired' WHERE status = 'active' AND id <> ? AND " + Self.sameSegment, [.int(id)] + Self.segmentArgs(segment))
-            try s.execute("UPDATE models SET status = 'active', segment = ?, activated_at = ? WHERE id = ?", [.optional(segment), .int(now), .int(id)])
+            try Self.activate(s, id: id, kind: m.kind, segment: segment, at: now)
         }
         return try await model(id: id)
+    }
+
+    /// Makes a model the active version of its kind in a segment, retiring the one active there before.
+    static func activate(_ s: any SQLSession, id: Int64, kind: String, segment: String?, at now: Int64) throws {
+        try s.execute("UPDATE models SET status = 'retired' WHERE status = 'active' AND id <> ? AND kind = ? AND " + Self.sameSegment,
+                      [.int(id), .text(kind)] + Self.segmentArgs(segment))
+        try s.execute("UPDATE models SET status = 'active', segment = ?, activated_at = ? WHERE id = ?", [.optional(segment), .int(now), .int(id)])
     }
 
     static var sameSegment: String { "((segment IS NULL AND CAST(? AS TEXT) IS NULL) OR segment = ?)" }
@@ -739,22 +756,138 @@ struct SQLStore<C: SQLConnection>: Store {
         return try await model(id: id)
     }
 
-    func rollback(segment: String?) async throws -> ModelRecord {
+    func rollback(segment: String?, kind: String?) async throws -> ModelRecord {
         try await ready()
         let id: Int64 = try await connection.transaction { s in
-            let active = try s.query("SELECT id, activated_at FROM models WHERE status = 'active' AND " + Self.sameSegment, Self.segmentArgs(segment))
-            guard let current = active.first?.first?.int, let since = active.first?[1].int else {
-                throw StoreError.notFound("no active model\(segment.map { " for segment \($0)" } ?? "") to roll back")
+            // Without a kind: the kind activated last in the segment.
+            let active = try s.query("SELECT id, activated_at, kind FROM models WHERE status = 'active' AND " + Self.sameSegment
+                                     + (kind == nil ? "" : " AND kind = ?") + " ORDER BY activated_at DESC, id DESC",
+                                     Self.segmentArgs(segment) + (kind.map { [SQLValue.text($0)] } ?? []))
+            guard let current = active.first?.first?.int, let since = active.first?[1].int, let currentKind = active.first?[2].text else {
+                throw StoreError.notFound("no active \(kind ?? "model")\(segment.map { " for segment \($0)" } ?? "") to roll back")
             }
-            // Walks back in activation history: a rolled-back-to model keeps its activation time.
-            let previous = try s.query("SELECT id FROM models WHERE id <> ? AND status = 'retired' AND activated_at < ? AND " + Self.sameSegment
-                                       + " ORDER BY activated_at DESC, id DESC", [.int(current), .int(since)] + Self.segmentArgs(segment))
+            // Walks back in the kind's activation history: a rolled-back-to model keeps its activation time.
+            let previous = try s.query("SELECT id FROM models WHERE id <> ? AND kind = ? AND status = 'retired' AND activated_at < ? AND " + Self.sameSegment
+                                       + " ORDER BY activated_at DESC, id DESC", [.int(current), .text(currentKind), .int(since)] + Self.segmentArgs(segment))
             guard let back = previous.first?.first?.int else { throw StoreError.notFound("model \(current) is the first one served\(segment.map { " for segment \($0)" } ?? ""): nothing to roll back to") }
             try s.execute("UPDATE models SET status = 'retired' WHERE id = ?", [.int(current)])
             try s.execute("UPDATE models SET status = 'active' WHERE id = ?", [.int(back)])
             return back
         }
         return try await model(id: id)
+    }
+
+    // MARK: Retraining
+
+    func acquireLock(_ name: String, holder: String, seconds: Int) async throws -> Bool {
+        try await ready()
+        return try await connection.transaction { s in
+            let now = Event.now()
+            try s.execute("DELETE FROM store_locks WHERE name = ? AND expires_at < ?", [.text(name), .int(now)])
+            let taken = try s.query("INSERT INTO store_locks (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING name",
+                                    [.text(name), .text(holder), .int(now), .int(now + Int64(seconds) * 1000)])
+            return !taken.isEmpty
+        }
+    }
+
+    func renewLock(_ name: String, holder: String, seconds: Int) async throws -> Bool {
+        try await ready()
+        return try await connection.transaction { s in
+            !(try s.query("UPDATE store_locks SET expires_at = ? WHERE name = ? AND holder = ? RETURNING name",
+                          [.int(Event.now() + Int64(seconds) * 1000), .text(name), .text(holder)]).isEmpty)
+        }
+    }
+
+    func releaseLock(_ name: String, holder: String) async throws {
+        try await ready()
+        try await connection.transaction { s in try s.execute("DELETE FROM store_locks WHERE name = ? AND holder = ?", [.text(name), .text(holder)]) }
+    }
+
+    func recentDiscoveries(fraction: Double, minimumSongs: Int, since: Int64?, seed: UInt64) async throws -> [(user: String, song: String)] {
+        guard fraction > 0, fraction < 1 else { throw StoreError.badInput("the holdout fraction must be between 0 and 1, got \(fraction)") }
+        try await ready()
+        let real = connection.dialect == .postgres ? "DOUBLE PRECISION" : "REAL"
+        return try await connection.read { s in
+            var held: [(user: Int64, song: Int64)] = []
+            var user: Int64 = -1
+            var songs: [(song: Int64, first: Double, tie: UInt64)] = []
+            func close() {
+                guard songs.count >= max(2, minimumSongs) else { return }
+                let n = min(songs.count - 1, max(1, Int((Double(songs.count) * fraction).rounded())))
+                songs.sort { ($0.first, $0.tie) > ($1.first, $1.tie) }
+                for e in songs.prefix(n) where since.map({ e.first >= Double($0) }) ?? true { held.append((user, e.song)) }
+            }
+            try s.forEachTriple("""
+                SELECT user_id, song_id, CAST(min(at) AS \(real)) FROM events WHERE kind = 'play' AND plays > 0
+                GROUP BY user_id, song_id ORDER BY user_id
+                """) { u, song, first in
+                if u != user { close(); user = u; songs.removeAll(keepingCapacity: true) }
+                var h = SeededGenerator(seed: seed ^ UInt64(bitPattern: u) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: song))
+                songs.append((song, first, h.next()))
+            }
+            close()
+            var users: [Int64: String] = [:], songNames: [Int64: String] = [:]
+            let wantedUsers = Set(held.map(\.user)), wantedSongs = Set(held.map(\.song))
+            try s.forEachIDText("SELECT id, external_id FROM users") { id, ext in if wantedUsers.contains(id) { users[id] = ext } }
+            try s.forEachIDText("SELECT id, external_id FROM songs") { id, ext in if wantedSongs.contains(id) { songNames[id] = ext } }
+            return held.compactMap { h in users[h.user].flatMap { u in songNames[h.song].map { (u, $0) } } }
+        }
+    }
+
+    func commitRetrain(_ candidates: [NewModel], promote: [Bool], keep: Int) async throws -> [ModelRecord] {
+        guard promote.count == candidates.count, keep >= 1 else { throw StoreError.badInput("a retrain keeps at least one version of each model") }
+        try await ready()
+        let ids: [Int64] = try await connection.transaction { s in
+            let ids = try candidates.map { try Self.register(s, $0) }
+            var now = max(Event.now(), (try s.scalar("SELECT max(activated_at) FROM models").int ?? 0) + 1)
+            for (n, id) in ids.enumerated() where promote[n] {
+                try Self.activate(s, id: id, kind: candidates[n].kind, segment: nil, at: now)
+                now += 1
+            }
+            // Per kind: the active versions and the one active before (rollback's target) stay;
+            // the newest of the rest fill up to `keep`.
+            for kind in Set(candidates.map(\.kind)) {
+                let rows = try s.query("SELECT id, status, activated_at FROM models WHERE kind = ? ORDER BY version DESC", [.text(kind)])
+                let previous = rows.filter { $0[1].text != "active" && $0[2].int != nil }.max { ($0[2].int ?? 0) < ($1[2].int ?? 0) }?.first?.int
+                let kept = Set(rows.filter { $0[1].text == "active" }.compactMap { $0.first?.int } + (previous.map { [$0] } ?? []))
+                let rest = rows.compactMap { $0.first?.int }.filter { !kept.contains($0) }
+                for id in rest.dropFirst(max(0, keep - kept.count)) {
+                    try s.execute("DELETE FROM model_artifacts WHERE model_id = ?", [.int(id)])
+                    try s.execute("DELETE FROM models WHERE id = ?", [.int(id)])
+                }
+            }
+            return ids
+        }
+        var records: [ModelRecord] = []
+        for id in ids { records.append(try await model(id: id)) }
+        return records
+    }
+
+    func startRetrain(policy: String) async throws -> Int64 {
+        try await ready()
+        return try await connection.transaction { s in
+            guard let id = try s.query("INSERT INTO retrains (started_at, policy, status, report) VALUES (?, ?, 'running', '{}') RETURNING id",
+                                       [.int(Event.now()), .text(policy)]).first?.first?.int else { throw StoreError.conflict("the retrain got no id") }
+            return id
+        }
+    }
+
+    func finishRetrain(id: Int64, status: RetrainStatus, report: String) async throws {
+        try await ready()
+        try await connection.transaction { s in
+            try s.execute("UPDATE retrains SET finished_at = ?, status = ?, report = ? WHERE id = ?", [.int(Event.now()), .text(status.rawValue), .text(report), .int(id)])
+        }
+    }
+
+    func retrains(limit: Int) async throws -> [RetrainRecord] {
+        try await ready()
+        return try await connection.read { s in
+            try s.query("SELECT id, started_at, finished_at, policy, status, report FROM retrains ORDER BY id DESC LIMIT ?", [.int(Int64(max(0, limit)))]).compactMap { r in
+                guard let id = r[0].int, let started = r[1].int, let policy = r[3].text, let status = r[4].text.flatMap(RetrainStatus.init(rawValue:)),
+                      let report = r[5].text else { return nil }
+                return RetrainRecord(id: id, startedAt: started, finishedAt: r[2].int, policy: policy, status: status, report: report)
+            }
+        }
     }
 
     // MARK: Served lists

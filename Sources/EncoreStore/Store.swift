@@ -120,6 +120,34 @@ public struct ModelRecord: Sendable, Codable, Equatable {
     }
 }
 
+/// How a retrain ended.
+public enum RetrainStatus: String, Sendable, Codable, CaseIterable {
+    case running
+    /// At least one candidate was better than its active version and was activated.
+    case promoted
+    /// Candidates registered; every active version stayed.
+    case kept
+    case failed
+    case cancelled
+}
+
+/// One retrain in the store's log.
+public struct RetrainRecord: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var startedAt: Int64
+    public var finishedAt: Int64?
+    public var policy: String
+    public var status: RetrainStatus
+    /// A JSON object: per model the candidate's and the active version's metric, the decision.
+    public var report: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, policy, status, report
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+}
+
 /// A model to register: its artifact as bytes (kept in the database) or as a file path.
 public struct NewModel: Sendable {
     public var kind: String
@@ -204,6 +232,9 @@ public enum StoreError: UserFacingError, Sendable, Equatable {
 }
 
 extension Store {
+    /// Rolls back the kind activated last in the segment.
+    public func rollback(segment: String?) async throws -> ModelRecord { try await rollback(segment: segment, kind: nil) }
+
     /// Imports a loaded dataset in one transaction.
     public func importDataset(_ dataset: Dataset, contentHash: String, source: String, mode: ImportMode) async throws -> ImportSummary {
         try await importFeed(ImportFeed(dataset: dataset, contentHash: contentHash, source: source), mode: mode)
@@ -240,7 +271,27 @@ public protocol Store: Sendable {
     func activate(id: Int64, segment: String?) async throws -> ModelRecord
     func retire(id: Int64) async throws -> ModelRecord
     /// Retires the active model of a segment and reactivates the one active before it.
-    func rollback(segment: String?) async throws -> ModelRecord
+    func rollback(segment: String?, kind: String?) async throws -> ModelRecord
+    /// Takes the named lock for `seconds` unless another holder has it unexpired; true when taken.
+    func acquireLock(_ name: String, holder: String, seconds: Int) async throws -> Bool
+    /// Extends a lock its holder has; false when the holder no longer has it (it expired and was taken).
+    func renewLock(_ name: String, holder: String, seconds: Int) async throws -> Bool
+    func releaseLock(_ name: String, holder: String) async throws
+    /// Each user's most recently discovered songs, for a time-based holdout: of each user with at
+    /// least `minimumSongs` played songs, the `fraction` (at least one, never all) whose first play
+    /// event is latest, of those first played at or after `since` (ms since 1970) when given.
+    /// Songs first played at the same time (an import stamps its rows alike) are ordered by a hash
+    /// of (user, song, seed).
+    func recentDiscoveries(fraction: Double, minimumSongs: Int, since: Int64?, seed: UInt64) async throws -> [(user: String, song: String)]
+    /// A retrain's result in one transaction: registers the candidates, activates those marked in
+    /// `promote` (for every segment), and keeps `keep` versions of each kind: its active versions,
+    /// the version active before (what `rollback` restores), then the newest; the others are deleted.
+    func commitRetrain(_ candidates: [NewModel], promote: [Bool], keep: Int) async throws -> [ModelRecord]
+    /// Logs a retrain as running; returns its id.
+    func startRetrain(policy: String) async throws -> Int64
+    func finishRetrain(id: Int64, status: RetrainStatus, report: String) async throws
+    /// The newest retrains first.
+    func retrains(limit: Int) async throws -> [RetrainRecord]
     func recordServedList(_ list: ServedList) async throws
     /// Many served lists in one transaction (all or none), for a service that logs in batches.
     func recordServedLists(_ lists: [ServedList]) async throws

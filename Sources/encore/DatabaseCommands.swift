@@ -150,7 +150,7 @@ extension Encore {
     struct Registry: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The trained models: list, show, activate, retire, roll back.",
-            subcommands: [List.self, Show.self, Activate.self, Retire.self, Rollback.self])
+            subcommands: [List.self, Show.self, Activate.self, Retire.self, Rollback.self, Retrains.self])
 
         static func rows(_ models: [ModelRecord]) -> [[String]] {
             models.map { m in
@@ -202,7 +202,7 @@ extension Encore {
         }
 
         struct Activate: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Serve a model (the one active before in its segment is retired).")
+            static let configuration = CommandConfiguration(abstract: "Serve a model version (the version of that model active before in its segment is retired).")
             @OptionGroup var db: DatabaseOption
             @Argument(help: "Model id.") var id: Int64
             @Option(help: "The segment it serves (default: every segment).") var segment: String?
@@ -224,13 +224,37 @@ extension Encore {
             }
         }
 
-        struct Rollback: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Retire the active model and serve the one active before it.")
+        struct Retrains: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "The retrain log, newest first: when, the policy, the outcome per model.")
             @OptionGroup var db: DatabaseOption
-            @Option(help: "The segment (default: the model serving every segment).") var segment: String?
+            @Option(parsing: .unconditional, help: "How many retrains.") var limit: Int = 20
+            @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
             func run() throws {
-                let segment = segment
-                let m = try db.use { try await $0.rollback(segment: segment) }
+                let limit = limit
+                let log = try db.use { try await $0.retrains(limit: limit) }
+                if format == .json { Swift.print(try jsonString(log)); return }
+                Swift.print(TextTable(header: ["retrain", "started", "status", "policy", "seconds", "models"], rows: log.map { r in
+                    [String(r.id), Registry.date(r.startedAt), r.status.rawValue, r.policy,
+                     r.finishedAt.map { Format.number(Double($0 - r.startedAt) / 1000, digits: 1) } ?? "", Self.summary(r.report)]
+                }).render(format), terminator: "")
+            }
+
+            /// "als promoted, ease kept" from a retrain's report.
+            static func summary(_ report: String) -> String {
+                guard let o = try? JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] else { return "" }
+                let models = (o["models"] as? [[String: Any]] ?? []).map { m in "\(m["kind"] as? String ?? "?") \((m["promoted"] as? Bool ?? false) ? "promoted" : "kept")" }
+                return models.isEmpty ? (o["note"] as? String ?? o["error"] as? String ?? "") : models.joined(separator: ", ")
+            }
+        }
+
+        struct Rollback: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Retire a model's active version and serve the version active before it.")
+            @OptionGroup var db: DatabaseOption
+            @Option(help: "The segment (default: the models serving every segment).") var segment: String?
+            @Option(help: "The model (default: the one activated last).") var model: String?
+            func run() throws {
+                let (segment, kind) = (segment, model)
+                let m = try db.use { try await $0.rollback(segment: segment, kind: kind) }
                 Swift.print("model \(m.id) (\(m.kind) v\(m.version)) is active again")
             }
         }

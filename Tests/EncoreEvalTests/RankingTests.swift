@@ -104,3 +104,30 @@ import Testing
         #expect(folded >= share * trained, "\(name): NDCG@10 from histories \(folded) against \(trained) trained")
     }
 }
+
+/// The history protocol by hand: a most-popular model trained on other plays (songs d, c, b by
+/// total plays; it never saw a) ranks from each test user's training row mapped to its songs.
+@Test func historyProtocolMapsSongsAndScoresByHand() throws {
+    struct Corrupt: Error { var text: String }
+    func matrix(_ users: [String], _ items: [String], _ rows: [[(Int32, Float)]]) throws -> InteractionMatrix {
+        var pointers: [Int64] = [0]
+        for r in rows { pointers.append(pointers[pointers.count - 1] + Int64(r.count)) }
+        return try InteractionMatrix.validated(users: users, items: items, rowPointers: pointers, columnIndices: rows.flatMap { $0.map(\.0) },
+                                               values: rows.flatMap { $0.map(\.1) }, timestamps: nil, corrupt: { Corrupt(text: $0) })
+    }
+    // The model's world: songs d, c, b with totals 9, 5, 1.
+    let known = try matrix(["x", "y"], ["d", "c", "b"], [[(0, 5), (1, 5)], [(0, 4), (2, 1)]])
+    let model = MostPopular(train: known)
+    // Ours: u1 played only a (unknown to the model): an empty list. u2 played b and holds out c:
+    // the model ranks d, c (b is its history), so c is a hit at rank 2.
+    let items = ["a", "b", "c", "d"]
+    let train = try matrix(["u1", "u2"], items, [[(0, 2)], [(1, 3)]])
+    let test = try matrix(["u1", "u2"], items, [[(3, 1)], [(2, 1)]])
+    let (metrics, users) = HistoryProtocol.evaluate(model: model, transform: .none, train: train, test: test)
+    #expect(users == 2)
+    let ndcg = (1 / log2(3.0)) / 1
+    #expect(abs((metrics["ndcg_at_10"] ?? 0) - ndcg / 2) < 1e-12)
+    #expect(metrics["recall_at_10"] == 0.5 && metrics["hit_rate_at_10"] == 0.5)
+    #expect(abs((metrics["precision_at_10"] ?? 0) - 0.1 / 2) < 1e-12)
+    #expect(metrics["coverage_at_10"] == 0.5)  // c and d of four songs
+}

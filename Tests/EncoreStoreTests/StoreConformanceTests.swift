@@ -327,6 +327,27 @@ enum TestStores {
         try await store.close()
     }
 
+    /// The time-based holdout by hand: ann's five songs were first played at 1…5 ms and s1 again
+    /// at 10; 40% of five songs are the two discovered last (s5, s4; s1's replay does not make it
+    /// new), and only s5 when asking for discoveries from 5 on. bob (two songs) is under the
+    /// minimum. Equal times are ordered by the seed, the same way each time.
+    @Test(arguments: StoreKind.allCases)
+    func recentDiscoveriesByHand(_ kind: StoreKind) async throws {
+        let (store, _) = try await TestStores.open(kind)
+        var events = (1...5).map { Event(user: "ann", song: "s\($0)", plays: 1, timestamp: Int64($0)) }
+        events += [Event(user: "ann", song: "s1", plays: 4, timestamp: 10), Event(user: "bob", song: "s1", timestamp: 1), Event(user: "bob", song: "s2", timestamp: 1)]
+        events += (1...5).map { Event(user: "cy", song: "s\($0)", plays: 1, timestamp: 7) }
+        try await store.append(events)
+        let held = try await store.recentDiscoveries(fraction: 0.4, minimumSongs: 3, since: nil, seed: 1)
+        #expect(held.filter { $0.user == "ann" }.map(\.song) == ["s5", "s4"])
+        #expect(held.filter { $0.user == "bob" }.isEmpty)
+        let cy = held.filter { $0.user == "cy" }.map(\.song)
+        let again = try await store.recentDiscoveries(fraction: 0.4, minimumSongs: 3, since: nil, seed: 1)
+        #expect(cy.count == 2 && again.filter { $0.user == "cy" }.map(\.song) == cy)
+        #expect(try await store.recentDiscoveries(fraction: 0.4, minimumSongs: 3, since: 5, seed: 1).filter { $0.user == "ann" }.map(\.song) == ["s5"])
+        try await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func appendedEventsAggregateAndBadEventsChangeNothing(_ kind: StoreKind) async throws {
         let (store, _) = try await TestStores.open(kind)

@@ -1,0 +1,254 @@
+// Offline retraining with promotion, the report's "offline model re-training for scalability".
+// One retrain: take the store's retrain lock (renewed while it runs; it expires if the process
+// dies), read the stored plays, hold out each user's most recently discovered songs (a time-based
+// holdout: the songs whose first play event is latest, see below), and for every model the policy uses fit a
+// candidate on the rest. The candidate and the kind's active version are scored alike on that
+// holdout with the history protocol (each user's remaining plays as a history; the active version
+// may know other songs and users). A candidate whose metric beats the active version's by more than
+// the margin is promoted; a kind with no active version takes its candidate. Every candidate is
+// then fitted on all the plays and registered with both scores; registration, activation and the
+// pruning to the newest N versions of each kind happen in one transaction at the end, so a
+// cancelled or failed retrain changes nothing but its line in the retrain log.
+// Cost: one read of the events (grouped per user and song), and per model two fits and two passes
+// of fold-in ranking over the holdout users.
+//
+// The holdout is fair to both: when active versions exist it holds only songs first played after
+// the newest of them was trained (by event time), which none of them saw; with none, the latest
+// discoveries of each user. No new discovery since the active versions: nothing to compare; the
+// retrain keeps them, registers nothing and says why.
+import EncoreData
+import EncoreEval
+import EncoreMath
+import EncoreModels
+import EncorePolicy
+import EncoreStore
+import Foundation
+
+/// What a retrain trains and when it promotes.
+public struct RetrainConfiguration: Sendable {
+    /// The policy whose models are retrained.
+    public var policy: Policy
+    /// Only these of the policy's models (nil: all of them).
+    public var models: [String]?
+    /// The metric that decides (a key of the ranking protocol's metrics).
+    public var metric = "ndcg_at_10"
+    /// How much better than the active version a candidate must be, in the metric's units.
+    public var margin = 0.001
+    /// Versions of each kind kept in the registry (the active one always stays).
+    public var keep = 5
+    /// The share of each user's songs held out, the most recently discovered.
+    public var holdoutFraction = 0.2
+    /// Users with fewer played songs are not held out.
+    public var minimumSongs = 5
+    public var seed: UInt64 = 42
+    /// How long the lock lasts without renewal; the retrain renews it at a third of this.
+    public var lockSeconds = 60
+
+    public init(policy: Policy) { self.policy = policy }
+
+    public static let metrics = ["ndcg_at_10", "ndcg_at_30", "map_at_10", "recall_at_10", "precision_at_10", "hit_rate_at_10"]
+}
+
+/// What a retrain did, per model and overall; stored as the retrain's report.
+public struct RetrainOutcome: Sendable, Codable {
+    public struct Model: Sendable, Codable {
+        public var kind: String
+        /// The registered candidate (nil when the retrain stopped before registering).
+        public var candidateID: Int64?
+        public var candidate: Double
+        public var activeID: Int64?
+        /// The active version's metric on the same holdout (nil: no active version).
+        public var active: Double?
+        public var promoted: Bool
+        public var fitSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case kind, candidate, active, promoted
+            case candidateID = "candidate_id", activeID = "active_id", fitSeconds = "fit_seconds"
+        }
+    }
+
+    public var id: Int64
+    public var status: RetrainStatus
+    public var policy: String
+    public var metric: String
+    public var margin: Double
+    public var usersEvaluated: Int
+    public var heldOut: Int
+    public var models: [Model]
+    public var seconds: Double
+    /// Why a retrain failed or was cancelled.
+    public var error: String?
+    /// Why a retrain kept everything without training (no new discoveries).
+    public var note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, policy, metric, margin, models, seconds, error, note
+        case usersEvaluated = "users_evaluated", heldOut = "held_out"
+    }
+}
+
+public enum Retraining {
+    /// The store lock one retrain holds at a time.
+    public static let lockName = "retrain"
+
+    /// Thrown when `isCancelled` says so between steps.
+    public struct Cancelled: Error, CustomStringConvertible {
+        public var description: String { "the retrain was cancelled; nothing was registered" }
+    }
+
+    /// Runs one retrain (see the file's header). `isCancelled` is polled between steps (and the
+    /// task's own cancellation too). Returns the outcome; a failure is logged and rethrown.
+    public static func run(store: any Store, configuration c: RetrainConfiguration, isCancelled: @escaping @Sendable () -> Bool = { false },
+                           progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> RetrainOutcome {
+        guard RetrainConfiguration.metrics.contains(c.metric) else {
+            throw StoreError.badInput("unknown metric '\(c.metric)'; use one of \(RetrainConfiguration.metrics.joined(separator: ", "))")
+        }
+        guard c.keep >= 1, c.margin.isFinite, c.holdoutFraction > 0, c.holdoutFraction < 1 else {
+            throw StoreError.badInput("--keep must be at least 1, --margin finite, --holdout between 0 and 1")
+        }
+        let required = PolicyEngine.requiredModels(c.policy)
+        let names = c.models ?? required
+        for name in names where !required.contains(name) {
+            throw StoreError.badInput("the policy '\(c.policy.name)' does not use '\(name)'; it uses \(required.joined(separator: ", "))")
+        }
+        let holder = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+        guard try await store.acquireLock(lockName, holder: holder, seconds: c.lockSeconds) else {
+            throw StoreError.conflict("another retrain is running on this database (one at a time); try again when it ends")
+        }
+        // The lock is renewed while the retrain runs; losing it (the store unreachable past its
+        // expiry) stops the retrain before it registers anything.
+        let lost = LockState()
+        let renewal = Task.detached(priority: .background) {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(max(1, c.lockSeconds / 3)))
+                if Task.isCancelled { break }
+                if (try? await store.renewLock(lockName, holder: holder, seconds: c.lockSeconds)) != true { lost.set() }
+            }
+        }
+        let start = MonotonicClock.now()
+        var outcome = RetrainOutcome(id: 0, status: .running, policy: c.policy.name, metric: c.metric, margin: c.margin,
+                                     usersEvaluated: 0, heldOut: 0, models: [], seconds: 0)
+        do {
+            outcome.id = try await store.startRetrain(policy: c.policy.name)
+        } catch {
+            renewal.cancel()
+            try? await store.releaseLock(lockName, holder: holder)
+            throw error
+        }
+        func check() throws {
+            if isCancelled() || Task.isCancelled { throw Cancelled() }
+            if lost.isSet { throw StoreError.conflict("the retrain lost its lock (the database was unreachable past \(c.lockSeconds) s); nothing was registered") }
+        }
+        do {
+            try await body(store: store, configuration: c, names: names, outcome: &outcome, check: check, progress: progress)
+            outcome.seconds = MonotonicClock.now() - start
+            outcome.status = outcome.models.contains(where: \.promoted) ? .promoted : .kept
+            try await store.finishRetrain(id: outcome.id, status: outcome.status, report: try report(outcome))
+        } catch {
+            outcome.seconds = MonotonicClock.now() - start
+            outcome.status = error is Cancelled ? .cancelled : .failed
+            outcome.error = "\(error)"
+            for n in outcome.models.indices { outcome.models[n].candidateID = nil; outcome.models[n].promoted = false }
+            try? await store.finishRetrain(id: outcome.id, status: outcome.status, report: (try? report(outcome)) ?? "{}")
+            renewal.cancel()
+            try? await store.releaseLock(lockName, holder: holder)
+            throw error
+        }
+        renewal.cancel()
+        try? await store.releaseLock(lockName, holder: holder)
+        return outcome
+    }
+
+    static func report(_ outcome: RetrainOutcome) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(outcome), as: UTF8.self)
+    }
+
+    private static func body(store: any Store, configuration c: RetrainConfiguration, names: [String], outcome: inout RetrainOutcome,
+                             check: () throws -> Void, progress: @escaping @Sendable (String) -> Void) async throws {
+        let data = try await store.trainingData()
+        let all = data.interactions
+        guard all.nnz > 0 else { throw StoreError.badInput("the database holds no plays: import some first (encore import PATH --database …)") }
+        // The active versions never saw the songs discovered after they were trained: those are
+        // the holdout (with no active version, the latest discoveries of all).
+        let active = try await store.models().filter { $0.status == .active && $0.segment == nil && names.contains($0.kind) }
+        let since = active.map(\.trainedAt).max().map { $0 + 1 }
+        let held = try await store.recentDiscoveries(fraction: c.holdoutFraction, minimumSongs: c.minimumSongs, since: since, seed: c.seed)
+        let (train, test) = holdout(all, held)
+        guard test.nnz > 0 else {
+            guard since != nil else { throw StoreError.badInput("no user has \(c.minimumSongs) or more songs to hold out; nothing to compare the models on") }
+            outcome.note = "no listener of \(c.minimumSongs) or more songs discovered a song since the active versions were trained: nothing to compare them on; nothing was registered"
+            progress(outcome.note ?? "")
+            return
+        }
+        outcome.heldOut = test.nnz
+        progress("holdout: \(test.nnz) most recently discovered plays of \((0..<test.userCount).filter { !test.rowRange($0).isEmpty }.count) users"
+                 + (since == nil ? "" : ", each discovered after the active versions were trained"))
+        try check()
+        var candidates: [NewModel] = []
+        var promote: [Bool] = []
+        for name in names {
+            let entry = try ModelRegistry.entry(named: name)
+            let overrides = c.policy.models[name]
+            let transform: ValueTransform = entry.predictsValues ? .log1p : .none
+            progress("\(name): fitting the candidate on the holdout's training part")
+            let fitStart = MonotonicClock.now()
+            let candidate = try entry.fit(train.mapValues(transform), overrides: overrides, catalog: data.catalog)
+            try check()
+            guard let scorer = candidate as? any HistoryRecommender else { throw StoreError.badInput("\(name) cannot score histories") }
+            let mine = HistoryProtocol.evaluate(model: scorer, transform: transform, train: train, test: test)
+            outcome.usersEvaluated = max(outcome.usersEvaluated, mine.users)
+            var result = RetrainOutcome.Model(kind: name, candidate: mine.metrics[c.metric] ?? 0, promoted: false, fitSeconds: 0)
+            if let record = active.first(where: { $0.kind == name }) {
+                result.activeID = record.id
+                let bytes = try await store.artifact(id: record.id)
+                let artifact = try Artifact.decode(Data(bytes), source: "model \(record.id)")
+                if let old = try artifact.model() as? any HistoryRecommender {
+                    result.active = HistoryProtocol.evaluate(model: old, transform: artifact.transform, train: train, test: test).metrics[c.metric] ?? 0
+                }
+            }
+            result.promoted = result.active.map { result.candidate > $0 + c.margin } ?? true
+            progress("\(name): candidate \(c.metric) \(Format.number(result.candidate, digits: 4))"
+                     + (result.active.map { ", active \(Format.number($0, digits: 4))" } ?? ", no active version")
+                     + (result.promoted ? ": promote" : ": keep the active version"))
+            try check()
+            progress("\(name): fitting on all the plays")
+            let full = try entry.fit(all.mapValues(transform), overrides: overrides, catalog: data.catalog)
+            result.fitSeconds = MonotonicClock.now() - fitStart
+            try check()
+            var metrics = mine.metrics
+            metrics["users_evaluated"] = Double(mine.users)
+            if let a = result.active { metrics["active_\(c.metric)"] = a }
+            let artifact = Artifact(model: full, transform: transform, metrics: metrics, catalog: data.catalog)
+            let metricsJSON = String(decoding: try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys]), as: UTF8.self)
+            candidates.append(NewModel(kind: name, configuration: full.configurationJSON, dataFingerprint: artifact.header.dataFingerprint,
+                                       metrics: metricsJSON, artifact: [UInt8](try artifact.encode())))
+            promote.append(result.promoted)
+            outcome.models.append(result)
+        }
+        try check()
+        let records = try await store.commitRetrain(candidates, promote: promote, keep: c.keep)
+        for (n, record) in records.enumerated() { outcome.models[n].candidateID = record.id }
+    }
+
+    /// The stored plays split by the held-out (user, song) pairs: the rest to train on, those to test.
+    public static func holdout(_ m: InteractionMatrix, _ held: [(user: String, song: String)]) -> (train: InteractionMatrix, test: InteractionMatrix) {
+        var byUser: [Int: Set<Int32>] = [:]
+        for h in held {
+            guard let u = m.users.index(of: h.user), let i = m.items.index(of: h.song) else { continue }
+            byUser[u, default: []].insert(Int32(i))
+        }
+        var isTest = [Bool](repeating: false, count: m.nnz)
+        for (u, songs) in byUser { for k in m.rowRange(u) where songs.contains(m.columnIndices[k]) { isTest[k] = true } }
+        return (m.masked(keep: isTest.map { !$0 }), m.masked(keep: isTest))
+    }
+
+    private final class LockState: @unchecked Sendable {
+        private let lock = NSLock()
+        private var flag = false
+        func set() { lock.withLock { flag = true } }
+        var isSet: Bool { lock.withLock { flag } }
+    }
+}
