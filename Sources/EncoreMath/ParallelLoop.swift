@@ -9,8 +9,11 @@ public enum ParallelLoop {
     /// `workerOverride` (tests use it to show results do not depend on the thread count).
     public static var defaultWorkers: Int { workerOverride ?? max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
-    /// Replaces the processor count for loops started from the current task.
+    /// Replaces the processor count for loops started from the current task; 1 runs every loop
+    /// on the calling thread (a background job that must not take the cores from serving).
     @TaskLocal public static var workerOverride: Int?
+
+    static var serial: Bool { workerOverride == 1 }
 
     /// Calls `body(chunkIndex, range)` for `chunks` contiguous pieces of 0..<count, in parallel.
     public static func forEachChunk(
@@ -27,11 +30,8 @@ public enum ParallelLoop {
         // Each chunk touches its own range; callers own the data race freedom of what they write.
         withoutActuallyEscaping(body) { escapable in
             nonisolated(unsafe) let work = escapable
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = count * c / chunks
-                let hi = count * (c + 1) / chunks
-                work(c, lo..<hi)
-            }
+            let run: @Sendable (Int) -> Void = { c in work(c, count * c / chunks..<count * (c + 1) / chunks) }
+            if serial { (0..<chunks).forEach(run) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: run) }
         }
     }
 
@@ -66,7 +66,7 @@ public enum ParallelLoop {
         }
         withoutActuallyEscaping(body) { escapable in
             nonisolated(unsafe) let work = escapable
-            DispatchQueue.concurrentPerform(iterations: ranges.count) { c in work(c, ranges[c]) }
+            if serial { for c in ranges.indices { work(c, ranges[c]) } } else { DispatchQueue.concurrentPerform(iterations: ranges.count) { c in work(c, ranges[c]) } }
         }
     }
 

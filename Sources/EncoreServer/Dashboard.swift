@@ -349,9 +349,22 @@ struct Dashboard: Sendable {
                 charts.append(plot.svg())
             }
         }
+        // Each retrain's outcome, newest first: per model the candidate's and the active version's score.
+        let retrains: [[String: Any]] = try await service.store.retrains(limit: 20).map { r in
+            let report = (try? JSONSerialization.jsonObject(with: Data(r.report.utf8)) as? [String: Any]) ?? [:]
+            let metric = report["metric"] as? String ?? ""
+            let models: [[String: Any]] = (report["models"] as? [[String: Any]] ?? []).map { m in
+                ["kind": m["kind"] as? String ?? "", "candidate": (m["candidate"] as? Double).map { Self.number($0, digits: 4) } ?? "–",
+                 "active": (m["active"] as? Double).map { Self.number($0, digits: 4) } ?? "none",
+                 "decision": (m["promoted"] as? Bool ?? false) ? "promoted" : "kept", "metric": metric]
+            }
+            return ["id": r.id, "started": dates.string(from: Date(timeIntervalSince1970: Double(r.startedAt) / 1000)), "status": r.status.rawValue,
+                    "policy": r.policy, "seconds": r.finishedAt.map { Self.number(Double($0 - r.startedAt) / 1000, digits: 1) } ?? "running",
+                    "models": models, "reason": report["note"] as? String ?? report["error"] as? String ?? ""]
+        }
         return Page(title: "Models", template: "models", context: [
             "records": rows, "hasRecords": !rows.isEmpty, "hasLeaderboard": !board.isEmpty, "metricNames": names, "leaderboard": board,
-            "charts": charts.map { ["svg": $0] },
+            "charts": charts.map { ["svg": $0] }, "retrains": retrains, "hasRetrains": !retrains.isEmpty,
         ])
     }
 

@@ -107,6 +107,14 @@ enum DashboardTemplates {
     <div class="charts">{{#charts}}<figure>{{{svg}}}</figure>{{/charts}}</div>
     </section>
     {{/hasLeaderboard}}
+    <section aria-labelledby="retrains"><h2 id="retrains">Retrains</h2>
+    {{^hasRetrains}}<p>No retrain has run: <code>encore retrain --database DB</code>, or <code>encore serve --retrain-every 6h</code>.</p>{{/hasRetrains}}
+    {{#hasRetrains}}<p>Each retrain scores its candidates and the active versions on the songs discovered since those were trained; a candidate better by the margin is promoted.</p>
+    <div class="scroll"><table><thead><tr><th scope="col" class="num">retrain</th><th scope="col">started</th><th scope="col">outcome</th><th scope="col">policy</th><th scope="col" class="num">seconds</th><th scope="col">models</th></tr></thead><tbody>
+    {{#retrains}}<tr><td class="num">{{id}}</td><td>{{started}}</td><td><span class="status {{status}}">{{status}}</span></td><td>{{policy}}</td><td class="num">{{seconds}}</td>
+    <td>{{#models}}{{kind}}: {{metric}} {{candidate}} against {{active}}, {{decision}}<br>{{/models}}{{reason}}</td></tr>{{/retrains}}
+    </tbody></table></div>{{/hasRetrains}}
+    </section>
     """
 
     static let segments = """

@@ -24,6 +24,9 @@ final class ServiceMetrics: Sendable {
         registry.makeGauge(name: "encore_model_snapshot_version").set(Double(service.snapshot.version))
         registry.makeGauge(name: "encore_served_list_log_failures").set(Double(c.servedLogFailures))
         registry.makeGauge(name: "encore_bandit_state_write_failures").set(Double(c.banditStateFailures))
+        for status in ["promoted", "kept", "failed", "cancelled"] {
+            registry.makeGauge(name: "encore_background_retrains", labels: [("status", status)]).set(Double(c.retrains[status] ?? 0))
+        }
         // Content scoring batches: lists per batch is their ratio (the current snapshot's).
         let batchers = service.snapshot.contentBatchers
         registry.makeGauge(name: "encore_content_batches").set(Double(batchers.values.reduce(0) { $0 + $1.counts.batches }))

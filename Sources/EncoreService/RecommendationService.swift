@@ -206,6 +206,8 @@ public final class RecommendationService: Sendable {
         public var rewards: [String: Double] = [:]
         public var servedLogFailures = 0
         public var banditStateFailures = 0
+        /// Background retrains by outcome (promoted, kept, failed, cancelled).
+        public var retrains: [String: Int] = [:]
     }
 
     /// Loads the store and builds every policy's engine.
@@ -385,6 +387,32 @@ public final class RecommendationService: Sendable {
         current.withLock { $0 = next }
         // Plays already in the new snapshot's matrix leave the overlay.
         overlay.withLock { $0 = [:] }
+    }
+
+    /// Retrains every `seconds` in the background (the first policy's models, at the lowest CPU
+    /// priority on one thread, while requests are served) and, when a candidate was promoted,
+    /// reloads: the hot swap of an activation. Cancel the task to stop (a retrain in progress
+    /// stops at its next step and registers nothing).
+    public func retrainPeriodically(every seconds: Double, progress: @escaping @Sendable (String) -> Void = { _ in }) -> Task<Void, Never> {
+        let policy = policies[0]
+        return Task.detached(priority: .background) { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(seconds))
+                if Task.isCancelled { break }
+                var c = RetrainConfiguration(policy: policy)
+                c.priority = .background
+                do {
+                    let outcome = try await Retraining.run(store: store, configuration: c, isCancelled: { Task.isCancelled }) { progress("retrain: \($0)") }
+                    counters.withLock { $0.retrains[outcome.status.rawValue, default: 0] += 1 }
+                    progress("retrain \(outcome.id): \(outcome.status.rawValue)")
+                    if outcome.status == .promoted { try await reload { progress("reload: \($0)") } }
+                } catch {
+                    let status = error is Retraining.Cancelled ? RetrainStatus.cancelled : .failed
+                    counters.withLock { $0.retrains[status.rawValue, default: 0] += 1 }
+                    progress("retrain \(status.rawValue): \(error)")
+                }
+            }
+        }
     }
 
     /// Activates a registered model and swaps the service onto it.

@@ -43,11 +43,16 @@ public struct RetrainConfiguration: Sendable {
     public var seed: UInt64 = 42
     /// How long the lock lasts without renewal; the retrain renews it at a third of this.
     public var lockSeconds = 60
+    /// `background`: fits and rankings run on one thread at the lowest CPU priority (nice 19), so
+    /// a serving process keeps its cores; `normal` (the CLI) uses every core.
+    public var priority = RetrainPriority.normal
 
     public init(policy: Policy) { self.policy = policy }
 
     public static let metrics = ["ndcg_at_10", "ndcg_at_30", "map_at_10", "recall_at_10", "precision_at_10", "hit_rate_at_10"]
 }
+
+public enum RetrainPriority: Sendable { case normal, background }
 
 /// What a retrain did, per model and overall; stored as the retrain's report.
 public struct RetrainOutcome: Sendable, Codable {
@@ -195,10 +200,11 @@ public enum Retraining {
             let transform: ValueTransform = entry.predictsValues ? .log1p : .none
             progress("\(name): fitting the candidate on the holdout's training part")
             let fitStart = MonotonicClock.now()
-            let candidate = try entry.fit(train.mapValues(transform), overrides: overrides, catalog: data.catalog)
+            let catalog = data.catalog
+            let candidate = try await compute(c.priority) { try entry.fit(train.mapValues(transform), overrides: overrides, catalog: catalog) }
             try check()
             guard let scorer = candidate as? any HistoryRecommender else { throw StoreError.badInput("\(name) cannot score histories") }
-            let mine = HistoryProtocol.evaluate(model: scorer, transform: transform, train: train, test: test)
+            let mine = try await compute(c.priority) { HistoryProtocol.evaluate(model: scorer, transform: transform, train: train, test: test) }
             outcome.usersEvaluated = max(outcome.usersEvaluated, mine.users)
             var result = RetrainOutcome.Model(kind: name, candidate: mine.metrics[c.metric] ?? 0, promoted: false, fitSeconds: 0)
             if let record = active.first(where: { $0.kind == name }) {
@@ -206,7 +212,8 @@ public enum Retraining {
                 let bytes = try await store.artifact(id: record.id)
                 let artifact = try Artifact.decode(Data(bytes), source: "model \(record.id)")
                 if let old = try artifact.model() as? any HistoryRecommender {
-                    result.active = HistoryProtocol.evaluate(model: old, transform: artifact.transform, train: train, test: test).metrics[c.metric] ?? 0
+                    let scale = artifact.transform
+                    result.active = try await compute(c.priority) { HistoryProtocol.evaluate(model: old, transform: scale, train: train, test: test) }.metrics[c.metric] ?? 0
                 }
             }
             result.promoted = result.active.map { result.candidate > $0 + c.margin } ?? true
@@ -215,7 +222,7 @@ public enum Retraining {
                      + (result.promoted ? ": promote" : ": keep the active version"))
             try check()
             progress("\(name): fitting on all the plays")
-            let full = try entry.fit(all.mapValues(transform), overrides: overrides, catalog: data.catalog)
+            let full = try await compute(c.priority) { try entry.fit(all.mapValues(transform), overrides: overrides, catalog: catalog) }
             result.fitSeconds = MonotonicClock.now() - fitStart
             try check()
             var metrics = mine.metrics
@@ -231,6 +238,19 @@ public enum Retraining {
         try check()
         let records = try await store.commitRetrain(candidates, promote: promote, keep: c.keep)
         for (n, record) in records.enumerated() { outcome.models[n].candidateID = record.id }
+    }
+
+    /// Runs CPU work at the retrain's priority: inline, or on a thread of its own at nice 19 with
+    /// every parallel loop inside it on that thread.
+    static func compute<T: Sendable>(_ priority: RetrainPriority, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        guard priority == .background else { return try work() }
+        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+            Thread.detachNewThread {
+                // Linux keeps a nice value per thread; 0 names the calling thread, so this one only.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+                c.resume(with: Result { try ParallelLoop.$workerOverride.withValue(1) { try work() } })
+            }
+        }
     }
 
     /// The stored plays split by the held-out (user, song) pairs: the rest to train on, those to test.

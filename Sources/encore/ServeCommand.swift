@@ -21,6 +21,7 @@ extension Encore {
         @Option(name: .customLong("minimum-share"), parsing: .unconditional, help: "Each policy's least share of a segment's traffic.") var minimumShare: Double = 0.05
         @Option(name: .customLong("reward-window"), parsing: .unconditional, help: "Seconds after a list in which a play or like of its songs rewards it.") var rewardWindow: Double = 1800
         @Option(name: .customLong("list-cache"), parsing: .unconditional, help: "Composed lists kept for listeners with no new plays since the models were loaded (0: compose every list).") var listCache: Int = 20_000
+        @Option(name: .customLong("retrain-every"), help: "Retrain the first policy's models in the background this often (90s, 30m, 6h, 1d), promoting the better ones and swapping them in.") var retrainEvery: String?
         @Option(name: .customLong("embedding-cache"), help: "The transformer's embedding cache (default: DATABASE.embeddings beside a SQLite file; none for PostgreSQL).") var embeddingCache: String?
 
         func run() throws {
@@ -38,6 +39,7 @@ extension Encore {
             options.listCacheSize = listCache
             options.embeddingCache = embeddingCache ?? (database.hasPrefix("postgres") ? nil : database + ".embeddings")
             guard minimumShare >= 0, rewardWindow > 0 else { throw UsageError("--minimum-share must be ≥ 0 and --reward-window positive") }
+            let retrainSeconds = try retrainEvery.map(Self.seconds)
             if noAuth { note("WARNING: --no-auth: every request is allowed without an API key. For local demos only.") }
             var logger = Logger(label: "encore")
             logger.logLevel = .info
@@ -51,7 +53,10 @@ extension Encore {
                     let service = try await RecommendationService.start(store: store, options: serving) { note($0) }
                     let app = try EncoreServer.makeApplication(service: service, configuration: listening, logger: log)
                     note("serving on http://\(h):\(p) (GET /readyz, /openapi.json, /metrics)")
+                    let retraining = retrainSeconds.map { service.retrainPeriodically(every: $0) { note($0) } }
+                    if let retrainSeconds { note("retraining every \(Format.number(retrainSeconds, digits: 0)) s in the background") }
                     try await app.runService()
+                    retraining?.cancel()
                     await service.flush()
                     note("stopped: every accepted event is committed, the served lists and the bandit are stored")
                     try await store.close()
@@ -60,6 +65,16 @@ extension Encore {
                     throw error
                 }
             }
+        }
+
+        /// "90s", "30m", "6h", "1d" or plain seconds, as seconds (at least 1).
+        static func seconds(_ text: String) throws -> Double {
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+            let (number, unit) = text.last.flatMap { units[$0] }.map { (String(text.dropLast()), $0) } ?? (text, 1)
+            guard let value = Double(number), value.isFinite, value * unit >= 1 else {
+                throw UsageError("--retrain-every takes a duration such as 90s, 30m, 6h or 1d (at least one second), not '\(text)'")
+            }
+            return value * unit
         }
     }
 }

@@ -1,5 +1,6 @@
 import EncoreData
 import EncoreModels
+import EncorePolicy
 @testable import EncoreServer
 import EncoreService
 import EncoreStore
@@ -146,4 +147,32 @@ import Testing
         #expect(Dashboard.parseForm("a=1+2&b=%3Cx%3E&c=&d") == ["a": "1 2", "b": "<x>", "c": "", "d": ""])
         #expect(Dashboard.path("a b/c?d") == "a%20b%2Fc%3Fd")
     }
+}
+
+/// `serve --retrain-every`: the service retrains in the background while it serves; the first
+/// retrain (no active versions) promotes every model the policy uses, the service swaps onto the
+/// registry's versions, /metrics counts it, and the models page shows the outcome.
+extension DashboardTests {
+@Test func backgroundRetrainPromotesSwapsAndShowsOnTheModelsPage() async throws {
+    let f = try await Fixture.make(policies: ["default"])
+    #expect(f.service.snapshot.loaded.isEmpty && f.service.snapshot.version == 1)
+    let task = f.service.retrainPeriodically(every: 0.2)
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline, f.service.snapshot.version < 2 { try await Task.sleep(for: .milliseconds(100)) }
+    task.cancel()
+    let s = f.service.snapshot
+    #expect(s.version >= 2, "the promoted versions were swapped in")
+    let required = Set(PolicyEngine.requiredModels(try Policy.named("default")))
+    #expect(Set(s.loaded.keys) == required, "every model of the policy serves from the registry: \(s.loaded.keys.sorted())")
+    let log = try await f.store.retrains(limit: 5)
+    #expect(log.last?.status == .promoted)
+    try await f.app().test(.router) { client in
+        let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+        #expect(metrics.contains(#"encore_background_retrains{status="promoted"} 1"#), "\(metrics.split(separator: "\n").filter { $0.contains("retrain") })")
+        let read = try await signIn(client, key: try #require(f.keys[.read]))
+        let page = try await client.execute(uri: "/models", method: .get, headers: [.cookie: read]) { String(buffer: $0.body) }
+        #expect(page.contains(#"id="retrains""#) && page.contains(#"<span class="status promoted">promoted</span>"#))
+        #expect(page.contains("ndcg_at_10") && page.contains("against none, promoted"))
+    }
+}
 }
