@@ -5,7 +5,8 @@
 #   make test   build optimised (with testing enabled) and run the whole suite (with a throwaway
 #               PostgreSQL server for the store's tests, started and stopped by scripts/with-postgres.sh),
 #               then check the running service against its OpenAPI contract (scripts/api-check.sh)
-#               and its dashboard in headless Chromium (scripts/dashboard-check.sh)
+#               and its dashboard in headless Chromium (scripts/dashboard-check.sh), two replicas
+#               over one throwaway PostgreSQL (scripts/replicas-check.sh)
 # Both install what is missing (Debian packages) and are safe to run again.
 
 SWIFT        ?= swift
@@ -69,6 +70,7 @@ test: deps models
 	$(SWIFT) build $(BUILD_FLAGS) --product encore
 	scripts/api-check.sh
 	scripts/dashboard-check.sh
+	scripts/with-postgres.sh scripts/replicas-check.sh
 	scripts/readme-check.sh
 
 # The thread-sanitizer run: a debug build with --sanitize=thread in its own build folder, and the

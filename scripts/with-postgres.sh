@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command with a throwaway PostgreSQL server: initdb into a temporary folder, pg_ctl start on
 # a free loopback port (socket in that folder, password authentication), the command with
-# ENCORE_TEST_POSTGRES (a URL) and PGPASSWORD set, then the server stopped and the folder removed,
+# ENCORE_TEST_POSTGRES (a URL), PGPASSWORD and ENCORE_TEST_POSTGRES_CTL (a script that stops and
+# starts the server) set, then the server stopped and the folder removed,
 # also when the command fails. PostgreSQL refuses to run as root: as root, initdb and pg_ctl run
 # as the `postgres` system user on a folder that user owns. Fails loudly when it cannot start.
 set -euo pipefail
@@ -33,6 +34,19 @@ if ! "${as_pg[@]}" pg_ctl -D "$dir/data" -l "$dir/server.log" -w -t 60 \
      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null; then
   cat "$dir/server.log" >&2; echo "with-postgres: the server did not start" >&2; exit 1
 fi
+# A way for a test to take the server away and bring it back (scripts/replicas-check.sh).
+cat > "$dir/ctl.sh" <<CTL
+#!/usr/bin/env bash
+# stop | start the throwaway PostgreSQL server
+export PATH="$PATH"
+case "\$1" in
+  stop) ${as_pg[*]:-} pg_ctl -D "$dir/data" -m fast -w stop >/dev/null ;;
+  start) ${as_pg[*]:-} pg_ctl -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null ;;
+  *) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+CTL
+chmod 755 "$dir/ctl.sh"
+export ENCORE_TEST_POSTGRES_CTL="$dir/ctl.sh"
 export ENCORE_TEST_POSTGRES="postgres://encore@127.0.0.1:$port/postgres"
 export ENCORE_TEST_POSTGRES_PORT="$port"
 export PGPASSWORD="$password"

@@ -7,6 +7,7 @@ import EncorePolicy
 import EncoreService
 import EncoreStore
 import Foundation
+import Synchronization
 import Hummingbird
 
 struct Routes: Sendable {
@@ -141,9 +142,35 @@ struct Routes: Sendable {
 
     // MARK: Handlers
 
+    /// Runs `work`, giving up (throwing) after `seconds` without waiting for it to end.
+    static func within(seconds: Double, _ work: @escaping @Sendable () async throws -> Void) async throws {
+        final class Once: Sendable {
+            let done = Mutex(false)
+            /// True the first time only.
+            func claim() -> Bool { done.withLock { d in defer { d = true }; return !d } }
+        }
+        let once = Once()
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            Task {
+                do {
+                    try await work()
+                    if once.claim() { c.resume() }
+                } catch {
+                    if once.claim() { c.resume(throwing: error) }
+                }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                if once.claim() { c.resume(throwing: CancellationError()) }
+            }
+        }
+    }
+
     func ready() async throws -> Response {
         do {
-            _ = try await service.store.status()
+            // One round trip, given 2 seconds: a database that is gone or hung makes this replica unready.
+            let store = service.store
+            try await Self.within(seconds: 2) { try await store.ping() }
             let s = service.snapshot
             return try json(["status": "ready", "snapshot_version": s.version, "policies": service.policyNames, "users": s.train.userCount, "songs": s.train.itemCount])
         } catch {

@@ -21,6 +21,7 @@ final class ServiceMetrics: Sendable {
         let c = service.counterValues
         registry.makeGauge(name: "encore_events_ingested").set(Double(c.eventsIngested))
         registry.makeGauge(name: "encore_fold_ins").set(Double(c.foldIns))
+        registry.makeGauge(name: "encore_events_from_replicas").set(Double(c.eventsFromReplicas))
         registry.makeGauge(name: "encore_model_snapshot_version").set(Double(service.snapshot.version))
         registry.makeGauge(name: "encore_served_list_log_failures").set(Double(c.servedLogFailures))
         registry.makeGauge(name: "encore_bandit_state_write_failures").set(Double(c.banditStateFailures))

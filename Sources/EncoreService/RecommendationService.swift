@@ -206,6 +206,8 @@ public final class RecommendationService: Sendable {
         public var rewards: [String: Double] = [:]
         public var servedLogFailures = 0
         public var banditStateFailures = 0
+        /// Events other replicas stored, absorbed from their notifications.
+        public var eventsFromReplicas = 0
         /// Background retrains by outcome (promoted, kept, failed, cancelled).
         public var retrains: [String: Int] = [:]
     }
@@ -627,10 +629,18 @@ public final class RecommendationService: Sendable {
             throw ServiceError(.badRequest, "\(problems.count) of \(events.count) events are invalid; nothing was stored", details: problems)
         }
         try await store.append(events)
+        counters.withLock { $0.eventsIngested += events.count }
+        absorb(events)
+        return events.count
+    }
+
+    /// Folds stored events into what the service serves: plays into the overlay (the listener's
+    /// next list counts them) and rewards to the bandit arm whose list a play or like came from.
+    /// For events this service stored and for those another replica stored (`followStore`).
+    func absorb(_ events: [Event]) {
         overlay.withLock { o in
             for e in events where e.kind == .play && e.plays > 0 { o[e.user, default: [:]][e.song, default: 0] += e.plays }
         }
-        counters.withLock { $0.eventsIngested += events.count }
         // Rewards: a play or like of a served song within the window.
         let window = options.rewardWindowSeconds
         let rewarded: [(Segment, String)] = impressions.withLock { imps in
@@ -646,7 +656,25 @@ public final class RecommendationService: Sendable {
         }
         reward(rewarded, value: 1)
         closeWindows(now: Date().timeIntervalSince1970)
-        return events.count
+    }
+
+    /// Follows what other replicas over the same database commit (PostgreSQL's notifications):
+    /// their events are absorbed within a notification's delay, an activation anywhere reloads
+    /// the models here, and after a lost database connection comes back everything is read again.
+    /// Runs until the store closes or the task is cancelled.
+    public func followStore(progress: @escaping @Sendable (String) -> Void = { _ in }) -> Task<Void, Never> {
+        let changes = store.changes()
+        return Task.detached { [self] in
+            for await change in changes {
+                switch change {
+                case .events(let events):
+                    counters.withLock { $0.eventsFromReplicas += events.count }
+                    absorb(events)
+                case .models, .resync:
+                    do { try await reload() } catch { progress("reload after a change in the database failed: \(error)") }
+                }
+            }
+        }
     }
 
     func reward(_ arms: [(Segment, String)], value: Double) {

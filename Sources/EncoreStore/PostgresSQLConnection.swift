@@ -3,22 +3,27 @@
 // queue's thread waits on PostgresNIO's event loop, never on Swift's cooperative pool). Bulk
 // inserts stream `COPY … FROM STDIN` in text format; an insert with a conflict clause copies into
 // a temporary table first and then runs one INSERT … SELECT … ON CONFLICT. Readers use
-// REPEATABLE READ READ ONLY snapshots; PostgreSQL's MVCC keeps them from blocking a writer.
+// REPEATABLE READ READ ONLY snapshots; PostgreSQL's MVCC keeps them from blocking a writer. A
+// connection the server closed (a restart) is opened again by the next transaction; `listen`
+// keeps a second connection for LISTEN, reconnecting every half second while the server is away.
 import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
 
 final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
-    let connection: PostgresConnection
+    /// Read and replaced only on `queue`.
+    private var connection: PostgresConnection
+    private let configuration: PostgresConnection.Configuration
     let location: String
     let logger: Logger
     /// Serialises transactions on the one connection (the only mutable use of this object).
     private let queue = DispatchQueue(label: "encore.store.postgres")
     var dialect: SQLDialect { .postgres }
 
-    private init(connection: PostgresConnection, location: String, logger: Logger) {
+    private init(connection: PostgresConnection, configuration: PostgresConnection.Configuration, location: String, logger: Logger) {
         self.connection = connection
+        self.configuration = configuration
         self.location = location
         self.logger = logger
     }
@@ -31,7 +36,7 @@ final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
         configuration.options.connectTimeout = .seconds(10)
         do {
             let c = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-            return PostgresSQLConnection(connection: c, location: location, logger: logger)
+            return PostgresSQLConnection(connection: c, configuration: configuration, location: location, logger: logger)
         } catch {
             throw StoreError.cannotOpen("cannot connect to \(location): \(message(error))")
         }
@@ -62,10 +67,14 @@ final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
     }
 
     private func run<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        let session = PostgresSession(connection: connection, logger: logger)
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             queue.async {
                 do {
+                    if self.connection.isClosed {
+                        let (configuration, logger) = (self.configuration, self.logger)
+                        self.connection = try waitFor { try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger) }
+                    }
+                    let session = PostgresSession(connection: self.connection, logger: self.logger)
                     try session.execute(begin, [])
                     do {
                         let result = try body(session)
@@ -88,7 +97,47 @@ final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
         try await read { s in try s.scalar("SELECT pg_database_size(current_database())").int ?? 0 }
     }
 
-    func close() async throws { try await connection.close() }
+    func close() async throws {
+        let c = queue.sync { connection }
+        try await c.close()
+    }
+
+    func listen(_ channels: [String]) -> AsyncStream<SQLNotification> {
+        let (stream, continuation) = AsyncStream.makeStream(of: SQLNotification.self)
+        let (configuration, logger) = (self.configuration, self.logger)
+        let task = Task.detached {
+            var first = true
+            while !Task.isCancelled {
+                do {
+                    let c = try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
+                    if !first { continuation.yield(.reconnected) }
+                    first = false
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for channel in channels {
+                            group.addTask {
+                                try await c.listen(on: channel) { notifications in
+                                    for try await n in notifications { continuation.yield(.message(channel: channel, payload: n.payload)) }
+                                }
+                            }
+                        }
+                        // The connection closing (a server restart) ends the listeners; then all stop and reconnect.
+                        group.addTask {
+                            while !c.isClosed { try await Task.sleep(for: .milliseconds(250)) }
+                        }
+                        _ = try await group.next()
+                        group.cancelAll()
+                    }
+                    try? await c.close()
+                } catch {
+                    first = false
+                }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
 }
 
 struct PostgresSession: SQLSession {

@@ -81,10 +81,20 @@ extension SQLSession {
     }
 }
 
+/// What a connection that listens hears: a notification, or that it reconnected (and may have
+/// missed some while it was away).
+enum SQLNotification: Sendable, Equatable {
+    case message(channel: String, payload: String)
+    case reconnected
+}
+
 /// A database connection: serialised transactions, its dialect, its size.
 protocol SQLConnection: Sendable {
     var dialect: SQLDialect { get }
     var location: String { get }
+    /// Notifications on `channels` as other sessions commit them (PostgreSQL's LISTEN, on a
+    /// connection of its own that comes back by itself); SQLite has none, and its stream ends at once.
+    func listen(_ channels: [String]) -> AsyncStream<SQLNotification>
     /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
     /// Runs `body` in a read-only snapshot; readers never wait for the writer.

@@ -21,6 +21,8 @@ struct SQLStore<C: SQLConnection>: Store {
     let connection: C
     let schema = SchemaCheck()
     var location: String { connection.location }
+    /// Names this store object in its notifications, so it can skip its own.
+    let origin = UUID().uuidString
 
     init(connection: C) throws { self.connection = connection }
 
@@ -558,7 +560,73 @@ struct SQLStore<C: SQLConnection>: Store {
                 row[3] = .double(e.plays); row[4] = .int(e.timestamp); row[5] = .optional(e.requestID)
             }
             try Self.addPlays(s, dialect: dialect, Self.byUser(events.filter { $0.kind == .play }.map { (users[$0.user] ?? -1, songs[$0.song] ?? -1, $0.plays) }))
+            try notifyEvents(s, events)
         }
+    }
+
+    // MARK: Changes for other replicas
+
+    static var eventsChannel: String { "encore_events" }
+    static var modelsChannel: String { "encore_models" }
+
+    /// PostgreSQL: tells the other store objects listening (replicas) about appended events, in
+    /// payloads under NOTIFY's 8,000-byte limit, delivered when the transaction commits.
+    func notifyEvents(_ s: any SQLSession, _ events: [Event]) throws {
+        guard connection.dialect == .postgres else { return }
+        var rows: [[Any]] = []
+        var bytes = 0
+        func send() throws {
+            guard !rows.isEmpty else { return }
+            let payload = try JSONSerialization.data(withJSONObject: ["o": origin, "e": rows])
+            try s.execute("SELECT pg_notify('\(Self.eventsChannel)', ?)", [.text(String(decoding: payload, as: UTF8.self))])
+            rows.removeAll()
+            bytes = 0
+        }
+        for e in events {
+            let row: [Any] = [e.user, e.song, e.plays, e.kind.rawValue, e.timestamp, e.requestID ?? NSNull()]
+            let size = e.user.utf8.count * 6 + e.song.utf8.count * 6 + (e.requestID?.utf8.count ?? 0) * 6 + 80
+            if bytes + size > 7_000 { try send() }
+            rows.append(row)
+            bytes += size
+        }
+        try send()
+    }
+
+    /// PostgreSQL: tells the other store objects that the models served changed.
+    func notifyModels(_ s: any SQLSession) throws {
+        guard connection.dialect == .postgres else { return }
+        try s.execute("SELECT pg_notify('\(Self.modelsChannel)', ?)", [.text(origin)])
+    }
+
+    func changes() -> AsyncStream<StoreChange> {
+        let notifications = connection.listen([Self.eventsChannel, Self.modelsChannel])
+        let origin = origin
+        return AsyncStream { continuation in
+            let task = Task {
+                for await n in notifications {
+                    switch n {
+                    case .reconnected: continuation.yield(.resync)
+                    case .message(let channel, let payload) where channel == Self.modelsChannel:
+                        if payload != origin { continuation.yield(.models) }
+                    case .message(_, let payload):
+                        guard let o = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any], o["o"] as? String != origin,
+                              let rows = o["e"] as? [[Any]] else { continue }
+                        let events = rows.compactMap { r -> Event? in
+                            guard r.count == 6, let user = r[0] as? String, let song = r[1] as? String, let plays = (r[2] as? NSNumber)?.doubleValue,
+                                  let kind = (r[3] as? String).flatMap(EventKind.init(rawValue:)), let at = (r[4] as? NSNumber)?.int64Value else { return nil }
+                            return Event(user: user, song: song, kind: kind, plays: plays, timestamp: at, requestID: r[5] as? String)
+                        }
+                        if !events.isEmpty { continuation.yield(.events(events)) }
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    func ping() async throws {
+        try await connection.read { s in _ = try s.query("SELECT 1", []) }
     }
 
     func upsertSongs(ids: [String], entries: [CatalogEntry]) async throws {
@@ -733,6 +801,7 @@ struct SQLStore<C: SQLConnection>: Store {
             // Strictly increasing, so activation history has an order even within one millisecond.
             let now = max(Event.now(), (try s.scalar("SELECT max(activated_at) FROM models").int ?? 0) + 1)
             try Self.activate(s, id: id, kind: m.kind, segment: segment, at: now)
+            try notifyModels(s)
         }
         return try await model(id: id)
     }
@@ -752,6 +821,7 @@ struct SQLStore<C: SQLConnection>: Store {
         try await connection.transaction { s in
             _ = try Self.model(s, id: id)
             try s.execute("UPDATE models SET status = 'retired' WHERE id = ?", [.int(id)])
+            try notifyModels(s)
         }
         return try await model(id: id)
     }
@@ -772,6 +842,7 @@ struct SQLStore<C: SQLConnection>: Store {
             guard let back = previous.first?.first?.int else { throw StoreError.notFound("model \(current) is the first one served\(segment.map { " for segment \($0)" } ?? ""): nothing to roll back to") }
             try s.execute("UPDATE models SET status = 'retired' WHERE id = ?", [.int(current)])
             try s.execute("UPDATE models SET status = 'active' WHERE id = ?", [.int(back)])
+            try notifyModels(s)
             return back
         }
         return try await model(id: id)
@@ -844,6 +915,7 @@ struct SQLStore<C: SQLConnection>: Store {
                 try Self.activate(s, id: id, kind: candidates[n].kind, segment: nil, at: now)
                 now += 1
             }
+            if promote.contains(true) { try notifyModels(s) }
             // Per kind: the active versions and the one active before (rollback's target) stay;
             // the newest of the rest fill up to `keep`.
             for kind in Set(candidates.map(\.kind)) {

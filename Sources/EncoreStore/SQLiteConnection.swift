@@ -65,6 +65,8 @@ struct SQLiteConnection: SQLConnection {
         }
     }
 
+    func listen(_ channels: [String]) -> AsyncStream<SQLNotification> { AsyncStream { $0.finish() } }
+
     func databaseBytes() async throws -> Int64 {
         var total: Int64 = 0
         for suffix in ["", "-wal"] {

@@ -120,6 +120,17 @@ public struct ModelRecord: Sendable, Codable, Equatable {
     }
 }
 
+/// A change another store object committed.
+public enum StoreChange: Sendable {
+    /// Events appended elsewhere.
+    case events([Event])
+    /// A model was activated, retired or rolled back elsewhere.
+    case models
+    /// The listening connection came back after losing the database: notifications may have
+    /// been missed, so whatever depends on them should be read again.
+    case resync
+}
+
 /// How a retrain ended.
 public enum RetrainStatus: String, Sendable, Codable, CaseIterable {
     case running
@@ -292,6 +303,12 @@ public protocol Store: Sendable {
     func finishRetrain(id: Int64, status: RetrainStatus, report: String) async throws
     /// The newest retrains first.
     func retrains(limit: Int) async throws -> [RetrainRecord]
+    /// What other store objects over the same database (other replicas, the CLI) commit, as they
+    /// commit it: PostgreSQL's LISTEN/NOTIFY. SQLite: nothing (the stream ends at once).
+    func changes() -> AsyncStream<StoreChange>
+    /// One round trip to the database; throws when it cannot be reached (a lost connection is
+    /// opened again first).
+    func ping() async throws
     func recordServedList(_ list: ServedList) async throws
     /// Many served lists in one transaction (all or none), for a service that logs in batches.
     func recordServedLists(_ lists: [ServedList]) async throws

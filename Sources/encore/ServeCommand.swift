@@ -54,9 +54,11 @@ extension Encore {
                     let app = try EncoreServer.makeApplication(service: service, configuration: listening, logger: log)
                     note("serving on http://\(h):\(p) (GET /readyz, /openapi.json, /metrics)")
                     let retraining = retrainSeconds.map { service.retrainPeriodically(every: $0) { note($0) } }
+                    let following = service.followStore { note($0) }
                     if let retrainSeconds { note("retraining every \(Format.number(retrainSeconds, digits: 0)) s in the background") }
                     try await app.runService()
                     retraining?.cancel()
+                    following.cancel()
                     await service.flush()
                     note("stopped: every accepted event is committed, the served lists and the bandit are stored")
                     try await store.close()
