@@ -327,6 +327,42 @@ enum TestStores {
         try await store.close()
     }
 
+    /// What one store object commits reaches another over the same database as it commits
+    /// (PostgreSQL: LISTEN/NOTIFY), never its own; SQLite has no such stream and ends it at once.
+    @Test(arguments: StoreKind.allCases)
+    func changesReachOtherStoreObjects(_ kind: StoreKind) async throws {
+        let (a, url) = try await TestStores.open(kind)
+        let b = try await Stores.open(url)
+        let changes = b.changes()
+        let own = a.changes()
+        if kind == .sqlite {
+            var iterator = changes.makeAsyncIterator()
+            #expect(await iterator.next() == nil)
+            try await a.close(); try await b.close()
+            return
+        }
+        try await Task.sleep(for: .milliseconds(500))  // the listeners connect
+        let sent = [Event(user: "ann", song: "s1", plays: 2, timestamp: 5, requestID: "r1"), Event(user: "bob", song: "s2", kind: .like, plays: 0, timestamp: 6)]
+        try await a.append(sent)
+        let model = try await a.registerModel(NewModel(kind: "ease", configuration: "{}", dataFingerprint: "f", metrics: "{}", artifact: [1]))
+        _ = try await a.activate(id: model.id, segment: nil)
+        var received: [StoreChange] = []
+        for await change in changes {
+            received.append(change)
+            if received.count == 2 { break }
+        }
+        guard received.count == 2, case .events(let events) = received[0], case .models = received[1] else {
+            Issue.record("expected the events then a model change, got \(received)"); return
+        }
+        #expect(events == sent)
+        // A's own commits are not echoed back to it: its stream stays quiet.
+        let echo = Task { var i = own.makeAsyncIterator(); return await i.next() }
+        try await Task.sleep(for: .milliseconds(500))
+        echo.cancel()
+        #expect(await echo.value == nil)
+        try await a.close(); try await b.close()
+    }
+
     /// The time-based holdout by hand: ann's five songs were first played at 1…5 ms and s1 again
     /// at 10; 40% of five songs are the two discovered last (s5, s4; s1's replay does not make it
     /// new), and only s5 when asking for discoveries from 5 on. bob (two songs) is under the
