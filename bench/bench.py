@@ -35,6 +35,9 @@ store:     the 2,000,000-row count_data.csv into SQLite (Encore against the sqli
            appending events one transaction at a time and in batches of 1,000 (events per second);
            reading the 2M-play matrix back from each store. Needs ENCORE_TEST_POSTGRES (bench/run.sh
            store runs it under scripts/with-postgres.sh). Median of 3 for the imports.
+replicas:  serving throughput and latency (wrk, Last.fm, default policy) of one `encore serve` and
+           of two replicas over one PostgreSQL, each given half the load; under
+           scripts/with-postgres.sh (bench/run.sh replicas).
 als-scale: ALS with 64 factors at the Million Song Dataset's size (`encore generate --users 1000000
            --songs 380000 --plays 48000000`, course files): Encore's seconds per iteration (`encore
            train --model als`, 3 iterations, fit time only) and peak memory, against implicit's ALS on
@@ -501,6 +504,69 @@ def lastfm_database(name):
     return db
 
 
+def replicas():
+    """Serving throughput with one and with two `encore serve` replicas over one PostgreSQL."""
+    import signal
+    import threading
+    if "ENCORE_TEST_POSTGRES" not in os.environ:
+        sys.exit("replicas: run through bench/run.sh replicas (it starts a throwaway PostgreSQL server)")
+    root = os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k")
+    url, _ = fresh_postgres("bench_replicas")
+    run([ENCORE, "import", root, "--database", url])
+    out, _ = run([ENCORE, "keys", "create", "--role", "read", "--database", url])
+    read = [w for w in out.split() if w.startswith("enc_")][0]
+    users = os.path.join(OUT, "replica-users.txt")
+    import csv
+    with open(os.path.join(root, "user_artists.dat")) as f:
+        rows = list(csv.reader(f, delimiter="\t"))[1:]
+    with open(users, "w") as f:
+        f.write("\n".join(sorted({r[0] for r in rows})) + "\n")
+    cache = os.path.join(OUT, "replicas.embeddings")
+    ports = [18191, 18192]
+    servers = []
+    lua = os.path.join(ROOT, "bench", "wrk_rate.lua")
+    try:
+        # One after the other: the second reads the catalogue's embeddings the first wrote.
+        for p in ports:
+            servers.append(subprocess.Popen([ENCORE, "serve", "--database", url, "--port", str(p), "--embedding-cache", cache],
+                                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(OUT, f"replica-{p}.log"), "w")))
+            wait_ready(f"http://127.0.0.1:{p}/readyz")
+        for p in ports:  # warm-up, not recorded
+            wrk(f"http://127.0.0.1:{p}", lua, 5, {"USERS": users, "KEY": read, "RATE": "0"})
+
+        def together(rate, connections, seconds=15):
+            """wrk on each replica at once, each offered `rate` (0: as fast as it goes)."""
+            results = [None, None]
+            def one(n):
+                results[n] = wrk(f"http://127.0.0.1:{ports[n]}", lua, seconds, {"USERS": users, "KEY": read, "RATE": str(rate)}, connections=connections, threads=1)
+            threads = [threading.Thread(target=one, args=(n,)) for n in range(2)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            return results
+
+        print("## replicas: encore serve (default policy) over one PostgreSQL, one replica against two, Last.fm, wrk on the same 2 cores")
+        print()
+        print("| offered | replicas | lists/s | p50 ms | p99 ms | errors |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for label, rate in [("500 lists/s", 500), ("as fast as it goes", 0)]:
+            one = wrk(f"http://127.0.0.1:{ports[0]}", lua, 15, {"USERS": users, "KEY": read, "RATE": str(rate)}, connections=32 if rate == 0 else 16)
+            print(f"| {label} | 1 | {one[0]:,.0f} | {one[1]:.2f} | {one[2]:.2f} | {one[3]} |")
+            a, b = together(rate // 2, 16 if rate == 0 else 8)
+            print(f"| {label} | 2 (half each) | {a[0] + b[0]:,.0f} | {max(a[1], b[1]):.2f} | {max(a[2], b[2]):.2f} | {a[3] + b[3]} |")
+        print()
+        print("Two replicas on the same two cores share them: the figure shows what a second process costs or gains here, "
+              "not what a second machine would add.")
+        print()
+    finally:
+        for s in servers:
+            s.send_signal(signal.SIGTERM)
+        for s in servers:
+            try:
+                s.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                s.kill()
+
+
 def serve():
     import signal
     import threading
@@ -800,5 +866,7 @@ if __name__ == "__main__":
         knn_memory()
     if which in ("store", "all"):
         store()
+    if which in ("replicas", "all"):
+        replicas()
     if which == "als-scale":
         als_scale()
