@@ -35,6 +35,10 @@ store:     the 2,000,000-row count_data.csv into SQLite (Encore against the sqli
            appending events one transaction at a time and in batches of 1,000 (events per second);
            reading the 2M-play matrix back from each store. Needs ENCORE_TEST_POSTGRES (bench/run.sh
            store runs it under scripts/with-postgres.sh). Median of 3 for the imports.
+spark:     the Spark round trip on the Last.fm split: `encore export --format spark`, MLlib's
+           implicit ALS on local[2] (bench/spark_als.py), `encore import-factors`, Encore's served lists
+           against Spark's recommendForAllUsers, NDCG@10 beside Encore's own ALS. Installs pyspark into
+           the bench venv; only by name.
 replicas:  serving throughput and latency (wrk, Last.fm, default policy) of one `encore serve` and
            of two replicas over one PostgreSQL, each given half the load; under
            scripts/with-postgres.sh (bench/run.sh replicas).
@@ -45,6 +49,8 @@ als-scale: ALS with 64 factors at the Million Song Dataset's size (`encore gener
            iterations, fit time only). Not part of `all` (about 10 minutes and 6 GB).
 """
 import json
+import shutil
+import math
 import os
 import statistics
 import subprocess
@@ -504,6 +510,88 @@ def lastfm_database(name):
     return db
 
 
+def spark():
+    """The Spark round trip on the Last.fm split: export, MLlib's implicit ALS on local[2], factors
+    imported and served by Encore; Encore's lists against Spark's own, and NDCG@10 against
+    Encore's own ALS."""
+    import csv
+    split = os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k", "splits")
+    d = os.path.join(OUT, "spark")
+    if os.path.exists(d):
+        shutil.rmtree(d)
+    run([ENCORE, "export", "--train", os.path.join(split, "train.tsv"), "--format", "spark", "--output", d])
+    job = [sys.executable, os.path.join(ROOT, "bench", "spark_als.py"), d, "--rank", "64", "--max-iter", "15", "--reg", "0.05", "--alpha", "1.0", "--top", "60"]
+    try:
+        out, _ = run(job)
+    except SystemExit:
+        out, _ = run(job)  # the JVM gateway sometimes refuses its first connection
+    timing = json.loads(out.strip().splitlines()[-1])
+    art = os.path.join(OUT, "spark-als.model")
+    run([ENCORE, "import-factors", d, "--output", art])
+    lists = os.path.join(OUT, "spark-encore-top10.tsv")
+    run([ENCORE, "recommend", "--model", art, "--all-users", "-k", "10", "--output", lists])
+    def ids(name):
+        with open(os.path.join(d, name)) as f:
+            return {int(r[0]): r[1] for r in list(csv.reader(f))[1:]}
+    users, items = ids("users.csv"), ids("items.csv")
+    played = {}
+    with open(os.path.join(d, "interactions.csv")) as f:
+        for r in list(csv.reader(f))[1:]:
+            played.setdefault(users[int(r[0])], set()).add(items[int(r[1])])
+    spark_lists = {}
+    with open(os.path.join(d, "spark_top.csv")) as f:
+        for r in list(csv.reader(f))[1:]:
+            u, i = users[int(r[0])], items[int(r[2])]
+            if i not in played.get(u, ()):
+                spark_lists.setdefault(u, []).append((i, float(r[3])))
+    encore_lists = {}
+    with open(lists) as f:
+        for r in list(csv.reader(f, delimiter="\t"))[1:]:
+            encore_lists.setdefault(r[0], []).append((r[2], float(r[4])))
+    same = ties = short = 0
+    for u, mine in encore_lists.items():
+        theirs = spark_lists.get(u, [])[:10]
+        if len(theirs) < 10:
+            short += 1
+            continue
+        if [i for i, _ in mine] == [i for i, _ in theirs]:
+            same += 1
+            continue
+        # Equal allowing ties: at each rank the items may differ only where the scores agree.
+        if len(mine) == len(theirs) and all(a == b or abs(sa - sb) <= 1e-4 * max(1, abs(sb)) for (a, sa), (b, sb) in zip(mine, theirs)) \
+                and sorted(i for i, _ in mine[:-1]) == sorted(i for i, _ in theirs[:-1]):
+            ties += 1
+    compared = len(encore_lists) - short
+    test = {}
+    with open(os.path.join(split, "test.tsv")) as f:
+        for r in list(csv.reader(f, delimiter="\t"))[1:]:
+            test.setdefault(r[0], set()).add(r[1])
+    def ndcg(ranked):
+        total = n = 0
+        for u, relevant in test.items():
+            top = [i for i, _ in ranked.get(u, [])][:10]
+            dcg = sum(1 / math.log2(k + 2) for k, i in enumerate(top) if i in relevant)
+            idcg = sum(1 / math.log2(k + 2) for k in range(min(10, len(relevant))))
+            total += dcg / idcg
+            n += 1
+        return total / n
+    out, _ = run([ENCORE, "evaluate", "--model", "als", "--train", os.path.join(split, "train.tsv"), "--test", os.path.join(split, "test.tsv"), "--format", "json"])
+    own = json.loads(out)[0]
+    print("## spark: MLlib implicit ALS (rank 64, 15 iterations, regParam 0.05, alpha 1 on log1p plays, local[2]) through export and import-factors, Last.fm split")
+    print()
+    print(f"Encore serving Spark's factors reproduces Spark's own recommendForAllUsers top 10 (played songs left out) for "
+          f"{same + ties:,} of {compared:,} users ({same:,} identical, {ties:,} equal up to tied scores; {short} users had fewer than 10 unplayed songs in Spark's top 60).")
+    print()
+    print("| model | fit s | NDCG@10 on the test split |")
+    print("|---|---:|---:|")
+    print(f"| Spark MLlib ALS, its own lists | {timing['fit_seconds']:.1f} | {ndcg(spark_lists):.4f} |")
+    print(f"| Spark's factors served by Encore | (import) | {ndcg(encore_lists):.4f} |")
+    print(f"| Encore ALS (same rank, iterations, λ, α) | {own['fit_seconds']:.1f} | {own['ndcg_at_10']:.4f} |")
+    print()
+    print(f"Spark's recommendForAllUsers(60) took {timing['recommend_seconds']:.1f} s. MLlib scales λ by each user's and song's plays (ALS-WR); Encore's does not.")
+    print()
+
+
 def replicas():
     """Serving throughput with one and with two `encore serve` replicas over one PostgreSQL."""
     import signal
@@ -868,5 +956,7 @@ if __name__ == "__main__":
         store()
     if which in ("replicas", "all"):
         replicas()
+    if which == "spark":
+        spark()
     if which == "als-scale":
         als_scale()

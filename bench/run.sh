@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Encore's benchmarks, side by side with their Python peers in the same run.
-# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|policy|serve|dashboard|graph|knn-memory|store|replicas|als-scale|all]   (default: all; als-scale only by name)
+# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|policy|serve|dashboard|graph|knn-memory|store|replicas|spark|als-scale|all]   (default: all; als-scale and spark only by name)
 # Installs the peers (pandas, numpy, scikit-surprise, implicit) into the ignored .venv-bench, builds Encore in release mode,
 # runs both sides, and prints the figures and ratios. Results go to bench/out/ (ignored).
 set -euo pipefail
@@ -14,6 +14,8 @@ command -v wrk >/dev/null || { echo "error: wrk is missing (apt-get install wrk)
 swift build -c release -Xswiftc -enable-testing --product encore >/dev/null   # the build make test uses: one build for both
 swift build -c release -Xswiftc -enable-testing --product encore-bench-kmeans >/dev/null
 swift build -c release -Xswiftc -enable-testing --product encore-bench-lightgcn >/dev/null
+case "${1:-all}" in spark) "$VENV/bin/python" -c "import pyspark" 2>/dev/null || "$VENV/bin/pip" install -q pyspark ;; esac
+command -v java >/dev/null || case "${1:-all}" in spark) echo "error: the spark benchmark needs Java 17 (apt-get install openjdk-17-jre-headless)" >&2; exit 1 ;; esac
 # The graph peers (PyTorch, torch_geometric) are large; installed only for that benchmark.
 case "${1:-all}" in graph|all) "$VENV/bin/python" -c "import torch, torch_geometric" 2>/dev/null || "$VENV/bin/pip" install -q torch torch_geometric ;; esac
 make -s models

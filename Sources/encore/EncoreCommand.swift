@@ -13,7 +13,7 @@ struct Encore: ParsableCommand {
         abstract: "Encore: a music recommendation engine. Load play logs, explore them, split them.",
         discussion: "Start with `encore generate` or `encore import`, then `encore eda`.",
         version: "0.1.0",
-        subcommands: [Generate.self, Import.self, EDA.self, Split.self, Train.self, Evaluate.self, Recommend.self, Explain.self, Neighbours.self, Models.self, Tune.self, Clusters.self, Embed.self, Similar.self, Audience.self, Segments.self, PolicyCommand.self, Playlist.self, Serve.self, Retrain.self, Db.self, Registry.self, Keys.self]
+        subcommands: [Generate.self, Import.self, EDA.self, Split.self, Train.self, Evaluate.self, Recommend.self, Explain.self, Neighbours.self, Models.self, Tune.self, Clusters.self, Embed.self, Similar.self, Audience.self, Segments.self, PolicyCommand.self, Playlist.self, Serve.self, Retrain.self, Export.self, ImportFactors.self, Db.self, Registry.self, Keys.self]
     )
 
     static func main() {
