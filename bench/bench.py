@@ -35,6 +35,8 @@ store:     the 2,000,000-row count_data.csv into SQLite (Encore against the sqli
            appending events one transaction at a time and in batches of 1,000 (events per second);
            reading the 2M-play matrix back from each store. Needs ENCORE_TEST_POSTGRES (bench/run.sh
            store runs it under scripts/with-postgres.sh). Median of 3 for the imports.
+scale:     the retrain at the Million Song Dataset's size from SQLite: import, then `encore retrain`
+           of ALS (64 factors, 15 iterations), time and peak memory; only by name.
 spark:     the Spark round trip on the Last.fm split: `encore export --format spark`, MLlib's
            implicit ALS on local[2] (bench/spark_als.py), `encore import-factors`, Encore's served lists
            against Spark's recommendForAllUsers, NDCG@10 beside Encore's own ALS. Installs pyspark into
@@ -378,6 +380,41 @@ def als_scale():
     print(f"| Encore (`encore train --model als`) | {mine:.2f} | {wall:.0f} | {rss:.0f} |")
     print()
     print(f"implicit / Encore per iteration: {peer['seconds_per_iteration'] / mine:.2f}x")
+    print()
+
+
+def scale():
+    """The retrain at the Million Song Dataset's size from SQLite: import, then `encore retrain`
+    of ALS (64 factors, 15 iterations) with its time-based holdout and 10,000 sampled listeners
+    ranked; time and peak memory of each step."""
+    data = os.path.join(OUT, "msd")
+    if not os.path.exists(os.path.join(data, "count_data.csv")):
+        wall, rss, _ = peak_rss_mib([ENCORE, "generate", "--users", "1000000", "--songs", "380000", "--plays", "48000000", "--seed", "1",
+                                     "--files", "course", "--output", data])
+        print(f"generated {data}: {wall:.0f} s, {rss:.0f} MiB peak")
+    db = os.path.join(OUT, "msd.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    import_wall, import_rss, _ = peak_rss_mib([ENCORE, "import", data, "--input-format", "course", "--database", db, "--format", "json"])
+    out, _ = run([ENCORE, "policy", "show", "default", "--format", "json"])
+    policy = json.loads(out)
+    policy["models"]["als"] = {"factors": 64, "iterations": 15, "regularization": 0.05}
+    policy_path = os.path.join(OUT, "msd-policy.json")
+    with open(policy_path, "w") as f:
+        json.dump(policy, f)
+    wall, rss, out = peak_rss_mib([ENCORE, "retrain", "--database", db, "--policy", policy_path, "--models", "als", "--evaluate-users", "10000", "--format", "json"])
+    r = json.loads(out)
+    m = r["models"][0]
+    print("## scale: the Million Song Dataset's size (1,000,000 users, 380,000 songs, 48,000,000 plays) in SQLite, 2 cores")
+    print()
+    print("| step | seconds | peak MiB |")
+    print("|---|---:|---:|")
+    print(f"| import into SQLite | {import_wall:.0f} | {import_rss:,.0f} |")
+    print(f"| retrain ALS (read, holdout, two fits, ranking {r['users_evaluated']:,} listeners, registering) | {wall:.0f} | {rss:,.0f} |")
+    print()
+    print(f"Of the retrain: both ALS fits {m['fit_seconds']:.0f} s; NDCG@10 of the candidate on the latest discoveries {m['candidate']:.4f}; "
+          f"outcome {r['status']}.")
     print()
 
 
@@ -960,3 +997,5 @@ if __name__ == "__main__":
         spark()
     if which == "als-scale":
         als_scale()
+    if which == "scale":
+        scale()

@@ -40,6 +40,9 @@ public struct RetrainConfiguration: Sendable {
     public var holdoutFraction = 0.2
     /// Users with fewer played songs are not held out.
     public var minimumSongs = 5
+    /// At most this many held-out listeners are ranked (a seeded sample; 0: all of them). Ranking
+    /// every listener of the Million Song Dataset's million would take longer than the fits.
+    public var evaluateUsers = 10_000
     public var seed: UInt64 = 42
     /// How long the lock lasts without renewal; the retrain renews it at a third of this.
     public var lockSeconds = 60
@@ -181,7 +184,8 @@ public enum Retraining {
         let active = try await store.models().filter { $0.status == .active && $0.segment == nil && names.contains($0.kind) }
         let since = active.map(\.trainedAt).max().map { $0 + 1 }
         let held = try await store.recentDiscoveries(fraction: c.holdoutFraction, minimumSongs: c.minimumSongs, since: since, seed: c.seed)
-        let (train, test) = holdout(all, held)
+        let (train, allTest) = holdout(all, held)
+        let test = sample(allTest, users: c.evaluateUsers, seed: c.seed)
         guard test.nnz > 0 else {
             guard since != nil else { throw StoreError.badInput("no user has \(c.minimumSongs) or more songs to hold out; nothing to compare the models on") }
             outcome.note = "no listener of \(c.minimumSongs) or more songs discovered a song since the active versions were trained: nothing to compare them on; nothing was registered"
@@ -251,6 +255,17 @@ public enum Retraining {
                 c.resume(with: Result { try ParallelLoop.$workerOverride.withValue(1) { try work() } })
             }
         }
+    }
+
+    /// `m` with only a seeded sample of `users` of its non-empty rows kept (all when fewer or 0).
+    static func sample(_ m: InteractionMatrix, users: Int, seed: UInt64) -> InteractionMatrix {
+        var rows = (0..<m.userCount).filter { !m.rowRange($0).isEmpty }
+        guard users > 0, rows.count > users else { return m }
+        var rng = SeededGenerator(seed: seed ^ 0x5A4D_504C_4553)
+        rows.shuffle(using: &rng)
+        var keep = [Bool](repeating: false, count: m.nnz)
+        for u in rows.prefix(users) { for k in m.rowRange(u) { keep[k] = true } }
+        return m.masked(keep: keep)
     }
 
     /// The stored plays split by the held-out (user, song) pairs: the rest to train on, those to test.

@@ -25,13 +25,16 @@ extension Encore {
         @Option(parsing: .unconditional, help: "Versions of each model kept in the registry (the active one always stays).") var keep: Int = 5
         @Option(parsing: .unconditional, help: "The share of each user's songs held out: the most recently discovered.") var holdout: Double = 0.2
         @Option(name: .customLong("minimum-songs"), parsing: .unconditional, help: "Users with fewer played songs are not held out.") var minimumSongs: Int = 5
-        @Option(parsing: .unconditional, help: "Seed for ties in time (an import stamps its rows alike).") var seed: UInt64 = 42
+        @Option(name: .customLong("evaluate-users"), parsing: .unconditional, help: "Rank at most this many held-out listeners, a seeded sample (0: all).") var evaluateUsers: Int = 10_000
+        @Option(parsing: .unconditional, help: "Seed for ties in time (an import stamps its rows alike) and the sample.") var seed: UInt64 = 42
         @Option(help: "Output: table, markdown or json.") var format: OutputFormat = .table
 
         func run() throws {
             var c = RetrainConfiguration(policy: try Policy.named(policy))
             c.models = models.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             (c.metric, c.margin, c.keep, c.holdoutFraction, c.minimumSongs, c.seed) = (metric, margin, keep, holdout, minimumSongs, seed)
+            guard evaluateUsers >= 0 else { throw UsageError("--evaluate-users must be 0 or more") }
+            c.evaluateUsers = evaluateUsers
             let configuration = c
             let cancel = CancelFlag.onSignals()
             let quiet = format == .json

@@ -132,3 +132,27 @@ import EncoreModels
         #expect(html.components(separatedBy: "<svg").count - 1 == 2, "RMSE and NDCG@10 are charted")
     }
 }
+
+/// The retrain's holdout by hand: the held pairs leave the training part for the test part, and
+/// ranking is limited to a seeded sample of the test listeners (all of them when fewer).
+@Test func retrainHoldoutAndListenerSample() throws {
+    struct Corrupt: Error { var text: String }
+    let users = ["u0", "u1", "u2", "u3", "u4"], items = ["a", "b", "c"]
+    // Every user played a and b; u0..u3 also c.
+    var pointers: [Int64] = [0], columns: [Int32] = [], values: [Float] = []
+    for u in 0..<5 {
+        let row: [Int32] = u < 4 ? [0, 1, 2] : [0, 1]
+        columns += row; values += row.map { _ in 1 }
+        pointers.append(Int64(columns.count))
+    }
+    let m = try InteractionMatrix.validated(users: users, items: items, rowPointers: pointers, columnIndices: columns, values: values,
+                                            timestamps: nil, corrupt: { Corrupt(text: $0) })
+    let (train, test) = Retraining.holdout(m, [("u0", "c"), ("u1", "c"), ("u2", "c"), ("u3", "b"), ("nobody", "a"), ("u4", "zzz")])
+    #expect(train.nnz == 10 && test.nnz == 4)
+    #expect(test.row(3).items == [1] && train.row(3).items == [0, 2])
+    let two = Retraining.sample(test, users: 2, seed: 7)
+    let sampled = (0..<5).filter { !two.rowRange($0).isEmpty }
+    #expect(sampled.count == 2 && sampled.allSatisfy { $0 < 4 })
+    #expect((0..<5).filter { !Retraining.sample(test, users: 2, seed: 7).rowRange($0).isEmpty } == sampled, "the same seed, the same listeners")
+    #expect(Retraining.sample(test, users: 0, seed: 7).nnz == 4 && Retraining.sample(test, users: 10, seed: 7).nnz == 4)
+}
