@@ -422,3 +422,29 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         #expect(throws: ModelError.self) { try PopularityRanker(train: m, configuration: c, catalog: catalog) }
     }
 }
+
+/// Item-KNN's cap on each listener's songs, by hand (cosine, binarised). u0 played a 5, b 3, c 1
+/// times; u1 played a and c. Uncapped, song vectors over listeners are a = {u0, u1}, b = {u0},
+/// c = {u0, u1}: c's neighbours are a (2 / (√2 · √2) = 1) and b (1 / √2). With at most 2 songs per
+/// listener, u0's c (their least played) leaves the similarities: c = {u1}, so a scores
+/// 1 / (√2 · 1) and b shares no listener with c. Scoring still counts every played song.
+@Test func itemKNNCapsEachListenersSongs() throws {
+    struct Corrupt: Error { var text: String }
+    let m = try InteractionMatrix.validated(users: ["u0", "u1"], items: ["a", "b", "c"], rowPointers: [0, 3, 5], columnIndices: [0, 1, 2, 0, 2],
+                                            values: [5, 3, 1, 1, 1], timestamps: nil, corrupt: { Corrupt(text: $0) })
+    var all = ItemKNNConfiguration()
+    all.maxListenerSongs = 0
+    let uncapped = try ItemKNN(train: m, configuration: all).similarItems(to: 2, k: 5)
+    #expect(uncapped.map(\.item) == [0, 1])
+    #expect(abs(uncapped[0].score - 1) < 1e-6 && abs(uncapped[1].score - 1 / 2.0.squareRoot()) < 1e-6)
+    var two = ItemKNNConfiguration()
+    two.maxListenerSongs = 2
+    let model = try ItemKNN(train: m, configuration: two)
+    let capped = model.similarItems(to: 2, k: 5)
+    #expect(capped.map(\.item) == [0] && abs(capped[0].score - 1 / 2.0.squareRoot()) < 1e-6)
+    #expect(ItemKNNConfiguration().maxListenerSongs == 500, "the default cap (Mahout's maxPrefsPerUser)")
+    // An artifact written before the cap decodes with none.
+    let old = try JSONDecoder().decode(ItemKNNConfiguration.self, from: Data(#"{"weighting": "cosine", "k": 10, "binarize": true, "bm25K1": 100, "bm25B": 0.8}"#.utf8))
+    #expect(old.maxListenerSongs == 0)
+    #expect(throws: ModelError.self) { var bad = ItemKNNConfiguration(); bad.maxListenerSongs = -1; _ = try ItemKNN(train: m, configuration: bad) }
+}
