@@ -150,9 +150,6 @@ public enum Retraining {
         }
         do {
             try await body(store: store, configuration: c, names: names, outcome: &outcome, check: check, progress: progress)
-            outcome.seconds = MonotonicClock.now() - start
-            outcome.status = outcome.models.contains(where: \.promoted) ? .promoted : .kept
-            try await store.finishRetrain(id: outcome.id, status: outcome.status, report: try report(outcome))
         } catch {
             outcome.seconds = MonotonicClock.now() - start
             outcome.status = error is Cancelled ? .cancelled : .failed
@@ -163,6 +160,10 @@ public enum Retraining {
             try? await store.releaseLock(lockName, holder: holder)
             throw error
         }
+        // Committed: the log line follows (a database lost just now leaves it `running`, never `failed`).
+        outcome.seconds = MonotonicClock.now() - start
+        outcome.status = outcome.models.contains(where: \.promoted) ? .promoted : .kept
+        try? await store.finishRetrain(id: outcome.id, status: outcome.status, report: (try? report(outcome)) ?? "{}")
         renewal.cancel()
         try? await store.releaseLock(lockName, holder: holder)
         return outcome
