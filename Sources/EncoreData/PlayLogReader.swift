@@ -111,7 +111,7 @@ public struct PlayLogAccumulator {
         let reader = try DelimitedReader(path: path, format: format, maxRecordBytes: options.maxLineBytes)
         report.files.append(path)
         let progress = ProgressReporter(label: "reading \(lastPathComponent(path))", total: Double(reader.fileSize ?? 0),
-                                        enabled: options.progress && reader.fileSize != nil)
+                                        enabled: options.progress && reader.fileSize != nil, rateUnit: "rows")
         defer { progress.finish() }
         var first = true
         var dataRows = 0
@@ -144,7 +144,7 @@ public struct PlayLogAccumulator {
                 let lineLength = max(8, (record.spans[record.count - 1].end - record.spans[0].start) + 1)
                 builder.reserve(builder.count + min(size / lineLength + 1024, 1 << 28))
             }
-            if dataRows & 0xFFFF == 0 { progress.update(Double(reader.bytesRead)) }
+            if dataRows & 0xFFFF == 0 { progress.update(Double(reader.bytesRead), counted: Double(dataRows)) }
             if let exact = layout.exactFields, record.count != exact {
                 try problems.record(DataError(file: path, line: record.line, column: record.column(min(record.count, exact)),
                                               problem: .wrongColumnCount(expected: exact, found: record.count)))

@@ -32,7 +32,8 @@ public final class ProgressReporter: @unchecked Sendable {
 
     public static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
-    public func update(_ done: Double) {
+    /// Draws `done` of `total`; the rate counts `counted` when given (rows while the bar measures bytes).
+    public func update(_ done: Double, counted: Double? = nil) {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
@@ -46,7 +47,7 @@ public final class ProgressReporter: @unchecked Sendable {
         var line = "\r\(label) [\(bar)] \(Int(fraction * 100))%"
         if let rateUnit {
             let seconds = now.timeIntervalSince(started)
-            if seconds > 0 { line += "  \(Int(done / seconds)) \(rateUnit)/s" }
+            if seconds > 0 { line += "  \(Int((counted ?? done) / seconds)) \(rateUnit)/s" }
         }
         sink(line)
         drewSomething = true
