@@ -7,7 +7,6 @@ import EncorePolicy
 import EncoreService
 import EncoreStore
 import Foundation
-import Synchronization
 import Hummingbird
 
 struct Routes: Sendable {
@@ -144,24 +143,19 @@ struct Routes: Sendable {
 
     /// Runs `work`, giving up (throwing) after `seconds` without waiting for it to end.
     static func within(seconds: Double, _ work: @escaping @Sendable () async throws -> Void) async throws {
-        final class Once: Sendable {
-            let done = Mutex(false)
-            /// True the first time only.
-            func claim() -> Bool { done.withLock { d in defer { d = true }; return !d } }
-        }
-        let once = Once()
+        let settled = OnceFlag()
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             Task {
                 do {
                     try await work()
-                    if once.claim() { c.resume() }
+                    if settled.set() { c.resume() }
                 } catch {
-                    if once.claim() { c.resume(throwing: error) }
+                    if settled.set() { c.resume(throwing: error) }
                 }
             }
             Task {
                 try? await Task.sleep(for: .seconds(seconds))
-                if once.claim() { c.resume(throwing: CancellationError()) }
+                if settled.set() { c.resume(throwing: CancellationError()) }
             }
         }
     }

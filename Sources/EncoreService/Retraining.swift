@@ -126,7 +126,7 @@ public enum Retraining {
         }
         // The lock is renewed while the retrain runs; losing it (the store unreachable past its
         // expiry) stops the retrain before it registers anything.
-        let lost = LockState()
+        let lost = OnceFlag()
         let renewal = Task.detached(priority: .background) {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(max(1, c.lockSeconds / 3)))
@@ -279,12 +279,5 @@ public enum Retraining {
         var isTest = [Bool](repeating: false, count: m.nnz)
         for (u, songs) in byUser { for k in m.rowRange(u) where songs.contains(m.columnIndices[k]) { isTest[k] = true } }
         return (m.masked(keep: isTest.map { !$0 }), m.masked(keep: isTest))
-    }
-
-    private final class LockState: @unchecked Sendable {
-        private let lock = NSLock()
-        private var flag = false
-        func set() { lock.withLock { flag = true } }
-        var isSet: Bool { lock.withLock { flag } }
     }
 }

@@ -53,25 +53,22 @@ extension Encore {
 }
 
 /// Set by SIGINT or SIGTERM, for work that stops between steps instead of dying mid-write.
-final class CancelFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    private var sources: [any DispatchSourceSignal] = []
+enum CancelFlag {
+    /// The signal sources stay alive for the process.
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
-    var isSet: Bool { lock.withLock { flag } }
-
-    static func onSignals() -> CancelFlag {
-        let f = CancelFlag()
+    static func onSignals() -> OnceFlag {
+        let flag = OnceFlag()
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                f.lock.withLock { f.flag = true }
+                flag.set()
                 note("cancelling: the retrain stops at its next step and registers nothing")
             }
             source.resume()
-            f.sources.append(source)
+            sources.append(source)
         }
-        return f
+        return flag
     }
 }
