@@ -35,8 +35,13 @@ store:     the 2,000,000-row count_data.csv into SQLite (Encore against the sqli
            appending events one transaction at a time and in batches of 1,000 (events per second);
            reading the 2M-play matrix back from each store. Needs ENCORE_TEST_POSTGRES (bench/run.sh
            store runs it under scripts/with-postgres.sh). Median of 3 for the imports.
-scale:     the retrain at the Million Song Dataset's size from SQLite: import, then `encore retrain`
-           of ALS (64 factors, 15 iterations), time and peak memory; only by name.
+scale:     the Million Song Dataset's size: import into SQLite and into PostgreSQL, `encore retrain` of ALS
+           (64 factors, 15 iterations) and item-KNN from each, time and peak memory; then `encore serve`
+           over the PostgreSQL database (a policy of ALS, item-KNN and popular): start-up and p50/p99 at
+           200 and 500 requests per second for random listeners; under scripts/with-postgres.sh; only by name.
+limits:    the largest dataset of the MSD's shape per model on a 24 GB machine: every model trained at 1/64,
+           1/16, 1/4 and all of the MSD's size as far as its cost allows, peak memory and fit time, the
+           growth fitted through the two largest sizes and extrapolated; only by name.
 spark:     the Spark round trip on the Last.fm split: `encore export --format spark`, MLlib's
            implicit ALS on local[2] (bench/spark_als.py), `encore import-factors`, Encore's served lists
            against Spark's recommendForAllUsers, NDCG@10 beside Encore's own ALS. Installs pyspark into
@@ -61,7 +66,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
-ENCORE = os.path.join(ROOT, ".build", "release", "encore")
+ENCORE = os.environ.get("ENCORE_BIN", os.path.join(ROOT, ".build", "release", "encore"))
 REPEATS = 3
 
 
@@ -359,11 +364,7 @@ def ranking():
 
 
 def als_scale():
-    data = os.path.join(OUT, "msd")
-    if not os.path.exists(os.path.join(data, "count_data.csv")):
-        wall, rss, _ = peak_rss_mib([ENCORE, "generate", "--users", "1000000", "--songs", "380000", "--plays", "48000000", "--seed", "1",
-                                     "--files", "course", "--output", data])
-        print(f"generated {data}: {wall:.0f} s, {rss:.0f} MiB peak")
+    data = msd_data()
     iterations = 3
     wall, rss, out = peak_rss_mib([ENCORE, "train", "--model", "als", "--config", json.dumps({"iterations": iterations}), "--data", data,
                                    "--input-format", "course", "--value", "none", "--output", os.path.join(OUT, "msd-als.model"), "--format", "json"])
@@ -383,39 +384,222 @@ def als_scale():
     print()
 
 
-def scale():
-    """The retrain at the Million Song Dataset's size from SQLite: import, then `encore retrain`
-    of ALS (64 factors, 15 iterations) and item-KNN (k 100, each listener's 500 most played songs)
-    with its time-based holdout and 10,000 sampled listeners ranked; time and peak memory."""
+def msd_data():
+    """The course files at the Million Song Dataset's size, generated once under bench/out/msd."""
     data = os.path.join(OUT, "msd")
     if not os.path.exists(os.path.join(data, "count_data.csv")):
         wall, rss, _ = peak_rss_mib([ENCORE, "generate", "--users", "1000000", "--songs", "380000", "--plays", "48000000", "--seed", "1",
                                      "--files", "course", "--output", data])
         print(f"generated {data}: {wall:.0f} s, {rss:.0f} MiB peak")
+    return data
+
+
+def scale_policies():
+    """The retrain's policy (the default's models at the issue's sizes: ALS 64 factors, 15 iterations;
+    item-KNN k 100) and the serving policy at this size: the default's recipes without EASE (refused
+    at 380,000 songs) and without the sources that need MiniLM embeddings of the whole catalogue
+    (content, new songs) or a user clustering (cluster mates); cold start gets the popular ranking."""
+    out, _ = run([ENCORE, "policy", "show", "default", "--format", "json"])
+    policy = json.loads(out)
+    policy["models"] = {"als": {"factors": 64, "iterations": 15, "regularization": 0.05}, "item-knn": {"k": 100}}
+    dropped = {"ease", "content", "new-songs", "cluster-mates"}
+    for name, recipe in policy["recipes"].items():
+        recipe["sources"] = [s for s in recipe["sources"] if s["source"] not in dropped]
+        if not any(s["source"] == "popular" for s in recipe["sources"]):
+            recipe["sources"].append({"source": "popular", "weight": 1})
+    policy["name"] = "msd"
+    policy["description"] = "The default's blends of ALS, item-KNN and the popular ranking, for the MSD-size benchmark"
+    path = os.path.join(OUT, "msd-policy.json")
+    with open(path, "w") as f:
+        json.dump(policy, f, indent=1)
+    return path
+
+
+def scale():
+    """The Million Song Dataset's size: import into SQLite and into PostgreSQL; from each, `encore
+    retrain` of ALS (64 factors, 15 iterations) and item-KNN (k 100, each listener's 500 most played
+    songs) with its time-based holdout and 10,000 sampled listeners ranked; time and peak memory; then
+    `encore serve` over the PostgreSQL database with the retrained models: start-up, and p50/p99 at
+    500 requests per second for random listeners."""
+    import random
+    import signal
+    import urllib.request
+    if "ENCORE_TEST_POSTGRES" not in os.environ:
+        sys.exit("scale: run through bench/run.sh scale (it starts a throwaway PostgreSQL server)")
+    data = msd_data()
+    policy_path = scale_policies()
     db = os.path.join(OUT, "msd.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
-    import_wall, import_rss, _ = peak_rss_mib([ENCORE, "import", data, "--input-format", "course", "--database", db, "--format", "json"])
-    out, _ = run([ENCORE, "policy", "show", "default", "--format", "json"])
-    policy = json.loads(out)
-    policy["models"]["als"] = {"factors": 64, "iterations": 15, "regularization": 0.05}
-    policy["models"]["item-knn"] = {"k": 100}
-    policy_path = os.path.join(OUT, "msd-policy.json")
-    with open(policy_path, "w") as f:
-        json.dump(policy, f)
-    wall, rss, out = peak_rss_mib([ENCORE, "retrain", "--database", db, "--policy", policy_path, "--models", "als,item-knn", "--evaluate-users", "10000", "--format", "json"])
-    r = json.loads(out)
-    print("## scale: the Million Song Dataset's size (1,000,000 users, 380,000 songs, 48,000,000 plays) in SQLite, 2 cores")
+    pg_url, psql = fresh_postgres("bench_msd")
+    steps = []
+    retrains = []
+    for label, url in [("SQLite", db), ("PostgreSQL", pg_url)]:
+        if label == "PostgreSQL":
+            run([ENCORE, "db", "init", "--database", url])
+            run(psql + ["-c", "CHECKPOINT"])
+        wall, rss, _ = peak_rss_mib([ENCORE, "import", data, "--input-format", "course", "--database", url, "--format", "json"])
+        steps.append((f"import into {label}", wall, rss))
+        wall, rss, out = peak_rss_mib([ENCORE, "retrain", "--database", url, "--policy", policy_path, "--models", "als,item-knn",
+                                       "--evaluate-users", "10000", "--format", "json"])
+        r = json.loads(out)
+        steps.append((f"retrain ALS and item-KNN from {label} (read, holdout, two fits each, ranking {r['users_evaluated']:,} listeners, registering)", wall, rss))
+        retrains.append((label, r))
+    # The serving side: random listeners of the 1,000,000 (the generator's ids, read from the file's first column of user ids).
+    users = os.path.join(OUT, "msd-users.txt")
+    seen = []
+    with open(os.path.join(data, "count_data.csv")) as f:
+        next(f)
+        last = None
+        for line in f:
+            u = line.split(",", 2)[1]
+            if u != last:
+                seen.append(u)
+                last = u
+    random.Random(1).shuffle(seen)
+    with open(users, "w") as f:
+        f.write("\n".join(seen[:200000]) + "\n")
+    out, _ = run([ENCORE, "keys", "create", "--role", "read", "--database", pg_url])
+    read = [w for w in out.split() if w.startswith("enc_")][0]
+    log = os.path.join(OUT, "msd-serve.log")
+    start = time.perf_counter()
+    server = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", os.path.join(OUT, "msd-serve-time.txt"), ENCORE, "serve", "--database", pg_url,
+                               "--port", "18201", "--policy", policy_path], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    lua = os.path.join(ROOT, "bench", "wrk_rate.lua")
+    rows = []
+    try:
+        wait_ready("http://127.0.0.1:18201/readyz", seconds=1800)
+        ready = time.perf_counter() - start
+        wrk("http://127.0.0.1:18201", lua, 10, {"USERS": users, "KEY": read, "RATE": "0"})  # warm-up, not recorded
+        for label, rate, connections in [("100", "100", 64), ("200", "200", 64), ("300", "300", 64), ("500", "500", 64), ("as fast as it goes", "0", 32)]:
+            rows.append((label, wrk("http://127.0.0.1:18201", lua, 30, {"USERS": users, "KEY": read, "RATE": rate}, connections=connections)))
+        with urllib.request.urlopen("http://127.0.0.1:18201/metrics", timeout=10) as r:
+            metrics = {l.split()[0]: l.split()[1] for l in r.read().decode().splitlines() if l and not l.startswith("#")}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    with open(os.path.join(OUT, "msd-serve-time.txt")) as f:
+        serve_rss = int(f.read().strip().splitlines()[-1]) / 1024
+    print("## scale: the Million Song Dataset's size (1,000,000 users, 380,000 songs, 48,000,000 plays), 2 cores")
     print()
     print("| step | seconds | peak MiB |")
     print("|---|---:|---:|")
-    print(f"| import into SQLite | {import_wall:.0f} | {import_rss:,.0f} |")
-    print(f"| retrain ALS and item-KNN (read, holdout, two fits each, ranking {r['users_evaluated']:,} listeners, registering) | {wall:.0f} | {rss:,.0f} |")
+    for label, wall, rss in steps:
+        print(f"| {label} | {wall:.0f} | {rss:,.0f} |")
+    print(f"| `encore serve` from PostgreSQL: start until ready (read the plays, load both models from the registry, build the policy) | {ready:.0f} | {serve_rss:,.0f} (whole run) |")
     print()
-    for m in r["models"]:
-        print(f"- {m['kind']}: both fits and the ranking {m['fit_seconds']:.0f} s; NDCG@10 of the candidate on the latest discoveries {m['candidate']:.4f}.")
-    print(f"- outcome: {r['status']}.")
+    for label, r in retrains:
+        for m in r["models"]:
+            print(f"- {label}: {m['kind']}: both fits and the ranking {m['fit_seconds']:.0f} s; NDCG@10 of the candidate on the latest discoveries {m['candidate']:.4f}.")
+        print(f"- {label}: outcome: {r['status']}.")
+    print()
+    print(f"Serving (`{os.path.basename(policy_path)}`: ALS, item-KNN and the popular ranking per segment), random listeners of 1,000,000, "
+          "k 30, wrk on the same 2 cores, 30 s per row:")
+    print()
+    print("| offered requests/s | served/s | p50 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|")
+    for label, (rps, p50, p99, bad, _) in rows:
+        print(f"| {label} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {bad} |")
+    print()
+    print(f"List cache: {float(metrics.get('encore_list_cache_hits', 0)):,.0f} hits, {float(metrics.get('encore_list_cache_misses', 0)):,.0f} misses. "
+          f"ALS scoring: {float(metrics.get(ALS_LISTS, 0)):,.0f} lists in {float(metrics.get(ALS_BATCHES, 0)):,.0f} batches.")
+    print()
+
+
+# The machine the per-model limits are computed for, and the share of it one plan may take (MemoryBudget.usableShare).
+LIMIT_MACHINE_GIB = 24
+LIMIT_SHARE = 0.8
+MSD = {"plays": 48_000_000, "users": 1_000_000, "songs": 380_000}
+
+
+def limits():
+    """The largest dataset of the Million Song Dataset's shape that each model fits on a 24 GB machine.
+    Each model is trained (`encore train --data`, the whole process under GNU time) on generated
+    datasets of that shape at 1/64, 1/16, 1/4 and all of the MSD's size, as far as its cost allows;
+    the peak memory and the fit time grow as a power of the size, fitted through the two largest
+    sizes measured, and the largest size whose peak stays within 80% of 24 GiB is reported."""
+    fractions = [1 / 64, 1 / 16, 1 / 4, 1]
+    # (model, configuration, the largest fraction measured, how much longer the default fit is than the run's)
+    plan = [
+        ("most-popular", None, 1, 1), ("popularity", None, 1, 1), ("baseline", None, 1, 1),
+        ("svd", None, 1 / 4, 1), ("svdpp", None, 1 / 16, 1),
+        ("knn-user", None, 1 / 16, 1), ("knn-item", None, 1 / 16, 1),
+        ("item-knn", None, 1, 1), ("als", '{"iterations": 3}', 1, 5), ("bpr", '{"epochs": 10}', 1, 10),
+        ("ease", None, 1 / 4, 1), ("clustering", None, 1 / 4, 1),
+        ("tfidf", None, 1, 1), ("transformer", None, 1 / 16, 1),
+        ("lightgcn", '{"epochs": 1}', 1 / 16, 600), ("gcn", '{"epochs": 5}', 1 / 16, 30),
+    ]
+    cap = int(os.environ.get("LIMITS_CAP_SECONDS", "900"))
+    data = {}
+    for f in fractions:
+        if f == 1:
+            data[f] = msd_data()
+            continue
+        d = os.path.join(OUT, "limits", f"msd-1-{round(1 / f)}")
+        if not os.path.exists(os.path.join(d, "count_data.csv")):
+            run([ENCORE, "generate", "--users", str(round(MSD["users"] * f)), "--songs", str(round(MSD["songs"] * f)),
+                 "--plays", str(round(MSD["plays"] * f)), "--seed", "1", "--files", "course", "--output", d])
+        data[f] = d
+    budget = LIMIT_MACHINE_GIB * 1024 * LIMIT_SHARE
+    artifact = os.path.join(OUT, "limits", "model.art")
+    print(f"## limits: the largest dataset of the MSD's shape per model on a {LIMIT_MACHINE_GIB} GB machine ({LIMIT_SHARE:.0%} of it usable), 2 cores")
+    print()
+    print("Each fit is the whole `encore train --data` process (reading the course files, fitting, writing the artifact). ")
+    print("Sizes: the MSD's shape (1,000,000 users, 380,000 songs, 48,000,000 plays) scaled by the fraction.")
+    print()
+    print("| model | fraction | plays | fit s (default settings) | peak MiB | result |")
+    print("|---|---:|---:|---:|---:|---|")
+    results = {}
+    for model, config, largest, longer in plan:
+        points = []
+        for f in fractions:
+            if f > largest:
+                break
+            args = [ENCORE, "train", "--model", model, "--data", data[f], "--input-format", "course", "--output", artifact, "--format", "json"]
+            if config:
+                args += ["--config", config]
+            report = os.path.join(OUT, "time.txt")
+            start = time.perf_counter()
+            p = subprocess.run(["timeout", str(cap), "/usr/bin/time", "-f", "%M", "-o", report] + args, capture_output=True, text=True)
+            wall = time.perf_counter() - start
+            plays = round(MSD["plays"] * f)
+            if p.returncode != 0:
+                reason = f"over {cap} s" if p.returncode == 124 else p.stderr.strip().splitlines()[-1][:160] if p.stderr.strip() else f"exit {p.returncode}"
+                print(f"| {model} | 1/{round(1 / f)} | {plays:,} | — | — | {reason} |")
+                results.setdefault(model, {"points": points})["stopped"] = reason
+                break
+            with open(report) as fh:
+                rss = int(fh.read().strip().splitlines()[-1]) / 1024
+            fit = json.loads(p.stdout)["fit_seconds"] * longer
+            points.append((f, fit, rss))
+            print(f"| {model} | {'1' if f == 1 else f'1/{round(1 / f)}'} | {plays:,} | {fit:,.1f} | {rss:,.0f} | {wall:.0f} s whole process |")
+            results.setdefault(model, {"points": points})
+    print()
+    print("| model | measured up to (plays) | peak MiB there | memory grows as size^b | largest on 24 GB: plays | users | songs | fit time there |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for model, *_ in plan:
+        r = results.get(model, {"points": []})
+        pts = r["points"]
+        if len(pts) < 2:
+            print(f"| {model} | — | — | — | {r.get('stopped', 'not measured')} | | | |")
+            continue
+        (f1, t1, m1), (f2, t2, m2) = pts[-2], pts[-1]
+        b = math.log(m2 / m1) / math.log(f2 / f1)
+        bt = math.log(max(t2, 1e-3) / max(t1, 1e-3)) / math.log(f2 / f1)
+        top = f2 * (budget / m2) ** (1 / b) if b > 0.05 else math.inf
+        note = ""
+        if "stopped" in r:
+            note = f" (the next size: {r['stopped']})"
+        if math.isinf(top):
+            print(f"| {model} | {round(MSD['plays'] * f2):,} | {m2:,.0f} | {b:.2f} | not bounded by memory | | | {t2:,.0f} s at the largest measured{note} |")
+            continue
+        t = t2 * (top / f2) ** bt
+        print(f"| {model} | {round(MSD['plays'] * f2):,} | {m2:,.0f} | {b:.2f} | {MSD['plays'] * top:,.3g} | {MSD['users'] * top:,.3g} | {MSD['songs'] * top:,.3g} | "
+              f"{t:,.3g} s (grows as size^{bt:.2f}){note} |")
     print()
 
 
@@ -506,7 +690,7 @@ def policy():
 
 def wrk(url, script, seconds, env, connections=16, threads=2):
     """Runs wrk and returns (requests per second, p50 ms, p99 ms, non-2xx count, total requests)."""
-    e = dict(os.environ, CONNECTIONS=str(connections), **env)
+    e = dict(os.environ, CONNECTIONS=str(connections), THREADS=str(threads), **env)
     p = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
                        capture_output=True, text=True, env=e)
     out = p.stdout
@@ -693,6 +877,13 @@ def replicas():
                 s.kill()
 
 
+# The service's /metrics names of the content source's scoring batches.
+CONTENT_LISTS = 'encore_scoring_batched_lists{source="content"}'
+CONTENT_BATCHES = 'encore_scoring_batches{source="content"}'
+ALS_LISTS = 'encore_scoring_batched_lists{source="als"}'
+ALS_BATCHES = 'encore_scoring_batches{source="als"}'
+
+
 def serve():
     import signal
     import threading
@@ -756,8 +947,8 @@ def serve():
         with urllib.request.urlopen("http://127.0.0.1:18183/metrics", timeout=10) as r:
             unmetrics = {l.split()[0]: l.split()[1] for l in r.read().decode().splitlines() if l and not l.startswith("#")}
         print(f"List cache: {float(metrics.get('encore_list_cache_hits', 0)):,.0f} hits, {float(metrics.get('encore_list_cache_misses', 0)):,.0f} misses. "
-              f"Content scoring without the cache: {float(unmetrics.get('encore_content_batched_lists', 0)):,.0f} lists in "
-              f"{float(unmetrics.get('encore_content_batches', 0)):,.0f} batches.")
+              f"Content scoring without the cache: {float(unmetrics.get(CONTENT_LISTS, 0)):,.0f} lists in "
+              f"{float(unmetrics.get(CONTENT_BATCHES, 0)):,.0f} batches.")
         print()
         uncached.send_signal(signal.SIGTERM)
         uncached.wait(timeout=60)
@@ -998,5 +1189,7 @@ if __name__ == "__main__":
         spark()
     if which == "als-scale":
         als_scale()
+    if which == "limits":
+        limits()
     if which == "scale":
         scale()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Encore's benchmarks, side by side with their Python peers in the same run.
-# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|policy|serve|dashboard|graph|knn-memory|store|replicas|spark|scale|als-scale|all]   (default: all; scale, als-scale and spark only by name)
+# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|policy|serve|dashboard|graph|knn-memory|store|replicas|spark|scale|als-scale|limits|all]   (default: all; scale, als-scale, limits and spark only by name)
 # Installs the peers (pandas, numpy, scikit-surprise, implicit) into the ignored .venv-bench, builds Encore in release mode,
 # runs both sides, and prints the figures and ratios. Results go to bench/out/ (ignored).
 set -euo pipefail
@@ -26,6 +26,6 @@ mkdir -p bench/out
 core=$(scripts/openblas-core.sh)
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -n "$core" ]; then export OPENBLAS_CORETYPE="$core"; fi
 case "${1:-all}" in
-  store|replicas|all) exec scripts/with-postgres.sh "$VENV/bin/python" bench/bench.py "${1:-all}" ;;
+  store|replicas|scale|all) exec scripts/with-postgres.sh "$VENV/bin/python" bench/bench.py "${1:-all}" ;;
   *) exec "$VENV/bin/python" bench/bench.py "${1:-all}" ;;
 esac

@@ -42,6 +42,19 @@ public enum MemoryBudget {
         }
     }
 
+    /// Keeps freed blocks of up to 32 MiB in the allocator instead of returning them to the system.
+    /// A long-running service allocates score arrays of a few MiB per request (1.5 MiB per source at
+    /// 380,000 songs); by default glibc serves each from fresh pages (mmap, or a heap trimmed after
+    /// every free), and faulting those pages in cost more than scoring them. The price is that the
+    /// process keeps its peak of such blocks. No effect on other C libraries.
+    public static func keepFreedMemory() {
+        #if canImport(Glibc)
+        // <malloc.h>'s M_MMAP_THRESHOLD (-3) and M_TRIM_THRESHOLD (-1); Swift's Glibc module does not import that header.
+        _ = glibcMallopt(-3, 32 << 20)
+        _ = glibcMallopt(-1, 1 << 30)
+        #endif
+    }
+
     /// "3.4 GiB", "512 MiB".
     public static func format(_ bytes: Double) -> String {
         guard bytes.isFinite else { return "an unbounded amount" }
@@ -54,3 +67,8 @@ public enum MemoryBudget {
         return "\(rounded) \(units[u])"
     }
 }
+
+#if canImport(Glibc)
+/// glibc's `int mallopt(int param, int value)`.
+@_silgen_name("mallopt") private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
+#endif

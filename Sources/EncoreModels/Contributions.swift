@@ -19,8 +19,9 @@ public protocol ContributionExplaining: Recommender {
 }
 
 extension ContributionExplaining {
-    /// The played songs behind `item`, best first, as a reason; nil when none contributes.
-    public func explanation(for item: Int, items: [Int], weights: [Float]) -> Explanation? {
+    /// The played songs behind `item`, best first, as a reason; nil when none contributes. `label`
+    /// names a song (title and artist) where it can; the others go by external id.
+    public func explanation(for item: Int, items: [Int], weights: [Float], label: (Int) -> String? = { _ in nil }) -> Explanation? {
         guard item >= 0, item < train.itemCount else { return nil }
         let scored = zip(items, weights).compactMap { j, w -> (Int, Float)? in
             guard j >= 0, j < train.itemCount, j != item else { return nil }
@@ -29,7 +30,7 @@ extension ContributionExplaining {
         }
         let top = TopK.best(scored, k: 2) { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.map(\.0)
         guard !top.isEmpty else { return nil }
-        let names = top.map { "“\(train.items[$0])”" }.joined(separator: " and ")
+        let names = top.map { "“\(label($0).flatMap { $0.isEmpty ? nil : $0 } ?? train.items[$0])”" }.joined(separator: " and ")
         return Explanation(kind: .becauseYouPlayed, songs: top, sentence: "because you played \(names) (\(name): \(contributionPhrase))")
     }
 

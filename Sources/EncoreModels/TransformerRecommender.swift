@@ -110,20 +110,8 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
     /// read once for all of them, where one `scoreAll` each reads it once per vector (a service
     /// batches the lists it is asked for at the same time). Row r of the result is vector r's.
     public func cosines(profiles: [[Float]]) -> [[Float]] {
-        let n = train.itemCount, d = dimension, b = profiles.count
-        guard d > 0, b > 0, profiles.allSatisfy({ $0.count == d }) else { return profiles.map { _ in [Float](repeating: 0, count: n) } }
-        if b == 1 { return [cosines(profiles[0])] }
-        let packed = profiles.flatMap { $0 }
-        var out = [Float](repeating: 0, count: b * n)
-        embeddings.withUnsafeBufferPointer { e in
-            packed.withUnsafeBufferPointer { p in
-                out.withUnsafeMutableBufferPointer { o in
-                    // (b × d) · (n × d)ᵀ = b × n.
-                    BLAS.sgemm(transB: true, m: b, n: n, k: d, a: p.baseAddress!, lda: d, b: e.baseAddress!, ldb: d, c: o.baseAddress!, ldc: n)
-                }
-            }
-        }
-        return (0..<b).map { r in Array(out[(r * n)..<((r + 1) * n)]) }
+        guard dimension > 0 else { return profiles.map { _ in [Float](repeating: 0, count: train.itemCount) } }
+        return VectorKernels.matrixVectors(embeddings, rows: train.itemCount, columns: dimension, xs: profiles)
     }
 
     /// Whether the model scores by embeddings (not the TF-IDF stand-in): `cosines(profiles:)` applies.

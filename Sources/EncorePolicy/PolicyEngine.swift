@@ -85,6 +85,9 @@ public struct PolicyEngine: Sendable {
     /// What the caller should tell a person (a content model that fell back to TF-IDF, …).
     public let warnings: [String]
     let popularOrder: [Int]
+    /// The popular and discovery sources of a listener with no preferences and no blocked songs:
+    /// the same for every such listener, so computed once.
+    let sharedPools: [PolicySource: PoolScores]
     let listenersInUserCluster: [[Int]]
     let itemsByCluster: [[Int]]
     let degrees: [Int]
@@ -143,6 +146,8 @@ public struct PolicyEngine: Sendable {
         let played = degrees
         popularOrder = (0..<train.itemCount).filter { played[$0] > 0 }
             .sorted { score[$0] != score[$1] ? score[$0] > score[$1] : $0 < $1 }
+        sharedPools = [.popular: Self.poolScores(popularity, blocked: [], source: .popular, count: train.itemCount),
+                       .discovery: Self.poolScores(popularity, blocked: [], source: .discovery, count: train.itemCount)]
         var byTag: [String: [Int]] = [:]
         if let catalog, catalog.count == train.itemCount {
             for i in popularOrder { for t in Set(catalog[i].tags.map(Self.normalised)) where !t.isEmpty { byTag[t, default: []].append(i) } }
@@ -197,19 +202,35 @@ public struct PolicyEngine: Sendable {
         policy.recipes[segment] ?? Recipe(mode: .slots, sources: [RecipePart(.popular, slots: 1)])
     }
 
-    /// Whether the listener's list uses the content source's scores (to compute them ahead, batched).
-    public func usesContent(_ listener: Listener) -> Bool {
-        content != nil && !listener.history.isEmpty
-            && recipe(for: segment(of: listener).segment).sources.contains { $0.source == .content }
+    /// The sources of the listener's list that score by a query vector (`BatchScoring`: ALS, BPR, the
+    /// transformer's content), each with the listener's query and its scorer, so a service can score
+    /// the queries of concurrent lists in one pass (`recommend(_:k:precomputed:)` takes the results).
+    public func batchQueries(for listener: Listener) -> [(source: PolicySource, query: [Float], scorer: any BatchScoring)] {
+        recipe(for: segment(of: listener).segment).sources.compactMap { part -> (PolicySource, [Float], any BatchScoring)? in
+            switch part.source {
+            case .model(let name):
+                guard let fitted = models[name], let b = fitted.model as? any BatchScoring, b.scoresByQuery else { return nil }
+                switch scoring(fitted, for: listener) {
+                case .user(let u): return (part.source, b.query(user: u), b)
+                case .history(let h): return (part.source, b.query(history: h), b)
+                case .none: return nil
+                }
+            case .content:
+                guard let b = content as? any BatchScoring, b.scoresByQuery, !listener.history.isEmpty else { return nil }
+                return (part.source, b.query(history: listener.history), b)
+            default:
+                return nil
+            }
+        }
     }
 
-    /// The policy's list of k songs for a listener. `contentScores`, when given, are the content
-    /// model's scores of the listener's history, computed ahead (a service batches them).
-    public func recommend(_ listener: Listener, k: Int, contentScores: [Float]? = nil) -> PolicyRecommendation {
+    /// The policy's list of k songs for a listener. `precomputed` holds sources' scores computed
+    /// ahead (a service batches the `batchQueries`); the others are scored here.
+    public func recommend(_ listener: Listener, k: Int, precomputed: [PolicySource: [Float]] = [:]) -> PolicyRecommendation {
         let (segment, values) = segment(of: listener)
         let reason = listener.preferences != nil && listener.history.count < policy.segments.coldMaxSongs
             ? "onboarding: \(listener.history.count) songs from the listener's preferences" : segmenter.reason(for: values)
-        let items = compose(recipe(for: segment), for: listener, k: k, contentScores: contentScores)
+        let items = compose(recipe(for: segment), for: listener, k: k, precomputed: precomputed)
         return PolicyRecommendation(policy: policy.name, segment: segment, segmentReason: reason, values: values, items: items,
                                     unmatched: listener.preferences?.unmatched ?? [])
     }
@@ -222,36 +243,32 @@ public struct PolicyEngine: Sendable {
         public var explain: (Int) -> Explanation
     }
 
-    /// The scores of one source for a listener; the content source takes `contentScores` when given.
-    public func scores(of source: PolicySource, for l: Listener, contentScores: [Float]? = nil) -> SourceScores {
+    /// The scores of one source for a listener; `precomputed` (the source's scores computed ahead) when given.
+    public func scores(of source: PolicySource, for l: Listener, precomputed: [Float]? = nil) -> SourceScores {
         let n = train.itemCount
         let none = SourceScores(scores: [Float](repeating: -.infinity, count: n)) { _ in Explanation(kind: .model, sentence: "") }
+        let ahead = precomputed.flatMap { $0.count == n ? $0 : nil }
         switch source {
         case .model(let name):
             guard let fitted = models[name] else { return none }
-            let s = modelScores(fitted, for: l)
+            let s = ahead ?? modelScores(fitted, for: l)
             let top = topSongs(l.history)
             // The played songs behind each song when the model can say (EASE, item-KNN, ALS, BPR, …), named from the catalogue.
             if let explaining = fitted.model as? any ContributionExplaining {
                 let weights = l.history.weights.map { fitted.transform.apply($0) }
                 return SourceScores(scores: s) { i in
-                    explaining.explanation(for: i, items: l.history.items, weights: weights)?.naming(ids: train.items) { catalogName($0) }
+                    explaining.explanation(for: i, items: l.history.items, weights: weights, label: catalogName)
                         ?? Explanation(kind: .model, songs: top, sentence: "\(name), from your listening")
                 }
             }
             return SourceScores(scores: s) { _ in Explanation(kind: .model, songs: top, sentence: "\(name), from your listening") }
         case .popular, .discovery:
             let ranker = l.preferences?.ranker ?? popularity
-            let list = ranker.rankedItems(user: nil, excluding: l.blocked).filter { ($0.bucket == nil) == (source == .popular) }
-            var s = [Float](repeating: -.infinity, count: n)
-            var bucket: [Int: Int] = [:]
-            for (r, e) in list.enumerated() {
-                s[e.item] = Float(list.count - r)
-                if let b = e.bucket { bucket[e.item] = b }
-            }
             let restricted = l.preferences?.ranker != nil
-            return SourceScores(scores: s) { i in
-                var e = ranker.explanation(bucket: bucket[i])
+            let pool = !restricted && l.blocked.isEmpty ? sharedPools[source] ?? Self.poolScores(ranker, blocked: [], source: source, count: n)
+                : Self.poolScores(ranker, blocked: l.blocked, source: source, count: n)
+            return SourceScores(scores: pool.scores) { i in
+                var e = ranker.explanation(bucket: pool.bucket[i])
                 if restricted { e.sentence += ", within your preferences" }
                 return e
             }
@@ -260,7 +277,7 @@ public struct PolicyEngine: Sendable {
         case .content:
             guard let content else { return none }
             let h = l.history.isEmpty ? nil : l.history
-            let s = h.map { h in contentScores.flatMap { $0.count == n ? $0 : nil } ?? content.scoreAll(history: h) } ?? [Float](repeating: -.infinity, count: n)
+            let s = h.map { h in ahead ?? content.scoreAll(history: h) } ?? [Float](repeating: -.infinity, count: n)
             let top = topSongs(l.history)
             return SourceScores(scores: s.map { $0.isFinite && $0 > 0 ? $0 : -.infinity }) { _ in
                 Explanation(kind: .similarContent, songs: top, sentence: "close in content to your songs")
@@ -271,17 +288,49 @@ public struct PolicyEngine: Sendable {
         }
     }
 
-    /// A model's scores: the trained user's when the listener is that user unchanged, else the history's (fold-in).
-    public func modelScores(_ fitted: FittedModel, for l: Listener) -> [Float] {
-        let m = fitted.model
-        if let u = l.user, u < train.userCount, l.history == UserHistory(user: u, of: train) { return m.scoreAll(user: u) }
-        guard let h = m as? any HistoryRecommender, !l.history.isEmpty,
+    /// How a model scores a listener: as the trained user when the listener is that user unchanged
+    /// (or cannot be folded in), else by the history on the model's value scale (fold-in).
+    enum ModelScoring {
+        case user(Int)
+        case history(UserHistory)
+        case none
+    }
+
+    func scoring(_ fitted: FittedModel, for l: Listener) -> ModelScoring {
+        if let u = l.user, u < train.userCount, l.history == UserHistory(user: u, of: train) { return .user(u) }
+        guard fitted.model is any HistoryRecommender, !l.history.isEmpty,
               let history = try? UserHistory(items: l.history.items, weights: l.history.weights.map { max(fitted.transform.apply($0), Float.leastNormalMagnitude) },
                                              itemCount: train.itemCount) else {
-            if let u = l.user, u < train.userCount { return m.scoreAll(user: u) }
-            return [Float](repeating: -.infinity, count: train.itemCount)
+            if let u = l.user, u < train.userCount { return .user(u) }
+            return .none
         }
-        return h.scoreAll(history: history)
+        return .history(history)
+    }
+
+    /// The popular or discovery pool's songs as scores (the first of n songs scores n, the last 1;
+    /// the others −∞) and each discovery song's popularity bucket.
+    struct PoolScores: Sendable {
+        var scores: [Float]
+        var bucket: [Int: Int]
+    }
+
+    static func poolScores(_ ranker: PopularityRanker, blocked: Set<Int>, source: PolicySource, count n: Int) -> PoolScores {
+        let list = ranker.rankedItems(user: nil, excluding: blocked).filter { ($0.bucket == nil) == (source == .popular) }
+        var pool = PoolScores(scores: [Float](repeating: -.infinity, count: n), bucket: [:])
+        for (r, e) in list.enumerated() {
+            pool.scores[e.item] = Float(list.count - r)
+            if let b = e.bucket { pool.bucket[e.item] = b }
+        }
+        return pool
+    }
+
+    /// A model's scores: the trained user's when the listener is that user unchanged, else the history's (fold-in).
+    public func modelScores(_ fitted: FittedModel, for l: Listener) -> [Float] {
+        switch scoring(fitted, for: l) {
+        case .user(let u): return fitted.model.scoreAll(user: u)
+        case .history(let h): return (fitted.model as? any HistoryRecommender)?.scoreAll(history: h) ?? [Float](repeating: -.infinity, count: train.itemCount)
+        case .none: return [Float](repeating: -.infinity, count: train.itemCount)
+        }
     }
 
     /// The listener's cluster mates' songs (a training user), or the songs of their songs' clusters (a history, onboarding).
@@ -348,11 +397,11 @@ public struct PolicyEngine: Sendable {
     }
 
     /// The recipe's list for a listener.
-    public func compose(_ recipe: Recipe, for l: Listener, k: Int, contentScores: [Float]? = nil) -> [PolicyItem] {
+    public func compose(_ recipe: Recipe, for l: Listener, k: Int, precomputed: [PolicySource: [Float]] = [:]) -> [PolicyItem] {
         guard k > 0 else { return [] }
         var blocked = l.excluding.union(l.blocked)
         if let u = l.user, u < train.userCount { for c in train.row(u).items { blocked.insert(Int(c)) } }
-        return compose(recipe, sourced: recipe.sources.map { scores(of: $0.source, for: l, contentScores: contentScores) }, blocked: blocked, k: k)
+        return compose(recipe, sourced: recipe.sources.map { scores(of: $0.source, for: l, precomputed: precomputed[$0.source]) }, blocked: blocked, k: k)
     }
 
     /// The recipe's list from the sources' scores (one per part of the recipe), under the rules.

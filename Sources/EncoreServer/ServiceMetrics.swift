@@ -28,10 +28,19 @@ final class ServiceMetrics: Sendable {
         for status in ["promoted", "kept", "failed", "cancelled"] {
             registry.makeGauge(name: "encore_background_retrains", labels: [("status", status)]).set(Double(c.retrains[status] ?? 0))
         }
-        // Content scoring batches: lists per batch is their ratio (the current snapshot's).
-        let batchers = service.snapshot.contentBatchers
-        registry.makeGauge(name: "encore_content_batches").set(Double(batchers.values.reduce(0) { $0 + $1.counts.batches }))
-        registry.makeGauge(name: "encore_content_batched_lists").set(Double(batchers.values.reduce(0) { $0 + $1.counts.inputs }))
+        // Scoring batches per source (content, als, …): lists per batch is their ratio (the current snapshot's).
+        var batches: [String: (batches: Int, inputs: Int)] = [:]
+        for perSource in service.snapshot.batchers.values {
+            for (source, batcher) in perSource {
+                let c = batcher.counts
+                batches[source.description, default: (0, 0)].batches += c.batches
+                batches[source.description, default: (0, 0)].inputs += c.inputs
+            }
+        }
+        for (source, c) in batches {
+            registry.makeGauge(name: "encore_scoring_batches", labels: [("source", source)]).set(Double(c.batches))
+            registry.makeGauge(name: "encore_scoring_batched_lists", labels: [("source", source)]).set(Double(c.inputs))
+        }
         let lists = service.snapshot.lists.counts
         registry.makeGauge(name: "encore_list_cache_lists").set(Double(lists.lists))
         registry.makeGauge(name: "encore_list_cache_hits").set(Double(lists.hits))

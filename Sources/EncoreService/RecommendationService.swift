@@ -48,8 +48,9 @@ public final class ServingSnapshot: Sendable {
     /// Built on first use: co-listening neighbours and the TF-IDF index of `similar`.
     let coListening = LazyBox<ItemKNN?>()
     let tfidf = LazyBox<TFIDFRecommender?>()
-    /// Per policy whose content source embeds songs: concurrent lists share one pass over the embeddings.
-    public let contentBatchers: [String: MicroBatcher<[Float], [Float]>]
+    /// Per policy, per source that scores by a query vector (ALS, BPR, the content embeddings):
+    /// concurrent lists share one pass over the source's song matrix.
+    public let batchers: [String: [PolicySource: MicroBatcher<[Float], [Float]>]]
     /// Lists of listeners with no play since this snapshot, composed once.
     public let lists: ListCache
 
@@ -64,12 +65,20 @@ public final class ServingSnapshot: Sendable {
         self.fitted = fitted
         self.fingerprint = fingerprint
         builtAt = Date()
-        var batchers: [String: MicroBatcher<[Float], [Float]>] = [:]
+        var batchers: [String: [PolicySource: MicroBatcher<[Float], [Float]>]] = [:]
         for (name, engine) in engines {
-            guard let model = engine.content as? TransformerRecommender, model.embedsSongs else { continue }
-            batchers[name] = MicroBatcher(maxBatch: 32) { model.cosines(profiles: $0) }
+            for source in engine.policy.sources {
+                let scorer: (any BatchScoring)?
+                switch source {
+                case .model(let m): scorer = engine.models[m]?.model as? any BatchScoring
+                case .content: scorer = engine.content as? any BatchScoring
+                default: scorer = nil
+                }
+                guard let scorer, scorer.scoresByQuery else { continue }
+                batchers[name, default: [:]][source] = MicroBatcher(maxBatch: 32) { scorer.scoreAll(queries: $0) }
+            }
         }
-        contentBatchers = batchers
+        self.batchers = batchers
     }
 }
 
@@ -484,12 +493,12 @@ public final class RecommendationService: Sendable {
             // Unchanged since the snapshot: the list composed for this listener before.
             r = cached
         } else {
-            // The content source's cosines first, batched with the concurrent requests'.
-            var content: [Float]?
-            if let batcher = s.contentBatchers[arm], let model = engine.content as? TransformerRecommender, engine.usesContent(l) {
-                content = await batcher.run(model.profile(l.history))
+            // The sources that score by a query vector first, each batched with the concurrent requests'.
+            var precomputed: [PolicySource: [Float]] = [:]
+            for q in engine.batchQueries(for: l) {
+                if let batcher = s.batchers[arm]?[q.source] { precomputed[q.source] = await batcher.run(q.query) }
             }
-            r = engine.recommend(l, k: k, contentScores: content)
+            r = engine.recommend(l, k: k, precomputed: precomputed)
             if known, folded == 0, !l.history.isEmpty { s.lists.store(r, user: user, policy: arm, k: k) }
         }
         if !known && l.history.isEmpty { r.segmentReason = "unknown user: no plays yet, served the cold-start recipe" }

@@ -40,6 +40,7 @@ extension Encore {
             options.embeddingCache = embeddingCache ?? (database.hasPrefix("postgres") ? nil : database + ".embeddings")
             guard minimumShare >= 0, rewardWindow > 0 else { throw UsageError("--minimum-share must be ≥ 0 and --reward-window positive") }
             let retrainSeconds = try retrainEvery.map(Self.seconds)
+            MemoryBudget.keepFreedMemory()
             if noAuth { note("WARNING: --no-auth: every request is allowed without an API key. For local demos only.") }
             var logger = Logger(label: "encore")
             logger.logLevel = .info

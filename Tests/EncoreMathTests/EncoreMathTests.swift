@@ -121,6 +121,23 @@ import Testing
         let dot = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in BLAS.sdot(3, x.baseAddress!, y.baseAddress!) } }
         #expect(dot == Float(50))  // 1·7 + 2·8 + 3·9
     }
+
+    /// Several vectors at once: by hand on 3 × 2, then across the cache blocks (1,024 rows of 64
+    /// columns each) against one sgemv per vector; a vector of the wrong length gives zeros.
+    @Test func matrixVectorsMatchOneProductAtATime() {
+        BLAS.setThreads(1)
+        let a: [Float] = [1, 2, 3, 4, 5, 6]  // 3×2
+        #expect(VectorKernels.matrixVectors(a, rows: 3, columns: 2, xs: [[1, 0], [1, -1], [1, 2, 3]]) == [[1, 3, 5], [-1, -1, -1], [0, 0, 0]])
+        var g = SeededGenerator(seed: 3)
+        let rows = 2_500, columns = 64
+        let big = (0..<(rows * columns)).map { _ in Float(g.nextDouble() - 0.5) }
+        let xs = (0..<3).map { _ in (0..<columns).map { _ in Float(g.nextDouble()) } }
+        let batched = VectorKernels.matrixVectors(big, rows: rows, columns: columns, xs: xs)
+        for (x, b) in zip(xs, batched) {
+            let one = VectorKernels.matrixVector(big, rows: rows, columns: columns, x: x)
+            #expect(b.count == rows && zip(one, b).allSatisfy { abs($0 - $1) < 1e-4 })
+        }
+    }
 }
 
 /// Balanced pieces by hand: weights 8,1,1,1,1 in two pieces are [0] and [1..4]; every index is

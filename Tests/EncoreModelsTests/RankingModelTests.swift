@@ -325,6 +325,30 @@ func popularityFixture() -> (InteractionMatrix, Catalog) {
         #expect(abs(u0[2] - (1 * s + 2 * s) / Float(5).squareRoot()) < 1e-6)
     }
 
+    /// ALS and BPR score queries in batches as they score one user: worked by hand on rank-2 factors.
+    @Test func factorModelsScoreQueriesInBatches() throws {
+        let m = matrix([(0, 0, 1), (0, 1, 2), (1, 2, 1)])
+        var c = ALSConfiguration()
+        c.factors = 2
+        // Items (1, 0), (0, 1), (1, 1); users (2, 1) and (0, 3): scores (2, 1, 3) and (0, 3, 3).
+        let als = try AlternatingLeastSquares(train: m, configuration: c, state: ModelState(arrays: [
+            "user_factors": .float([2, 1, 0, 3]), "item_factors": .float([1, 0, 0, 1, 1, 1])]))
+        #expect(als.query(user: 1) == [0, 3] && als.query(user: 5) == [0, 0])
+        let both = als.scoreAll(queries: [als.query(user: 0), als.query(user: 1), [1]])
+        #expect(both[0] == [2, 1, 3] && both[1] == [0, 3, 3] && both[2] == [0, 0, 0])
+        #expect(both[0] == als.scoreAll(user: 0) && both[1] == als.scoreAll(user: 1))
+        let h = try UserHistory(items: [2], weights: [4], itemCount: 3)
+        #expect(zip(als.scoreAll(queries: [als.query(history: h)])[0], als.scoreAll(history: h)).allSatisfy { abs($0 - $1) < 1e-5 })
+        // BPR: a bias column after the factors; the user's last entry is 1 (the item bias's weight).
+        var b = BPRConfiguration()
+        b.factors = 1
+        let bpr = try BayesianPersonalizedRanking(train: m, configuration: b, state: ModelState(arrays: [
+            "user_factors": .float([2, 1, -1, 1]), "item_factors": .float([1, 0.5, 0, 0.25, 3, 0])]))
+        #expect(bpr.scoreAll(queries: [bpr.query(user: 0), bpr.query(user: 1)]) == [[2.5, 0.25, 6], [-0.5, 0.25, -3]])
+        #expect(bpr.scoreAll(queries: [bpr.query(user: 0)])[0] == bpr.scoreAll(user: 0))
+        #expect(zip(bpr.scoreAll(queries: [bpr.query(history: h)])[0], bpr.scoreAll(history: h)).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
     @Test func contentModelsNeedACatalogueAndFallBackWithoutWeights() throws {
         #expect(throws: ModelError.self) { try TFIDFRecommender(train: lastfm.interactions, catalog: nil) }
         var c = TransformerConfiguration()

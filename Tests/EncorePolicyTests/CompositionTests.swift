@@ -29,6 +29,29 @@ func poolsOnly(_ recipe: Recipe = Recipe(mode: .slots, sources: [RecipePart(.pop
         Recipe(mode: .slots, sources: [RecipePart(.model("ease"), slots: a), RecipePart(.popular, slots: b)], maxPerArtist: cap, interleave: interleave)
     }
 
+    /// A list scored from batched queries (what the service does) is the list scored here, for a
+    /// training user and for a folded-in history; ALS's reason names songs by title.
+    @Test func precomputedBatchScoresGiveTheSameList() throws {
+        var c = ALSConfiguration()
+        c.factors = 2
+        let als = try AlternatingLeastSquares(train: small, configuration: c, state: ModelState(arrays: [
+            "user_factors": .float([1, 0, 0, 1, 1, 1]), "item_factors": .float([1, 0, 0.9, 0.1, 0.1, 0.9, 0.5, 0.5, 0, 1, 0.8, 0])]))
+        let blend = Recipe(mode: .blend, sources: [RecipePart(.model("als"), weight: 1), RecipePart(.popular, weight: 0.5)])
+        let e = try PolicyEngine(policy: poolsOnly(blend), train: small, catalog: catalogue, models: ["als": FittedModel(model: als, transform: .none)])
+        let changed = Listener(user: 1, history: try UserHistory(items: [0, 3, 5], weights: [2, 1, 4], itemCount: 6))
+        for l in [e.listener(user: 0), e.listener(user: 1), changed] {
+            let queries = e.batchQueries(for: l)
+            #expect(queries.map(\.source) == [.model("als")])
+            let precomputed = Dictionary(uniqueKeysWithValues: queries.map { ($0.source, $0.scorer.scoreAll(queries: [$0.query])[0]) })
+            let direct = e.recommend(l, k: 4), batched = e.recommend(l, k: 4, precomputed: precomputed)
+            #expect(direct.items.map(\.item) == batched.items.map(\.item) && direct.items.map(\.source) == batched.items.map(\.source))
+        }
+        #expect(e.batchQueries(for: e.listener(user: 0))[0].query == [1, 0])
+        // User 0 played i0 and i1; i5's factors (0.8, 0) point the way of i0's: "because you played “a0 — A” and …".
+        let reasons = e.recommend(e.listener(user: 0), k: 4).items.filter { $0.source == "als" }.map(\.explanation.sentence)
+        #expect(reasons.first?.hasPrefix("because you played “a0 — A” and “a1 — A”") == true && !reasons.contains { $0.contains("“i0”") }, "\(reasons)")
+    }
+
     @Test func slotsAreSharedByLargestRemainder() {
         #expect(PolicyEngine.allocate(30, [12, 12, 6]) == [12, 12, 6])
         #expect(PolicyEngine.allocate(10, [12, 12, 6]) == [4, 4, 2])

@@ -243,9 +243,10 @@ func errorCode(_ r: TestResponse) -> String? {
         }
         let c = f.service.counterValues
         #expect(c.eventsIngested == 1 && c.foldIns == 1)
-        // The two lists composed (not the cached one) scored the content source through the batcher;
-        // the list after the play was composed afresh and not cached.
-        #expect(f.service.snapshot.contentBatchers["default"]?.counts.inputs == 2)
+        // The two lists composed (not the cached one) scored the content source and ALS through their
+        // batchers; the list after the play was composed afresh and not cached.
+        #expect(f.service.snapshot.batchers["default"]?[.content]?.counts.inputs == 2)
+        #expect(f.service.snapshot.batchers["default"]?[.model("als")]?.counts.inputs == 2)
         #expect(f.service.snapshot.lists.counts.lists == 1 && f.service.snapshot.lists.counts.hits == 1)
         #expect((c.rewards["default"] ?? 0) == 1)
         #expect(f.service.banditState.posterior(segment: .regular, arm: "default").impressions
