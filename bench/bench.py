@@ -36,9 +36,10 @@ store:     the 2,000,000-row count_data.csv into SQLite (Encore against the sqli
            reading the 2M-play matrix back from each store. Needs ENCORE_TEST_POSTGRES (bench/run.sh
            store runs it under scripts/with-postgres.sh). Median of 3 for the imports.
 scale:     the Million Song Dataset's size: import into SQLite and into PostgreSQL, `encore retrain` of ALS
-           (64 factors, 15 iterations) and item-KNN from each, time and peak memory; then `encore serve`
-           over the PostgreSQL database (a policy of ALS, item-KNN and popular): start-up and p50/p99 at
-           200 and 500 requests per second for random listeners; under scripts/with-postgres.sh; only by name.
+           (64 factors, 15 iterations) and item-KNN from each, time and peak memory; then scale-serve;
+           under scripts/with-postgres.sh; only by name.
+scale-serve: `encore serve` over the MSD-size SQLite database `scale` left (a policy of ALS, item-KNN
+           and popular): start-up, memory, p50/p99 at 100-500 requests per second for random listeners.
 limits:    the largest dataset of the MSD's shape per model on a 24 GB machine: every model trained at 1/64,
            1/16, 1/4 and all of the MSD's size as far as its cost allows, peak memory and fit time, the
            growth fitted through the two largest sizes and extrapolated; only by name.
@@ -419,11 +420,7 @@ def scale():
     """The Million Song Dataset's size: import into SQLite and into PostgreSQL; from each, `encore
     retrain` of ALS (64 factors, 15 iterations) and item-KNN (k 100, each listener's 500 most played
     songs) with its time-based holdout and 10,000 sampled listeners ranked; time and peak memory; then
-    `encore serve` over the PostgreSQL database with the retrained models: start-up, and p50/p99 at
-    500 requests per second for random listeners."""
-    import random
-    import signal
-    import urllib.request
+    `scale_serve` over the SQLite database with the retrained models."""
     if "ENCORE_TEST_POSTGRES" not in os.environ:
         sys.exit("scale: run through bench/run.sh scale (it starts a throwaway PostgreSQL server)")
     data = msd_data()
@@ -446,7 +443,33 @@ def scale():
         r = json.loads(out)
         steps.append((f"retrain ALS and item-KNN from {label} (read, holdout, two fits each, ranking {r['users_evaluated']:,} listeners, registering)", wall, rss))
         retrains.append((label, r))
-    # The serving side: random listeners of the 1,000,000 (the generator's ids, read from the file's first column of user ids).
+    print("## scale: the Million Song Dataset's size (1,000,000 users, 380,000 songs, 48,000,000 plays), 2 cores")
+    print()
+    print("| step | seconds | peak MiB |")
+    print("|---|---:|---:|")
+    for label, wall, rss in steps:
+        print(f"| {label} | {wall:.0f} | {rss:,.0f} |")
+    print()
+    for label, r in retrains:
+        for m in r["models"]:
+            print(f"- {label}: {m['kind']}: both fits and the ranking {m['fit_seconds']:.0f} s; NDCG@10 of the candidate on the latest discoveries {m['candidate']:.4f}.")
+        print(f"- {label}: outcome: {r['status']}.")
+    print()
+    scale_serve()
+
+
+def scale_serve():
+    """`encore serve` over the MSD-size SQLite database that `scale` left (its retrained ALS and
+    item-KNN active): start-up time and memory, then p50/p99 at offered rates for random listeners."""
+    import random
+    import signal
+    import urllib.request
+    data = msd_data()
+    db = os.path.join(OUT, "msd.db")
+    if not os.path.exists(db):
+        sys.exit("scale-serve: run bench/run.sh scale first (it leaves bench/out/msd.db with the retrained models)")
+    policy_path = scale_policies()
+    # Random listeners of the 1,000,000 (the ids of the file's user column, in the file's order, shuffled).
     users = os.path.join(OUT, "msd-users.txt")
     seen = []
     with open(os.path.join(data, "count_data.csv")) as f:
@@ -460,45 +483,38 @@ def scale():
     random.Random(1).shuffle(seen)
     with open(users, "w") as f:
         f.write("\n".join(seen[:200000]) + "\n")
-    out, _ = run([ENCORE, "keys", "create", "--role", "read", "--database", pg_url])
+    out, _ = run([ENCORE, "keys", "create", "--role", "read", "--database", db])
     read = [w for w in out.split() if w.startswith("enc_")][0]
     log = os.path.join(OUT, "msd-serve.log")
     start = time.perf_counter()
-    server = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", os.path.join(OUT, "msd-serve-time.txt"), ENCORE, "serve", "--database", pg_url,
-                               "--port", "18201", "--policy", policy_path], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    server = subprocess.Popen([ENCORE, "serve", "--database", db, "--port", "18201", "--policy", policy_path],
+                              stdout=subprocess.DEVNULL, stderr=open(log, "w"))
     lua = os.path.join(ROOT, "bench", "wrk_rate.lua")
     rows = []
     try:
         wait_ready("http://127.0.0.1:18201/readyz", seconds=1800)
         ready = time.perf_counter() - start
+        with open(f"/proc/{server.pid}/status") as f:
+            ready_rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
         wrk("http://127.0.0.1:18201", lua, 10, {"USERS": users, "KEY": read, "RATE": "0"})  # warm-up, not recorded
         for label, rate, connections in [("100", "100", 64), ("200", "200", 64), ("300", "300", 64), ("500", "500", 64), ("as fast as it goes", "0", 32)]:
             rows.append((label, wrk("http://127.0.0.1:18201", lua, 30, {"USERS": users, "KEY": read, "RATE": rate}, connections=connections)))
         with urllib.request.urlopen("http://127.0.0.1:18201/metrics", timeout=10) as r:
             metrics = {l.split()[0]: l.split()[1] for l in r.read().decode().splitlines() if l and not l.startswith("#")}
+        with open(f"/proc/{server.pid}/status") as f:
+            peak_rss = next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
     finally:
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=120)
         except subprocess.TimeoutExpired:
             server.kill()
-    with open(os.path.join(OUT, "msd-serve-time.txt")) as f:
-        serve_rss = int(f.read().strip().splitlines()[-1]) / 1024
-    print("## scale: the Million Song Dataset's size (1,000,000 users, 380,000 songs, 48,000,000 plays), 2 cores")
+    print(f"## scale: serving at the MSD's size (`encore serve` over the SQLite database, {os.path.basename(policy_path)}: ALS, item-KNN and the popular ranking per segment)")
     print()
-    print("| step | seconds | peak MiB |")
-    print("|---|---:|---:|")
-    for label, wall, rss in steps:
-        print(f"| {label} | {wall:.0f} | {rss:,.0f} |")
-    print(f"| `encore serve` from PostgreSQL: start until ready (read the plays, load both models from the registry, build the policy) | {ready:.0f} | {serve_rss:,.0f} (whole run) |")
+    print(f"Start until ready (read the 48M plays, load both models from the registry, build the policy): {ready:.0f} s, {ready_rss:,.0f} MiB resident; "
+          f"peak {peak_rss:,.0f} MiB under load.")
     print()
-    for label, r in retrains:
-        for m in r["models"]:
-            print(f"- {label}: {m['kind']}: both fits and the ranking {m['fit_seconds']:.0f} s; NDCG@10 of the candidate on the latest discoveries {m['candidate']:.4f}.")
-        print(f"- {label}: outcome: {r['status']}.")
-    print()
-    print(f"Serving (`{os.path.basename(policy_path)}`: ALS, item-KNN and the popular ranking per segment), random listeners of 1,000,000, "
-          "k 30, wrk on the same 2 cores, 30 s per row:")
+    print("Random listeners of 1,000,000 (nearly every list composed afresh), k 30, wrk on the same 2 cores, 30 s per row:")
     print()
     print("| offered requests/s | served/s | p50 ms | p99 ms | errors |")
     print("|---|---:|---:|---:|---:|")
@@ -507,99 +523,6 @@ def scale():
     print()
     print(f"List cache: {float(metrics.get('encore_list_cache_hits', 0)):,.0f} hits, {float(metrics.get('encore_list_cache_misses', 0)):,.0f} misses. "
           f"ALS scoring: {float(metrics.get(ALS_LISTS, 0)):,.0f} lists in {float(metrics.get(ALS_BATCHES, 0)):,.0f} batches.")
-    print()
-
-
-# The machine the per-model limits are computed for, and the share of it one plan may take (MemoryBudget.usableShare).
-LIMIT_MACHINE_GIB = 24
-LIMIT_SHARE = 0.8
-MSD = {"plays": 48_000_000, "users": 1_000_000, "songs": 380_000}
-
-
-def limits():
-    """The largest dataset of the Million Song Dataset's shape that each model fits on a 24 GB machine.
-    Each model is trained (`encore train --data`, the whole process under GNU time) on generated
-    datasets of that shape at 1/64, 1/16, 1/4 and all of the MSD's size, as far as its cost allows;
-    the peak memory and the fit time grow as a power of the size, fitted through the two largest
-    sizes measured, and the largest size whose peak stays within 80% of 24 GiB is reported."""
-    fractions = [1 / 64, 1 / 16, 1 / 4, 1]
-    # (model, configuration, the largest fraction measured, how much longer the default fit is than the run's)
-    plan = [
-        ("most-popular", None, 1, 1), ("popularity", None, 1, 1), ("baseline", None, 1, 1),
-        ("svd", None, 1 / 4, 1), ("svdpp", None, 1 / 16, 1),
-        ("knn-user", None, 1 / 16, 1), ("knn-item", None, 1 / 16, 1),
-        ("item-knn", None, 1, 1), ("als", '{"iterations": 3}', 1, 5), ("bpr", '{"epochs": 10}', 1, 10),
-        ("ease", None, 1 / 4, 1), ("clustering", None, 1 / 4, 1),
-        ("tfidf", None, 1, 1), ("transformer", None, 1 / 16, 1),
-        ("lightgcn", '{"epochs": 1}', 1 / 16, 600), ("gcn", '{"epochs": 5}', 1 / 16, 30),
-    ]
-    cap = int(os.environ.get("LIMITS_CAP_SECONDS", "900"))
-    data = {}
-    for f in fractions:
-        if f == 1:
-            data[f] = msd_data()
-            continue
-        d = os.path.join(OUT, "limits", f"msd-1-{round(1 / f)}")
-        if not os.path.exists(os.path.join(d, "count_data.csv")):
-            run([ENCORE, "generate", "--users", str(round(MSD["users"] * f)), "--songs", str(round(MSD["songs"] * f)),
-                 "--plays", str(round(MSD["plays"] * f)), "--seed", "1", "--files", "course", "--output", d])
-        data[f] = d
-    budget = LIMIT_MACHINE_GIB * 1024 * LIMIT_SHARE
-    artifact = os.path.join(OUT, "limits", "model.art")
-    print(f"## limits: the largest dataset of the MSD's shape per model on a {LIMIT_MACHINE_GIB} GB machine ({LIMIT_SHARE:.0%} of it usable), 2 cores")
-    print()
-    print("Each fit is the whole `encore train --data` process (reading the course files, fitting, writing the artifact). ")
-    print("Sizes: the MSD's shape (1,000,000 users, 380,000 songs, 48,000,000 plays) scaled by the fraction.")
-    print()
-    print("| model | fraction | plays | fit s (default settings) | peak MiB | result |")
-    print("|---|---:|---:|---:|---:|---|")
-    results = {}
-    for model, config, largest, longer in plan:
-        points = []
-        for f in fractions:
-            if f > largest:
-                break
-            args = [ENCORE, "train", "--model", model, "--data", data[f], "--input-format", "course", "--output", artifact, "--format", "json"]
-            if config:
-                args += ["--config", config]
-            report = os.path.join(OUT, "time.txt")
-            start = time.perf_counter()
-            p = subprocess.run(["timeout", str(cap), "/usr/bin/time", "-f", "%M", "-o", report] + args, capture_output=True, text=True)
-            wall = time.perf_counter() - start
-            plays = round(MSD["plays"] * f)
-            if p.returncode != 0:
-                reason = f"over {cap} s" if p.returncode == 124 else p.stderr.strip().splitlines()[-1][:160] if p.stderr.strip() else f"exit {p.returncode}"
-                print(f"| {model} | 1/{round(1 / f)} | {plays:,} | — | — | {reason} |")
-                results.setdefault(model, {"points": points})["stopped"] = reason
-                break
-            with open(report) as fh:
-                rss = int(fh.read().strip().splitlines()[-1]) / 1024
-            fit = json.loads(p.stdout)["fit_seconds"] * longer
-            points.append((f, fit, rss))
-            print(f"| {model} | {'1' if f == 1 else f'1/{round(1 / f)}'} | {plays:,} | {fit:,.1f} | {rss:,.0f} | {wall:.0f} s whole process |")
-            results.setdefault(model, {"points": points})
-    print()
-    print("| model | measured up to (plays) | peak MiB there | memory grows as size^b | largest on 24 GB: plays | users | songs | fit time there |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for model, *_ in plan:
-        r = results.get(model, {"points": []})
-        pts = r["points"]
-        if len(pts) < 2:
-            print(f"| {model} | — | — | — | {r.get('stopped', 'not measured')} | | | |")
-            continue
-        (f1, t1, m1), (f2, t2, m2) = pts[-2], pts[-1]
-        b = math.log(m2 / m1) / math.log(f2 / f1)
-        bt = math.log(max(t2, 1e-3) / max(t1, 1e-3)) / math.log(f2 / f1)
-        top = f2 * (budget / m2) ** (1 / b) if b > 0.05 else math.inf
-        note = ""
-        if "stopped" in r:
-            note = f" (the next size: {r['stopped']})"
-        if math.isinf(top):
-            print(f"| {model} | {round(MSD['plays'] * f2):,} | {m2:,.0f} | {b:.2f} | not bounded by memory | | | {t2:,.0f} s at the largest measured{note} |")
-            continue
-        t = t2 * (top / f2) ** bt
-        print(f"| {model} | {round(MSD['plays'] * f2):,} | {m2:,.0f} | {b:.2f} | {MSD['plays'] * top:,.3g} | {MSD['users'] * top:,.3g} | {MSD['songs'] * top:,.3g} | "
-              f"{t:,.3g} s (grows as size^{bt:.2f}){note} |")
     print()
 
 
@@ -1193,3 +1116,5 @@ if __name__ == "__main__":
         limits()
     if which == "scale":
         scale()
+    if which == "scale-serve":
+        scale_serve()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Encore's benchmarks, side by side with their Python peers in the same run.
-# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|policy|serve|dashboard|graph|knn-memory|store|replicas|spark|scale|als-scale|limits|all]   (default: all; scale, als-scale, limits and spark only by name)
+# Usage: bench/run.sh [loader|generator|rating|ranking|kmeans|encoder|policy|serve|dashboard|graph|knn-memory|store|replicas|spark|scale|scale-serve|als-scale|limits|all]   (default: all; scale, scale-serve, als-scale, limits and spark only by name)
 # Installs the peers (pandas, numpy, scikit-surprise, implicit) into the ignored .venv-bench, builds Encore in release mode,
 # runs both sides, and prints the figures and ratios. Results go to bench/out/ (ignored).
 set -euo pipefail
