@@ -469,7 +469,7 @@ def scale_serve():
     if not os.path.exists(db):
         sys.exit("scale-serve: run bench/run.sh scale first (it leaves bench/out/msd.db with the retrained models)")
     policy_path = scale_policies()
-    # Random listeners of the 1,000,000 (the ids of the file's user column, in the file's order, shuffled).
+    # Every listener of the 1,000,000 (the ids of the file's user column), shuffled; wrk draws from them at random.
     users = os.path.join(OUT, "msd-users.txt")
     seen = []
     with open(os.path.join(data, "count_data.csv")) as f:
@@ -482,7 +482,7 @@ def scale_serve():
                 last = u
     random.Random(1).shuffle(seen)
     with open(users, "w") as f:
-        f.write("\n".join(seen[:200000]) + "\n")
+        f.write("\n".join(seen) + "\n")
     out, _ = run([ENCORE, "keys", "create", "--role", "read", "--database", db])
     read = [w for w in out.split() if w.startswith("enc_")][0]
     log = os.path.join(OUT, "msd-serve.log")
@@ -523,6 +523,99 @@ def scale_serve():
     print()
     print(f"List cache: {float(metrics.get('encore_list_cache_hits', 0)):,.0f} hits, {float(metrics.get('encore_list_cache_misses', 0)):,.0f} misses. "
           f"ALS scoring: {float(metrics.get(ALS_LISTS, 0)):,.0f} lists in {float(metrics.get(ALS_BATCHES, 0)):,.0f} batches.")
+    print()
+
+
+# The machine the per-model limits are computed for, and the share of it one plan may take (MemoryBudget.usableShare).
+LIMIT_MACHINE_GIB = 24
+LIMIT_SHARE = 0.8
+MSD = {"plays": 48_000_000, "users": 1_000_000, "songs": 380_000}
+
+
+def limits():
+    """The largest dataset of the Million Song Dataset's shape that each model fits on a 24 GB machine.
+    Each model is trained (`encore train --data`, the whole process under GNU time) on generated
+    datasets of that shape at 1/64, 1/16, 1/4 and all of the MSD's size, as far as its cost allows;
+    the peak memory and the fit time grow as a power of the size, fitted through the two largest
+    sizes measured, and the largest size whose peak stays within 80% of 24 GiB is reported."""
+    fractions = [1 / 64, 1 / 16, 1 / 4, 1]
+    # (model, configuration, the largest fraction measured, how much longer the default fit is than the run's)
+    plan = [
+        ("most-popular", None, 1, 1), ("popularity", None, 1, 1), ("baseline", None, 1, 1),
+        ("svd", None, 1 / 4, 1), ("svdpp", None, 1 / 16, 1),
+        ("knn-user", None, 1 / 16, 1), ("knn-item", None, 1 / 16, 1),
+        ("item-knn", None, 1, 1), ("als", '{"iterations": 3}', 1, 5), ("bpr", '{"epochs": 10}', 1, 10),
+        ("ease", None, 1 / 4, 1), ("clustering", None, 1 / 4, 1),
+        ("tfidf", None, 1, 1), ("transformer", None, 1 / 16, 1),
+        ("lightgcn", '{"epochs": 1}', 1 / 16, 600), ("gcn", '{"epochs": 5}', 1 / 16, 30),
+    ]
+    cap = int(os.environ.get("LIMITS_CAP_SECONDS", "900"))
+    data = {}
+    for f in fractions:
+        if f == 1:
+            data[f] = msd_data()
+            continue
+        d = os.path.join(OUT, "limits", f"msd-1-{round(1 / f)}")
+        if not os.path.exists(os.path.join(d, "count_data.csv")):
+            run([ENCORE, "generate", "--users", str(round(MSD["users"] * f)), "--songs", str(round(MSD["songs"] * f)),
+                 "--plays", str(round(MSD["plays"] * f)), "--seed", "1", "--files", "course", "--output", d])
+        data[f] = d
+    budget = LIMIT_MACHINE_GIB * 1024 * LIMIT_SHARE
+    artifact = os.path.join(OUT, "limits", "model.art")
+    print(f"## limits: the largest dataset of the MSD's shape per model on a {LIMIT_MACHINE_GIB} GB machine ({LIMIT_SHARE:.0%} of it usable), 2 cores")
+    print()
+    print("Each fit is the whole `encore train --data` process (reading the course files, fitting, writing the artifact). ")
+    print("Sizes: the MSD's shape (1,000,000 users, 380,000 songs, 48,000,000 plays) scaled by the fraction.")
+    print()
+    print("| model | fraction | plays | fit s (default settings) | peak MiB | result |")
+    print("|---|---:|---:|---:|---:|---|")
+    results = {}
+    for model, config, largest, longer in plan:
+        points = []
+        results[model] = {"points": points}
+        for f in fractions:
+            if f > largest:
+                break
+            args = [ENCORE, "train", "--model", model, "--data", data[f], "--input-format", "course", "--output", artifact, "--format", "json"]
+            if config:
+                args += ["--config", config]
+            report = os.path.join(OUT, "time.txt")
+            start = time.perf_counter()
+            p = subprocess.run(["timeout", str(cap), "/usr/bin/time", "-f", "%M", "-o", report] + args, capture_output=True, text=True)
+            wall = time.perf_counter() - start
+            plays = round(MSD["plays"] * f)
+            label = "1" if f == 1 else f"1/{round(1 / f)}"
+            if p.returncode != 0:
+                lines = [l for l in p.stderr.strip().splitlines() if l.strip()]
+                reason = f"over {cap} s" if p.returncode == 124 else (lines[-1][:200] if lines else f"exit {p.returncode}")
+                print(f"| {model} | {label} | {plays:,} | — | — | {reason} |", flush=True)
+                results[model]["stopped"] = reason
+                break
+            with open(report) as fh:
+                rss = int(fh.read().strip().splitlines()[-1]) / 1024
+            fit = json.loads(p.stdout)["fit_seconds"] * longer
+            points.append((f, fit, rss))
+            print(f"| {model} | {label} | {plays:,} | {fit:,.1f} | {rss:,.0f} | {wall:.0f} s whole process |", flush=True)
+    print()
+    print("| model | measured up to (plays) | peak MiB there | memory grows as size^b | largest on 24 GB: plays | users | songs | fit time there |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for model, *_ in plan:
+        r = results[model]
+        pts = r["points"]
+        if len(pts) < 2:
+            print(f"| {model} | — | — | — | {r.get('stopped', 'not measured')} | | | |")
+            continue
+        (f1, t1, m1), (f2, t2, m2) = pts[-2], pts[-1]
+        b = math.log(m2 / m1) / math.log(f2 / f1)
+        bt = math.log(max(t2, 1e-3) / max(t1, 1e-3)) / math.log(f2 / f1)
+        note = f" (the next size: {r['stopped']})" if "stopped" in r else ""
+        if b <= 0.05:
+            print(f"| {model} | {round(MSD['plays'] * f2):,} | {m2:,.0f} | {b:.2f} | not bounded by memory | | | {t2:,.0f} s at the largest measured{note} |")
+            continue
+        top = f2 * (budget / m2) ** (1 / b)
+        t = t2 * (top / f2) ** bt
+        print(f"| {model} | {round(MSD['plays'] * f2):,} | {m2:,.0f} | {b:.2f} | {MSD['plays'] * top:,.3g} | {MSD['users'] * top:,.3g} | {MSD['songs'] * top:,.3g} | "
+              f"{t:,.3g} s (grows as size^{bt:.2f}){note} |")
     print()
 
 

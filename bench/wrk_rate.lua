@@ -2,7 +2,7 @@
 -- KEY, and an offered rate RATE (requests per second over all connections; 0: as fast as possible).
 -- The rate is a schedule, not a think time: each wrk thread (THREADS of them) sends its share at
 -- fixed intervals of a monotonic clock, so a slow response does not lower the rate offered as long
--- as connections are free (CONNECTIONS ≥ rate × latency). Each thread draws its own users.
+-- as connections are free (CONNECTIONS ≥ rate × latency). Each thread of each run draws its own users.
 local ffi = require("ffi")
 ffi.cdef [[
   typedef struct { long tv_sec; long tv_nsec; } encore_timespec;
@@ -29,7 +29,9 @@ setup = function(thread)
 end
 
 init = function(args)
-  math.randomseed(7919 * (tonumber(seed) or 1))
+  -- A new stream per thread and per run: the same seed in every run would replay one run's users
+  -- in the next, and a service's list cache would answer them.
+  math.randomseed((now_ms() * 1000) % 2147483647 + 7919 * (tonumber(seed) or 1))
 end
 
 request = function()
