@@ -483,8 +483,7 @@ def scale_serve():
     random.Random(1).shuffle(seen)
     with open(users, "w") as f:
         f.write("\n".join(seen) + "\n")
-    out, _ = run([ENCORE, "keys", "create", "--role", "read", "--database", db])
-    read = [w for w in out.split() if w.startswith("enc_")][0]
+    read = api_key(db, "read")
     log = os.path.join(OUT, "msd-serve.log")
     start = time.perf_counter()
     server = subprocess.Popen([ENCORE, "serve", "--database", db, "--port", "18201", "--policy", policy_path],
@@ -725,6 +724,12 @@ def wrk(url, script, seconds, env, connections=16, threads=2):
     return rps, p50, p99, bad + errors, total
 
 
+def api_key(database, role):
+    """A new API key of `role` for the service over `database` (`encore keys create` prints it once)."""
+    out, _ = run([ENCORE, "keys", "create", "--role", role, "--database", database])
+    return [w for w in out.split() if w.startswith("enc_")][0]
+
+
 def wait_ready(url, seconds=600):
     import urllib.request
     end = time.time() + seconds
@@ -839,8 +844,7 @@ def replicas():
     root = os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k")
     url, _ = fresh_postgres("bench_replicas")
     run([ENCORE, "import", root, "--database", url])
-    out, _ = run([ENCORE, "keys", "create", "--role", "read", "--database", url])
-    read = [w for w in out.split() if w.startswith("enc_")][0]
+    read = api_key(url, "read")
     users = os.path.join(OUT, "replica-users.txt")
     import csv
     with open(os.path.join(root, "user_artists.dat")) as f:
@@ -906,10 +910,7 @@ def serve():
     import urllib.request
     root = os.path.join(os.path.dirname(ROOT), "shared", "data", "lastfm-2k")
     db = lastfm_database("serve.db")
-    def key(role):
-        out, _ = run([ENCORE, "keys", "create", "--role", role, "--database", db])
-        return [w for w in out.split() if w.startswith("enc_")][0]
-    read, write, admin = key("read"), key("write"), key("admin")
+    read, write, admin = api_key(db, "read"), api_key(db, "write"), api_key(db, "admin")
     # Two registered EASE models to activate in turn during the swap run.
     ids = []
     for config in ('{"lambda": 100}', '{"lambda": 200}'):
