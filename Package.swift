@@ -35,7 +35,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "EncoreMath", dependencies: ["CBLAS"]),
+        // Hand-written vector kernels (C, AVX-512 or AVX2 chosen at run time) where OpenBLAS has no call that fits.
+        .target(name: "CEncoreKernels"),
+        .target(name: "EncoreMath", dependencies: ["CBLAS", "CEncoreKernels"]),
         .target(name: "EncoreData", dependencies: ["EncoreMath"]),
         .target(name: "EncoreCharts"),
         .target(name: "EncoreText", dependencies: ["EncoreMath", "CBLAS"]),

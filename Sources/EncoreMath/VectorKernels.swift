@@ -41,34 +41,6 @@ public enum VectorKernels {
     }
 
     /// A · x for a row-major rows × columns matrix and a vector starting at `x[offset]` (one sgemv).
-    /// `a` (rows × columns, row-major) times each of several vectors, reading `a` from memory once:
-    /// it goes in blocks of rows that fit in the core's L2 cache (256 KiB), and each block serves
-    /// every vector (one sgemv each) before the next is read. Where `a` is larger than the caches,
-    /// one `matrixVector` per vector is bound by reading all of `a` each time. (An sgemm of all the
-    /// vectors would copy `a` into packed panels first; at 380,000 × 64 and 32 vectors, whole or by
-    /// blocks, it served fewer lists per second than these sgemvs.) Element r of the result is
-    /// `a · xs[r]`; a vector of the wrong length gives zeros.
-    public static func matrixVectors(_ a: [Float], rows: Int, columns: Int, xs: [[Float]]) -> [[Float]] {
-        var outs = xs.map { _ in [Float](repeating: 0, count: rows) }
-        guard rows > 0, columns > 0, a.count >= rows * columns else { return outs }
-        let block = max(1, (256 * 1024 / MemoryLayout<Float>.stride) / columns)
-        a.withUnsafeBufferPointer { A in
-            var start = 0
-            while start < rows {
-                let n = min(block, rows - start)
-                for q in xs.indices where xs[q].count == columns {
-                    xs[q].withUnsafeBufferPointer { X in
-                        outs[q].withUnsafeMutableBufferPointer { O in
-                            BLAS.sgemv(m: n, n: columns, a: A.baseAddress! + start * columns, lda: columns, x: X.baseAddress!, y: O.baseAddress! + start)
-                        }
-                    }
-                }
-                start += n
-            }
-        }
-        return outs
-    }
-
     public static func matrixVector(_ a: [Float], rows: Int, columns: Int, x: [Float], offset: Int = 0) -> [Float] {
         var out = [Float](repeating: 0, count: rows)
         guard rows > 0, columns > 0 else { return out }

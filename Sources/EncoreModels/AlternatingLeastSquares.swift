@@ -58,6 +58,10 @@ public struct AlternatingLeastSquares: HistoryRecommender {
     public let lossHistory: [Double]
     /// YᵀY + λI of the trained item factors, built on the first fold-in and kept.
     private let gramCache = LazyBox<[Float]>()
+    private let panelCache = LazyBox<ItemPanel>()
+
+    /// The item factors in panel order, for scoring (built on first use).
+    public var panel: ItemPanel { panelCache.get { ItemPanel(rows: itemFactors, items: train.itemCount, dims: configuration.factors) } }
 
     public var configurationJSON: String { ConfigurationOverrides.json(configuration) }
 
@@ -213,7 +217,7 @@ public struct AlternatingLeastSquares: HistoryRecommender {
 
     public func scoreAll(user: Int) -> [Float] {
         guard user >= 0, user < train.userCount else { return [Float](repeating: 0, count: train.itemCount) }
-        return VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: configuration.factors, x: userFactors, offset: user * configuration.factors)
+        return panel.scores(query: Array(userFactors[(user * configuration.factors)..<((user + 1) * configuration.factors)]))
     }
 
 
@@ -248,7 +252,7 @@ public struct AlternatingLeastSquares: HistoryRecommender {
 
     /// Scores of every item for a history: its folded-in factors against the item factors.
     public func scoreAll(history: UserHistory) -> [Float] {
-        VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: configuration.factors, x: recalculateUser(history: history))
+        panel.scores(query: recalculateUser(history: history))
     }
 }
 

@@ -1,11 +1,11 @@
 // Batch scoring: the models whose every-song scores for a listener are one product of a query
 // vector with a fixed song matrix — ALS and BPR (the user's factors against the item factors, a
 // folded-in vector for a changed history) and the transformer (the history's unit profile against
-// the song embeddings). Scoring one listener is an sgemv, bound by reading the song matrix: 97 MB
-// at 380,000 songs × 64 factors, about 6 ms on one core. Several listeners' queries make one
-// sgemm that reads it once for all of them (`VectorKernels.matrixVectors`), which is what lets a
-// service keep up at the Million Song Dataset's size. O(b · n · d) flops and n · d reads per batch
-// of b queries over n songs of d dimensions.
+// the song embeddings). Scoring one listener is bound by reading the song matrix: 97 MB at
+// 380,000 songs × 64 factors, about 6 ms on one core. Several listeners' queries are scored in one
+// pass over it (`ItemPanel`), which is what lets a service keep up at the Million Song Dataset's
+// size; a song's score has the same bits alone or in a batch. O(b · n · d) flops and n · d reads
+// per batch of b queries over n songs of d dimensions.
 import EncoreData
 import EncoreMath
 
@@ -33,7 +33,7 @@ extension AlternatingLeastSquares: BatchScoring {
     public func query(history: UserHistory) -> [Float] { recalculateUser(history: history) }
 
     public func scoreAll(queries: [[Float]]) -> [[Float]] {
-        VectorKernels.matrixVectors(itemFactors, rows: train.itemCount, columns: configuration.factors, xs: queries)
+        panel.scores(queries: queries)
     }
 }
 
@@ -52,7 +52,7 @@ extension BayesianPersonalizedRanking: BatchScoring {
     }
 
     public func scoreAll(queries: [[Float]]) -> [[Float]] {
-        VectorKernels.matrixVectors(itemFactors, rows: train.itemCount, columns: configuration.factors + 1, xs: queries)
+        panel.scores(queries: queries)
     }
 }
 

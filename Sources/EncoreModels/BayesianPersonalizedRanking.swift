@@ -47,6 +47,10 @@ public struct BayesianPersonalizedRanking: Recommender {
     /// users × (f + 1) (last column 1) and items × (f + 1) (last column the item bias).
     public let userFactors: [Float]
     public let itemFactors: [Float]
+    private let panelCache = LazyBox<ItemPanel>()
+
+    /// The item factors and bias column in panel order, for scoring (built on first use).
+    public var panel: ItemPanel { panelCache.get { ItemPanel(rows: itemFactors, items: train.itemCount, dims: configuration.factors + 1) } }
     /// Share of sampled triples ranked correctly, per epoch (the training objective's proxy).
     public let accuracyHistory: [Double]
 
@@ -147,7 +151,7 @@ public struct BayesianPersonalizedRanking: Recommender {
     public func scoreAll(user: Int) -> [Float] {
         let w = configuration.factors + 1
         guard user >= 0, user < train.userCount else { return [Float](repeating: 0, count: train.itemCount) }
-        return VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: w, x: userFactors, offset: user * w)
+        return panel.scores(query: Array(userFactors[(user * w)..<((user + 1) * w)]))
     }
 
 }
@@ -165,6 +169,6 @@ extension BayesianPersonalizedRanking: HistoryRecommender {
     /// Fold-in: BPR's own SGD steps on the history's user vector, item vectors fixed (FoldIn.bprUser).
     public func scoreAll(history: UserHistory) -> [Float] {
         let x = FoldIn.bprUser(history: history, items: itemFactors, train: train, configuration: configuration)
-        return VectorKernels.matrixVector(itemFactors, rows: train.itemCount, columns: configuration.factors + 1, x: x)
+        return panel.scores(query: x)
     }
 }

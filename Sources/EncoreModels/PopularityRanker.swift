@@ -235,22 +235,21 @@ public struct PopularityRanker: HistoryRecommender {
 
     /// The ranked list without its reasons: each song with its discovery bucket (nil: popular).
     /// A caller that shows a few of the songs builds only their reasons (`explanation(bucket:)`).
-    public func rankedItems(user: Int?, excluding: Set<Int> = []) -> [(item: Int, bucket: Int?)] {
+    /// `discovery` false: the popular picks only (the discovery picks need them, not the reverse).
+    public func rankedItems(user: Int?, excluding: Set<Int> = [], discovery: Bool = true) -> [(item: Int, bucket: Int?)] {
         var skip = excluding
         if let user, user >= 0, user < train.userCount { for c in train.row(user).items { skip.insert(Int(c)) } }
-        return Self.pick(popularOrder: popularOrder, buckets: buckets, skip: skip, configuration: configuration)
+        return Self.pick(popularOrder: popularOrder, buckets: buckets, skip: skip, configuration: configuration, discovery: discovery)
     }
 
     /// The popular picks then the discovery picks of one set of pools, `skip` left out.
     static func pick(popularOrder: [Int], buckets: [(low: Double, high: Double, items: [Int])], skip: Set<Int>,
-                     configuration c: PopularityRankerConfiguration) -> [(item: Int, bucket: Int?)] {
+                     configuration c: PopularityRankerConfiguration, discovery withDiscovery: Bool = true) -> [(item: Int, bucket: Int?)] {
         var out: [(item: Int, bucket: Int?)] = []
-        var taken = Set<Int>()
         // Popular: the best `popularCount` of the `popularPool` most popular songs the user has not played.
-        for i in popularOrder.prefix(c.popularPool) where !skip.contains(i) && out.count < c.popularCount {
-            out.append((i, nil))
-            taken.insert(i)
-        }
+        for i in popularOrder.prefix(c.popularPool) where !skip.contains(i) && out.count < c.popularCount { out.append((i, nil)) }
+        guard withDiscovery else { return out }
+        var taken = Set(out.map(\.item))
         // Discovery: buckets of popularity percentile, most popular bucket first.
         var discovery = 0
         for (b, bucket) in buckets.enumerated() where discovery < c.discoveryCount {

@@ -30,6 +30,10 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
     public let train: InteractionMatrix
     /// items × dim, L2-normalised rows (empty when running as the TF-IDF fallback).
     public let embeddings: [Float]
+    private let panelCache = LazyBox<ItemPanel>()
+
+    /// The song embeddings in panel order, for scoring (built on first use).
+    var panel: ItemPanel { panelCache.get { ItemPanel(rows: embeddings, items: train.itemCount, dims: dimension) } }
     public let dimension: Int
     /// Set when the weights were missing and TF-IDF stands in.
     public let fallback: TFIDFRecommender?
@@ -103,15 +107,15 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
     /// Cosine of every song with a unit vector.
     func cosines(_ v: [Float]) -> [Float] {
         guard dimension > 0 else { return [Float](repeating: 0, count: train.itemCount) }
-        return VectorKernels.matrixVector(embeddings, rows: train.itemCount, columns: dimension, x: v)
+        return panel.scores(query: v)
     }
 
-    /// Every song's cosine with each of several unit vectors, in one sgemm: the embedding matrix is
+    /// Every song's cosine with each of several unit vectors, in one pass: the embedding matrix is
     /// read once for all of them, where one `scoreAll` each reads it once per vector (a service
     /// batches the lists it is asked for at the same time). Row r of the result is vector r's.
     public func cosines(profiles: [[Float]]) -> [[Float]] {
         guard dimension > 0 else { return profiles.map { _ in [Float](repeating: 0, count: train.itemCount) } }
-        return VectorKernels.matrixVectors(embeddings, rows: train.itemCount, columns: dimension, xs: profiles)
+        return panel.scores(queries: profiles)
     }
 
     /// Whether the model scores by embeddings (not the TF-IDF stand-in): `cosines(profiles:)` applies.

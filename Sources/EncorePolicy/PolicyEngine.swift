@@ -241,6 +241,23 @@ public struct PolicyEngine: Sendable {
     public struct SourceScores {
         public var scores: [Float]
         public var explain: (Int) -> Explanation
+        /// The songs that may score other than `rest` (nil: any song may): a blend reads only
+        /// these and takes `rest` for every other song.
+        public var support: [Int32]?
+        public var rest: Float
+
+        public init(scores: [Float], support: [Int32]? = nil, rest: Float = -.infinity, explain: @escaping (Int) -> Explanation) {
+            self.scores = scores
+            self.support = support
+            self.rest = rest
+            self.explain = explain
+        }
+
+        /// The standardisation of these scores (over the support and `rest` when sparse).
+        var standardisation: Standardisation {
+            guard let support else { return Standardisation(scores) }
+            return Standardisation(support: support, of: scores, rest: rest, count: scores.count)
+        }
     }
 
     /// The scores of one source for a listener; `precomputed` (the source's scores computed ahead) when given.
@@ -251,23 +268,26 @@ public struct PolicyEngine: Sendable {
         switch source {
         case .model(let name):
             guard let fitted = models[name] else { return none }
-            let s = ahead ?? modelScores(fitted, for: l)
+            let sparse = ahead == nil ? sparseModelScores(fitted, for: l) : nil
+            let s = sparse?.scores ?? ahead ?? modelScores(fitted, for: l)
             let top = topSongs(l.history)
             // The played songs behind each song when the model can say (EASE, item-KNN, ALS, BPR, …), named from the catalogue.
             if let explaining = fitted.model as? any ContributionExplaining {
                 let weights = l.history.weights.map { fitted.transform.apply($0) }
-                return SourceScores(scores: s) { i in
+                return SourceScores(scores: s, support: sparse?.support, rest: sparse?.rest ?? -.infinity) { i in
                     explaining.explanation(for: i, items: l.history.items, weights: weights, label: catalogName)
                         ?? Explanation(kind: .model, songs: top, sentence: "\(name), from your listening")
                 }
             }
-            return SourceScores(scores: s) { _ in Explanation(kind: .model, songs: top, sentence: "\(name), from your listening") }
+            return SourceScores(scores: s, support: sparse?.support, rest: sparse?.rest ?? -.infinity) { _ in
+                Explanation(kind: .model, songs: top, sentence: "\(name), from your listening")
+            }
         case .popular, .discovery:
             let ranker = l.preferences?.ranker ?? popularity
             let restricted = l.preferences?.ranker != nil
             let pool = !restricted && l.blocked.isEmpty ? sharedPools[source] ?? Self.poolScores(ranker, blocked: [], source: source, count: n)
                 : Self.poolScores(ranker, blocked: l.blocked, source: source, count: n)
-            return SourceScores(scores: pool.scores) { i in
+            return SourceScores(scores: pool.scores, support: pool.support) { i in
                 var e = ranker.explanation(bucket: pool.bucket[i])
                 if restricted { e.sentence += ", within your preferences" }
                 return e
@@ -312,11 +332,13 @@ public struct PolicyEngine: Sendable {
     struct PoolScores: Sendable {
         var scores: [Float]
         var bucket: [Int: Int]
+        /// The pool's songs (the only finite scores).
+        var support: [Int32]
     }
 
     static func poolScores(_ ranker: PopularityRanker, blocked: Set<Int>, source: PolicySource, count n: Int) -> PoolScores {
-        let list = ranker.rankedItems(user: nil, excluding: blocked).filter { ($0.bucket == nil) == (source == .popular) }
-        var pool = PoolScores(scores: [Float](repeating: -.infinity, count: n), bucket: [:])
+        let list = ranker.rankedItems(user: nil, excluding: blocked, discovery: source != .popular).filter { ($0.bucket == nil) == (source == .popular) }
+        var pool = PoolScores(scores: [Float](repeating: -.infinity, count: n), bucket: [:], support: list.map { Int32($0.item) })
         for (r, e) in list.enumerated() {
             pool.scores[e.item] = Float(list.count - r)
             if let b = e.bucket { pool.bucket[e.item] = b }
@@ -330,6 +352,16 @@ public struct PolicyEngine: Sendable {
         case .user(let u): return fitted.model.scoreAll(user: u)
         case .history(let h): return (fitted.model as? any HistoryRecommender)?.scoreAll(history: h) ?? [Float](repeating: -.infinity, count: train.itemCount)
         case .none: return [Float](repeating: -.infinity, count: train.itemCount)
+        }
+    }
+
+    /// A sparse model's scores (item-KNN) with the songs that may differ from its constant, as `modelScores` would score them.
+    func sparseModelScores(_ fitted: FittedModel, for l: Listener) -> SparseScores? {
+        guard let sparse = fitted.model as? any SparseScoring else { return nil }
+        switch scoring(fitted, for: l) {
+        case .user(let u): return sparse.sparseScores(user: u)
+        case .history(let h): return sparse.sparseScores(history: h)
+        case .none: return nil
         }
     }
 
@@ -441,17 +473,25 @@ public struct PolicyEngine: Sendable {
             }
         case .blend:
             let weights = parts.map { $0.weight ?? 0 }
-            let z = sourced.map { Standardisation($0.scores) }
-            let total = Standardisation.blend(sourced.map(\.scores), z, weights: weights.map { Float($0) }, count: train.itemCount)
-            var cursor = RankedSource(scores: total, depth: k + blocked.count + 20)
-            while picker.items.count < k, let i = picker.next(from: &cursor) {
+            let z = sourced.map(\.standardisation)
+            // Credits the song to the source that added most.
+            func take(_ i: Int, total: Float, into picker: inout ListPicker) {
                 var best = 0, bestValue = -Double.infinity
                 for (n, zs) in z.enumerated() where weights[n] > 0 && sourced[n].scores[i].isFinite {
                     let v = weights[n] * Double(zs.z(sourced[n].scores[i]))
                     if v > bestValue { bestValue = v; best = n }
                 }
-                picker.take(i, score: Double(total[i]), source: parts[best].source.description, explanation: sourced[best].explain(i))
+                picker.take(i, score: Double(total), source: parts[best].source.description, explanation: sourced[best].explain(i))
             }
+            // The best songs without the blend of every song; the whole blend only when the artist cap passes over all of them.
+            let top = BlendRanking(sources: sourced.map { ($0.scores, $0.support, $0.rest) }, z: z, weights: weights.map { Float($0) },
+                                   blocked: blocked, count: train.itemCount, depth: k + 20)
+            for (i, total) in top.order where picker.items.count < k && picker.allowed(i) { take(i, total: total, into: &picker) }
+            guard picker.items.count < k, !top.complete else { break }
+            picker = ListPicker(blocked: blocked, cap: recipe.maxPerArtist, artist: artistKey)
+            let total = Standardisation.blend(sourced.map(\.scores), z, weights: weights.map { Float($0) }, count: train.itemCount)
+            var cursor = RankedSource(scores: total, depth: k + blocked.count + 20)
+            while picker.items.count < k, let i = picker.next(from: &cursor) { take(i, total: total[i], into: &picker) }
         }
         return picker.items
     }

@@ -1,7 +1,8 @@
 // The blend mode's per-source z-scores and weighted sum, vectorised: a list blends up to seven
 // sources over every song, so this is the service's hottest loop after the models themselves.
 // A source's scores are standardised over the songs it can rank (finite scores): z = (v − mean) / sd,
-// and a song it cannot rank takes the lowest z. The blend is Σ weight · z over the sources with a
+// and a song it cannot rank takes the lowest z. A sparse source's statistics come from its few
+// songs and its constant (`init(support:of:rest:count:)`). The blend is Σ weight · z over the sources with a
 // positive weight; a song no such source can rank is −∞. Statistics: one pass, Float SIMD lanes
 // summed into Doubles every 1,024 songs; the blend: one fused multiply-add pass per source.
 // O(sources · songs).
@@ -50,6 +51,32 @@ public struct Standardisation: Sendable, Equatable {
                 start = end
             }
         }
+        self.init(sum: sum, squares: squares, rankable: n, lowest: lowest)
+    }
+
+    /// The statistics of sparse scores: `scores` at the songs of `support` (each once), `rest` at
+    /// the other `count − support.count` songs.
+    public init(support: [Int32], of scores: [Float], rest: Float, count: Int) {
+        var sum = 0.0, squares = 0.0, n = 0, lowest = Float.infinity
+        for j in support where Int(j) < scores.count {
+            let v = scores[Int(j)]
+            guard v.isFinite else { continue }
+            sum += Double(v)
+            squares += Double(v) * Double(v)
+            n += 1
+            lowest = Swift.min(lowest, v)
+        }
+        let others = count - support.count
+        if rest.isFinite && others > 0 {
+            sum += Double(rest) * Double(others)
+            squares += Double(rest) * Double(rest) * Double(others)
+            n += others
+            lowest = Swift.min(lowest, rest)
+        }
+        self.init(sum: sum, squares: squares, rankable: n, lowest: lowest)
+    }
+
+    init(sum: Double, squares: Double, rankable n: Int, lowest: Float) {
         rankable = n
         guard n > 0 else {
             (scale, offset, floor) = (0, 0, 0)

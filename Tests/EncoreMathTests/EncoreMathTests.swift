@@ -122,21 +122,32 @@ import Testing
         #expect(dot == Float(50))  // 1·7 + 2·8 + 3·9
     }
 
-    /// Several vectors at once: by hand on 3 × 2, then across the cache blocks (1,024 rows of 64
-    /// columns each) against one sgemv per vector; a vector of the wrong length gives zeros.
-    @Test func matrixVectorsMatchOneProductAtATime() {
+    /// The panel's scores: by hand on 3 × 2 (a query of the wrong length gives zeros), then 2,500
+    /// songs × 65 dimensions (a partial last tile, several cache blocks, eight queries in registers
+    /// and the rest one at a time) against one sgemv per query; every kernel path this machine runs
+    /// gives the same bits, alone or in a batch.
+    @Test func panelScoresMatchOneProductAtATime() throws {
         BLAS.setThreads(1)
         let a: [Float] = [1, 2, 3, 4, 5, 6]  // 3×2
-        #expect(VectorKernels.matrixVectors(a, rows: 3, columns: 2, xs: [[1, 0], [1, -1], [1, 2, 3]]) == [[1, 3, 5], [-1, -1, -1], [0, 0, 0]])
+        let small = ItemPanel(rows: a, items: 3, dims: 2)
+        #expect(small.scores(queries: [[1, 0], [1, -1], [1, 2, 3]]) == [[1, 3, 5], [-1, -1, -1], [0, 0, 0]])
+        #expect(small.scores(query: [0.5, 2]) == [4.5, 9.5, 14.5])
         var g = SeededGenerator(seed: 3)
-        let rows = 2_500, columns = 64
+        let rows = 2_500, columns = 65
         let big = (0..<(rows * columns)).map { _ in Float(g.nextDouble() - 0.5) }
-        let xs = (0..<3).map { _ in (0..<columns).map { _ in Float(g.nextDouble()) } }
-        let batched = VectorKernels.matrixVectors(big, rows: rows, columns: columns, xs: xs)
+        let xs = (0..<11).map { _ in (0..<columns).map { _ in Float(g.nextDouble()) } }
+        let panel = ItemPanel(rows: big, items: rows, dims: columns)
+        let batched = panel.scores(queries: xs)
         for (x, b) in zip(xs, batched) {
             let one = VectorKernels.matrixVector(big, rows: rows, columns: columns, x: x)
             #expect(b.count == rows && zip(one, b).allSatisfy { abs($0 - $1) < 1e-4 })
+            #expect(panel.scores(query: x) == b)
         }
+        for path in 0...2 {
+            guard let other = panel.scores(queries: xs, path: path) else { continue }
+            #expect(other == batched, "kernel path \(path)")
+        }
+        #expect(try #require(panel.scores(queries: xs, path: 0)) == batched)
     }
 }
 

@@ -1,0 +1,36 @@
+/* Encore's hand-written kernels in C, compiled for the machine's widest vectors at run time
+   (AVX-512, else AVX2 with FMA, else portable C), where OpenBLAS has no call that fits. */
+#ifndef ENCORE_KERNELS_H
+#define ENCORE_KERNELS_H
+
+#include <stddef.h>
+
+/* Items per tile of a panel. */
+#define ENCORE_PANEL_TILE 16
+
+/* Floats a panel of `items` rows of `dims` takes: whole tiles, the last one padded with zeros. */
+size_t encore_panel_length(size_t items, size_t dims);
+
+/* Copies a row-major items × dims matrix into panel order: tiles of 16 items, each stored
+   dimension-major (the 16 items' first values, then their second, …), the last tile zero-padded. */
+void encore_panel_pack(const float *rows, size_t items, size_t dims, float *panel);
+
+/* outs[q][i] = Σ_d row_i[d] · queries[q·dims + d] for every item i and each of nq queries, the
+   sum taken in order of d with one fused multiply-add per term, so every path gives the same
+   bits. One pass over the panel serves all queries: blocks of tiles that fit the L2 cache are
+   read once and scored against the queries eight at a time in registers. */
+void encore_panel_scores(const float *panel, size_t items, size_t dims,
+                         const float *queries, size_t nq, float *const *outs);
+
+/* The same on a given path (0 portable, 1 AVX2 with FMA, 2 AVX-512), for tests that compare the
+   paths; -1 when this machine cannot run it. */
+int encore_panel_scores_on(int path, const float *panel, size_t items, size_t dims,
+                           const float *queries, size_t nq, float *const *outs);
+
+/* The widest path this machine runs (0, 1 or 2 as above). */
+int encore_kernels_best(void);
+
+/* Which path encore_panel_scores takes on this machine: "avx512", "avx2" or "portable". */
+const char *encore_kernels_path(void);
+
+#endif
