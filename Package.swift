@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "EncoreNN", dependencies: ["EncoreMath"]),
         .target(name: "EncoreModels", dependencies: ["EncoreMath", "EncoreData", "EncoreText", "EncoreNN", "CBLAS"]),
         .target(name: "EncoreEval", dependencies: ["EncoreData", "EncoreModels", "EncoreMath"]),
-        .target(name: "EncorePolicy", dependencies: ["EncoreMath", "EncoreData", "EncoreModels", "EncoreEval"]),
+        .target(name: "EncorePolicy", dependencies: ["EncoreMath", "EncoreData", "EncoreModels", "EncoreEval", "CEncoreKernels"]),
         .target(name: "EncoreStore", dependencies: [
             "EncoreMath", "EncoreData", "EncoreModels",
             .product(name: "GRDB", package: "GRDB.swift"),

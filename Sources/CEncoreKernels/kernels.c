@@ -38,9 +38,8 @@ void encore_panel_pack(const float *rows, size_t items, size_t dims, float *pane
 /* Writes the tile's n ≤ 16 scores of one query. */
 static inline void store_tile(float *out, const float *acc, size_t n) { memcpy(out, acc, n * sizeof(float)); }
 
-static void scores_portable(const float *panel, size_t items, size_t dims, const float *queries, size_t nq, float *const *outs) {
-    size_t tiles = (items + TILE - 1) / TILE;
-    for (size_t t = 0; t < tiles; t++) {
+static void scores_portable(const float *panel, size_t items, size_t dims, size_t first, size_t last, const float *queries, size_t nq, float *const *outs) {
+    for (size_t t = first; t < last; t++) {
         const float *tile = panel + t * dims * TILE;
         size_t n = items - t * TILE < TILE ? items - t * TILE : TILE;
         for (size_t q = 0; q < nq; q++) {
@@ -89,44 +88,56 @@ static void one_query_avx512(const float *panel, size_t items, size_t dims, size
     }
 }
 
+/* Eight queries (rows of x, dims apart) against tiles t0..<t1: each tile value loaded once feeds
+   eight multiply-adds. Stores the first m ≤ 8 queries' scores (the others are padding). */
 __attribute__((target("avx512f")))
-static void scores_avx512(const float *panel, size_t items, size_t dims, const float *queries, size_t nq, float *const *outs) {
-    size_t tiles = (items + TILE - 1) / TILE;
-    for (size_t t0 = 0; t0 < tiles; t0 += BLOCK_TILES) {
-        size_t t1 = t0 + BLOCK_TILES < tiles ? t0 + BLOCK_TILES : tiles;
-        size_t q0 = 0;
-        /* Eight queries at a time: each tile value loaded once feeds eight multiply-adds. */
-        for (; q0 + QUERIES <= nq; q0 += QUERIES) {
-            const float *x = queries + q0 * dims;
-            for (size_t t = t0; t < t1; t++) {
-                const float *tile = panel + t * dims * TILE;
-                __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-                for (size_t d = 0; d < dims; d++) {
-                    __m512 v = _mm512_loadu_ps(tile + d * TILE);
-                    a0 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[d]), a0);
-                    a1 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[dims + d]), a1);
-                    a2 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[2 * dims + d]), a2);
-                    a3 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[3 * dims + d]), a3);
-                    a4 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[4 * dims + d]), a4);
-                    a5 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[5 * dims + d]), a5);
-                    a6 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[6 * dims + d]), a6);
-                    a7 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[7 * dims + d]), a7);
-                }
-                size_t n = items - t * TILE < TILE ? items - t * TILE : TILE;
-                __m512 all[QUERIES] = {a0, a1, a2, a3, a4, a5, a6, a7};
-                for (size_t r = 0; r < QUERIES; r++) store16(outs[q0 + r] + t * TILE, all[r], n);
-            }
+static void eight_queries_avx512(const float *panel, size_t items, size_t dims, size_t t0, size_t t1, const float *x, size_t m,
+                                 float *const *outs) {
+    for (size_t t = t0; t < t1; t++) {
+        const float *tile = panel + t * dims * TILE;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (size_t d = 0; d < dims; d++) {
+            __m512 v = _mm512_loadu_ps(tile + d * TILE);
+            a0 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[d]), a0);
+            a1 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[dims + d]), a1);
+            a2 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[2 * dims + d]), a2);
+            a3 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[3 * dims + d]), a3);
+            a4 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[4 * dims + d]), a4);
+            a5 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[5 * dims + d]), a5);
+            a6 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[6 * dims + d]), a6);
+            a7 = _mm512_fmadd_ps(v, _mm512_set1_ps(x[7 * dims + d]), a7);
         }
-        /* The rest one at a time. */
-        for (; q0 < nq; q0++) one_query_avx512(panel, items, dims, t0, t1, queries + q0 * dims, outs[q0]);
+        size_t n = items - t * TILE < TILE ? items - t * TILE : TILE;
+        __m512 all[QUERIES] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        for (size_t r = 0; r < m; r++) store16(outs[r] + t * TILE, all[r], n);
+    }
+}
+
+__attribute__((target("avx512f")))
+static void scores_avx512(const float *panel, size_t items, size_t dims, size_t first, size_t last, const float *queries, size_t nq, float *const *outs) {
+    /* The last 2..7 queries go as a group of eight padded with zero queries: scoring is bound by
+       reading the panel, so a padded pass costs about what a full one does, where one pass per
+       query would read each block again. A lone last query goes by itself. */
+    size_t full = nq / QUERIES * QUERIES, rest = nq - full;
+    float padded[QUERIES * 512];
+    int pad = rest > 1 && dims <= 512;
+    if (pad) {
+        memset(padded, 0, sizeof(float) * QUERIES * dims);
+        memcpy(padded, queries + full * dims, sizeof(float) * rest * dims);
+    }
+    for (size_t t0 = first; t0 < last; t0 += BLOCK_TILES) {
+        size_t t1 = t0 + BLOCK_TILES < last ? t0 + BLOCK_TILES : last;
+        for (size_t q0 = 0; q0 < full; q0 += QUERIES)
+            eight_queries_avx512(panel, items, dims, t0, t1, queries + q0 * dims, QUERIES, outs + q0);
+        if (pad) eight_queries_avx512(panel, items, dims, t0, t1, padded, rest, outs + full);
+        else for (size_t q0 = full; q0 < nq; q0++) one_query_avx512(panel, items, dims, t0, t1, queries + q0 * dims, outs[q0]);
     }
 }
 
 __attribute__((target("avx2,fma")))
-static void scores_avx2(const float *panel, size_t items, size_t dims, const float *queries, size_t nq, float *const *outs) {
-    size_t tiles = (items + TILE - 1) / TILE;
-    for (size_t t0 = 0; t0 < tiles; t0 += BLOCK_TILES) {
-        size_t t1 = t0 + BLOCK_TILES < tiles ? t0 + BLOCK_TILES : tiles;
+static void scores_avx2(const float *panel, size_t items, size_t dims, size_t first, size_t last, const float *queries, size_t nq, float *const *outs) {
+    for (size_t t0 = first; t0 < last; t0 += BLOCK_TILES) {
+        size_t t1 = t0 + BLOCK_TILES < last ? t0 + BLOCK_TILES : last;
         for (size_t q0 = 0; q0 < nq; q0 += 4) {
             size_t m = nq - q0 < 4 ? nq - q0 : 4;
             const float *x = queries + q0 * dims;
@@ -172,14 +183,22 @@ static int chosen_path(void) { return best_path(); }
 int encore_kernels_best(void) { return best_path(); }
 
 int encore_panel_scores_on(int path, const float *panel, size_t items, size_t dims, const float *queries, size_t nq, float *const *outs) {
-    if (path < 0 || path > best_path()) return -1;
-    if (items == 0 || dims == 0 || nq == 0) return 0;
+    return encore_panel_scores_tiles(path, panel, items, dims, 0, (items + TILE - 1) / TILE, queries, nq, outs);
+}
+
+int encore_panel_scores_tiles(int path, const float *panel, size_t items, size_t dims, size_t first, size_t last,
+                              const float *queries, size_t nq, float *const *outs) {
+    if (path < 0) path = chosen_path();
+    if (path > best_path()) return -1;
+    size_t tiles = (items + TILE - 1) / TILE;
+    if (last > tiles) last = tiles;
+    if (items == 0 || dims == 0 || nq == 0 || first >= last) return 0;
     switch (path) {
 #ifdef ENCORE_X86
-    case 2: scores_avx512(panel, items, dims, queries, nq, outs); return 0;
-    case 1: scores_avx2(panel, items, dims, queries, nq, outs); return 0;
+    case 2: scores_avx512(panel, items, dims, first, last, queries, nq, outs); return 0;
+    case 1: scores_avx2(panel, items, dims, first, last, queries, nq, outs); return 0;
 #endif
-    default: scores_portable(panel, items, dims, queries, nq, outs); return 0;
+    default: scores_portable(panel, items, dims, first, last, queries, nq, outs); return 0;
     }
 }
 

@@ -31,30 +31,35 @@ public struct ItemPanel: Sendable {
     public static var path: String { String(cString: encore_kernels_path()) }
 
     /// Every song's score for each query (its dot product with the song's row); a query of the
-    /// wrong length scores every song 0.
-    public func scores(queries: [[Float]]) -> [[Float]] {
-        scores(queries: queries, path: nil) ?? []
+    /// wrong length scores every song 0. `threads` > 1 splits the songs between threads when the
+    /// batch is large enough to repay it (a service scoring a batch of lists at once).
+    public func scores(queries: [[Float]], threads: Int = 1) -> [[Float]] {
+        scores(queries: queries, path: nil, threads: threads) ?? []
     }
 
     /// Every song's score for one query.
     public func scores(query: [Float]) -> [Float] { scores(queries: [query])[0] }
 
-    /// The scores on a given kernel path (0 portable, 1 AVX2, 2 AVX-512; nil: the best), nil when
+    /// The scores on a given kernel path (0 portable, 1 AVX2, 2 AVX-512; nil: the widest), nil when
     /// this machine cannot run it. For tests that compare the paths.
-    public func scores(queries: [[Float]], path: Int?) -> [[Float]]? {
+    public func scores(queries: [[Float]], path: Int?, threads: Int = 1) -> [[Float]]? {
         if let path, path < 0 || path > Int(encore_kernels_best()) { return nil }
         let valid = queries.indices.filter { queries[$0].count == dims }
         guard items > 0, dims > 0, !valid.isEmpty else { return queries.map { _ in [Float](repeating: 0, count: items) } }
         let flat = valid.flatMap { queries[$0] }
+        let tiles = (items + Int(ENCORE_PANEL_TILE) - 1) / Int(ENCORE_PANEL_TILE)
+        // A thread's share should be worth more than starting it: about a million multiply-adds.
+        let chunks = max(1, min(threads, items * dims * valid.count / 1_000_000, tiles))
         // The kernel writes straight into the arrays returned: one uninitialised array per valid query.
         let scored = Self.withOutputs(count: valid.count, length: items) { outs in
             panel.withUnsafeBufferPointer { P in
                 flat.withUnsafeBufferPointer { Q in
                     outs.withUnsafeBufferPointer { O in
-                        if let path {
-                            _ = encore_panel_scores_on(Int32(path), P.baseAddress, items, dims, Q.baseAddress, valid.count, O.baseAddress)
-                        } else {
-                            encore_panel_scores(P.baseAddress, items, dims, Q.baseAddress, valid.count, O.baseAddress)
+                        // Each chunk writes its own songs of every output.
+                        nonisolated(unsafe) let (p, q, o) = (P.baseAddress, Q.baseAddress, O.baseAddress)
+                        let (items, dims, n, kernel) = (items, dims, valid.count, Int32(path ?? -1))
+                        ParallelLoop.forEachChunk(count: tiles, chunks: chunks) { _, range in
+                            _ = encore_panel_scores_tiles(kernel, p, items, dims, range.lowerBound, range.upperBound, q, n, o)
                         }
                     }
                 }

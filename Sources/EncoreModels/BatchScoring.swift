@@ -17,7 +17,8 @@ public protocol BatchScoring: HistoryRecommender {
     func query(user: Int) -> [Float]
     /// A history's query (folded in for the factor models): the same relation to `scoreAll(history:)`.
     func query(history: UserHistory) -> [Float]
-    /// Every song's score for each query, in one pass over the song matrix; row r is query r's.
+    /// Every song's score for each query, in one pass over the song matrix (split between
+    /// `ParallelLoop.defaultWorkers` threads); row r is query r's.
     func scoreAll(queries: [[Float]]) -> [[Float]]
 }
 
@@ -33,7 +34,7 @@ extension AlternatingLeastSquares: BatchScoring {
     public func query(history: UserHistory) -> [Float] { recalculateUser(history: history) }
 
     public func scoreAll(queries: [[Float]]) -> [[Float]] {
-        panel.scores(queries: queries)
+        panel.scores(queries: queries, threads: ParallelLoop.defaultWorkers)
     }
 }
 
@@ -52,7 +53,7 @@ extension BayesianPersonalizedRanking: BatchScoring {
     }
 
     public func scoreAll(queries: [[Float]]) -> [[Float]] {
-        panel.scores(queries: queries)
+        panel.scores(queries: queries, threads: ParallelLoop.defaultWorkers)
     }
 }
 

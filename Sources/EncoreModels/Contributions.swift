@@ -22,9 +22,11 @@ extension ContributionExplaining {
     /// The played songs behind `item`, best first, as a reason; nil when none contributes. `label`
     /// names a song (title and artist) where it can; the others go by external id.
     public func explanation(for item: Int, items: [Int], weights: [Float], label: (Int) -> String? = { _ in nil }) -> Explanation? {
-        guard item >= 0, item < train.itemCount else { return nil }
+        // Read once: through the protocol, each read of `train` copies the matrix's references.
+        let count = train.itemCount
+        guard item >= 0, item < count else { return nil }
         let scored = zip(items, weights).compactMap { j, w -> (Int, Float)? in
-            guard j >= 0, j < train.itemCount, j != item else { return nil }
+            guard j >= 0, j < count, j != item else { return nil }
             let c = contribution(of: j, weight: w, to: item)
             return c.isFinite && c > 0 ? (j, c) : nil
         }

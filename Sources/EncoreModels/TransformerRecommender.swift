@@ -115,7 +115,7 @@ public struct TransformerRecommender: HistoryRecommender, SimilarItemsModel {
     /// batches the lists it is asked for at the same time). Row r of the result is vector r's.
     public func cosines(profiles: [[Float]]) -> [[Float]] {
         guard dimension > 0 else { return profiles.map { _ in [Float](repeating: 0, count: train.itemCount) } }
-        return panel.scores(queries: profiles)
+        return panel.scores(queries: profiles, threads: ParallelLoop.defaultWorkers)
     }
 
     /// Whether the model scores by embeddings (not the TF-IDF stand-in): `cosines(profiles:)` applies.

@@ -1,12 +1,13 @@
 // The blend's best songs without writing the blend of every song. A sparse source (item-KNN, the
 // popular and discovery pools) scores one constant outside a few songs, so outside the union of
 // the sparse sources' songs a song's blend is its dense sources' contributions plus constants.
-// One pass over the dense sources, eight songs at a time, keeps a bounded heap of the best songs
-// outside that union and the blocked songs; the union's songs are then blended one by one. Every
-// song's blend is the same Float expression, summed in the same order of sources, as
+// One pass over the dense sources (a C kernel, AVX-512 where the machine has it) keeps a bounded
+// heap of the best songs outside that union and the blocked songs; the union's songs are then
+// blended one by one. Every song's blend is the same Float expression, summed in the same order of sources, as
 // `Standardisation.blend`, and ties break towards the lower index, so the order is that of the
 // whole blend with the blocked songs left out. O(dense sources · songs + Σ sparse songs · sources
 // + depth · log depth) time, O(songs / 64 + depth) memory besides the scores.
+import CEncoreKernels
 
 /// The best songs of a blend, found without materialising it.
 struct BlendRanking {
@@ -50,72 +51,44 @@ struct BlendRanking {
         }
         // Songs read one by one afterwards (the sparse sources' songs) or never (blocked).
         var skip = [UInt64](repeating: 0, count: (n + 63) / 64)
-        for support in supports { for j in support where j >= 0 && Int(j) < n { skip[Int(j) >> 6] |= 1 << UInt64(Int(j) & 63) } }
         for j in blocked where j >= 0 && j < n { skip[j >> 6] |= 1 << UInt64(j & 63) }
-
-        // One pass over every other song, eight at a time: each term adds its contribution in the
-        // order of the sources (a dense term from its scores, a sparse one its constant).
-        let terms = arrays.indices.map { m in
-            Term(dense: dense[m], a: SIMD8(repeating: a[m]), b: SIMD8(repeating: b[m]), f: SIMD8(repeating: f[m]), c: SIMD8(repeating: constants[m]))
-        }
-        let denseArrays = arrays.indices.filter { dense[$0] }.map { arrays[$0] }
-        Self.withBaseAddresses(denseArrays) { bases in
-            terms.withUnsafeBufferPointer { terms in
-                var worst = -Float.infinity
-                // Songs in index order, so a song no better than the worst kept is out: a tie goes to the lower index, kept first.
-                @inline(__always) func consider(_ i: Int, _ value: Float) {
-                    guard value > worst, skip[i >> 6] & (1 << UInt64(i & 63)) == 0 else { return }
-                    heap.insert((i, value))
-                    if heap.isFull { worst = heap.worst.total }
-                }
-                let none = SIMD8<Float>(repeating: -.infinity)
-                var i = 0
-                while i + 8 <= n {
-                    var t = SIMD8<Float>(repeating: 0)
-                    var ranked = SIMDMask<SIMD8<Int32>>(repeating: constantRanked)
-                    var d = 0
-                    for term in terms {
-                        if term.dense {
-                            let v = UnsafeRawPointer(bases[d] + i).loadUnaligned(as: SIMD8<Float>.self)
-                            d += 1
-                            let finite = (v .> -Float.infinity) .& (v .< Float.infinity)
-                            t = t + term.f.replacing(with: v * term.a + term.b, where: finite)
-                            ranked = ranked .| finite
-                        } else {
-                            t = t + term.c
-                        }
-                    }
-                    t = none.replacing(with: t, where: ranked)
-                    if any(t .> SIMD8<Float>(repeating: worst)) { for l in 0..<8 { consider(i + l, t[l]) } }
-                    i += 8
-                }
-                while i < n {
-                    var t: Float = 0
-                    var ranked = constantRanked
-                    var d = 0
-                    for term in terms {
-                        if term.dense {
-                            let v = bases[d][i]
-                            d += 1
-                            if v.isFinite { t += v * term.a[0] + term.b[0]; ranked = true } else { t += term.f[0] }
-                        } else {
-                            t += term.c[0]
-                        }
-                    }
-                    if ranked { consider(i, t) }
-                    i += 1
-                }
+        // The sparse sources' songs that are not blocked, each once.
+        var sparseSongs: [Int] = []
+        for support in supports {
+            for j in support where j >= 0 && Int(j) < n {
+                let i = Int(j), bit = UInt64(1) << UInt64(i & 63)
+                guard skip[i >> 6] & bit == 0 else { continue }
+                skip[i >> 6] |= bit
+                sparseSongs.append(i)
             }
         }
+
+        // One pass over every other song (CEncoreKernels): each term adds its contribution in the
+        // order of the sources, a dense term from its scores, a sparse one its constant.
+        let denseArrays = arrays.indices.filter { dense[$0] }.map { arrays[$0] }
+        let kept = Self.withBaseAddresses(denseArrays) { bases -> [(index: Int, total: Float)] in
+            var d = 0
+            let terms = arrays.indices.map { m -> encore_blend_term in
+                defer { if dense[m] { d += 1 } }
+                return encore_blend_term(scores: dense[m] ? bases[d] : nil, a: a[m], b: b[m], f: f[m], c: constants[m])
+            }
+            var indices = [Int64](repeating: 0, count: depth)
+            var totals = [Float](repeating: 0, count: depth)
+            let count = terms.withUnsafeBufferPointer { t in
+                skip.withUnsafeBufferPointer { s in
+                    encore_blend_top(n, t.baseAddress, t.count, constantRanked ? 1 : 0, s.baseAddress, depth, &indices, &totals)
+                }
+            }
+            return (0..<count).map { (Int(indices[$0]), totals[$0]) }
+        }
+        for e in kept { heap.insert(e) }
         // The sparse sources' songs, each blended from every term's score.
-        var seen = Set<Int>()
-        for support in supports {
-            for j in support where j >= 0 && Int(j) < n && !blocked.contains(Int(j)) && seen.insert(Int(j)).inserted {
-                let i = Int(j)
+        Self.withBaseAddresses(arrays) { scores in
+            for i in sparseSongs {
                 var t: Float = 0
                 var rank = false
-                for m in arrays.indices {
-                    let v = arrays[m][i]
+                for m in scores.indices {
+                    let v = scores[m][i]
                     if v.isFinite { t += v * a[m] + b[m]; rank = true } else { t += f[m] }
                 }
                 if rank && !t.isNaN && t > -.infinity { heap.insert((i, t)) }
@@ -127,13 +100,6 @@ struct BlendRanking {
 }
 
 extension BlendRanking {
-    /// One source of the blend: a dense one adds `v · a + b` for a finite score v and `f` otherwise
-    /// (weight times the z-score); a sparse one adds `c` outside its songs.
-    struct Term {
-        let dense: Bool
-        let a: SIMD8<Float>, b: SIMD8<Float>, f: SIMD8<Float>, c: SIMD8<Float>
-    }
-
     /// Calls `body` with the base address of every array (none empty).
     static func withBaseAddresses<R>(_ arrays: [[Float]], _ body: ([UnsafePointer<Float>]) -> R) -> R {
         var bases: [UnsafePointer<Float>] = []

@@ -263,7 +263,7 @@ public struct PolicyEngine: Sendable {
     /// The scores of one source for a listener; `precomputed` (the source's scores computed ahead) when given.
     public func scores(of source: PolicySource, for l: Listener, precomputed: [Float]? = nil) -> SourceScores {
         let n = train.itemCount
-        let none = SourceScores(scores: [Float](repeating: -.infinity, count: n)) { _ in Explanation(kind: .model, sentence: "") }
+        var none: SourceScores { SourceScores(scores: [Float](repeating: -.infinity, count: n)) { _ in Explanation(kind: .model, sentence: "") } }
         let ahead = precomputed.flatMap { $0.count == n ? $0 : nil }
         switch source {
         case .model(let name):

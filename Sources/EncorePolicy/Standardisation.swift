@@ -2,10 +2,11 @@
 // sources over every song, so this is the service's hottest loop after the models themselves.
 // A source's scores are standardised over the songs it can rank (finite scores): z = (v − mean) / sd,
 // and a song it cannot rank takes the lowest z. A sparse source's statistics come from its few
-// songs and its constant (`init(support:of:rest:count:)`). The blend is Σ weight · z over the sources with a
-// positive weight; a song no such source can rank is −∞. Statistics: one pass, Float SIMD lanes
-// summed into Doubles every 1,024 songs; the blend: one fused multiply-add pass per source.
-// O(sources · songs).
+// songs and its constant (`init(support:of:rest:count:)`). The blend is Σ weight · z over the
+// sources with a positive weight; a song no such source can rank is −∞. Statistics: one pass
+// (CEncoreKernels: Float lanes summed into Doubles every 1,024 songs); the blend: one
+// multiply-add pass per source. O(sources · songs).
+import CEncoreKernels
 
 /// One source's standardisation: z(v) = v · scale + offset for a finite v, `floor` otherwise.
 public struct Standardisation: Sendable, Equatable {
@@ -18,40 +19,9 @@ public struct Standardisation: Sendable, Equatable {
 
     /// The statistics of the finite scores; with none, every z is 0.
     public init(_ scores: [Float]) {
-        var sum = 0.0, squares = 0.0, n = 0, lowest = Float.infinity
-        scores.withUnsafeBufferPointer { s in
-            let count = s.count
-            var start = 0
-            while start < count {
-                let end = min(start + 1_024, count)
-                var vs = SIMD8<Float>(repeating: 0), vq = SIMD8<Float>(repeating: 0), vlo = SIMD8<Float>(repeating: .infinity)
-                var vn = SIMD8<Int32>(repeating: 0)
-                var j = start
-                while j + 8 <= end {
-                    let v = UnsafeRawPointer(s.baseAddress! + j).loadUnaligned(as: SIMD8<Float>.self)
-                    let finite = (v .> -Float.infinity) .& (v .< Float.infinity)
-                    let x = SIMD8<Float>(repeating: 0).replacing(with: v, where: finite)
-                    vs += x
-                    vq += x * x
-                    vn &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: finite)
-                    // A finite v below the lowest so far (replacing, not the generic pointwiseMin, which is not inlined).
-                    vlo.replace(with: v, where: finite .& (v .< vlo))
-                    j += 8
-                }
-                var tailSum: Float = 0, tailSquares: Float = 0
-                while j < end {
-                    let v = s[j]
-                    if v.isFinite { tailSum += v; tailSquares += v * v; n += 1; lowest = Swift.min(lowest, v) }
-                    j += 1
-                }
-                sum += Double(vs.sum()) + Double(tailSum)
-                squares += Double(vq.sum()) + Double(tailSquares)
-                n += Int(vn.wrappedSum())
-                lowest = Swift.min(lowest, vlo.min())
-                start = end
-            }
-        }
-        self.init(sum: sum, squares: squares, rankable: n, lowest: lowest)
+        var sum = 0.0, squares = 0.0, n: Int64 = 0, lowest = Float.infinity
+        scores.withUnsafeBufferPointer { s in encore_moments(s.baseAddress, s.count, &sum, &squares, &n, &lowest) }
+        self.init(sum: sum, squares: squares, rankable: Int(n), lowest: lowest)
     }
 
     /// The statistics of sparse scores: `scores` at the songs of `support` (each once), `rest` at

@@ -125,7 +125,7 @@ import Testing
     /// The panel's scores: by hand on 3 × 2 (a query of the wrong length gives zeros), then 2,500
     /// songs × 65 dimensions (a partial last tile, several cache blocks, eight queries in registers
     /// and the rest one at a time) against one sgemv per query; every kernel path this machine runs
-    /// gives the same bits, alone or in a batch.
+    /// gives the same bits, alone, in a batch or split between threads.
     @Test func panelScoresMatchOneProductAtATime() throws {
         BLAS.setThreads(1)
         let a: [Float] = [1, 2, 3, 4, 5, 6]  // 3×2
@@ -135,7 +135,7 @@ import Testing
         var g = SeededGenerator(seed: 3)
         let rows = 2_500, columns = 65
         let big = (0..<(rows * columns)).map { _ in Float(g.nextDouble() - 0.5) }
-        let xs = (0..<11).map { _ in (0..<columns).map { _ in Float(g.nextDouble()) } }
+        let xs = (0..<13).map { _ in (0..<columns).map { _ in Float(g.nextDouble()) } }
         let panel = ItemPanel(rows: big, items: rows, dims: columns)
         let batched = panel.scores(queries: xs)
         for (x, b) in zip(xs, batched) {
@@ -148,6 +148,8 @@ import Testing
             #expect(other == batched, "kernel path \(path)")
         }
         #expect(try #require(panel.scores(queries: xs, path: 0)) == batched)
+        // 2,500 × 65 × 13 multiply-adds are worth two threads: each writes its own songs.
+        #expect(panel.scores(queries: xs, threads: 2) == batched)
     }
 }
 

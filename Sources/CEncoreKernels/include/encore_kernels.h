@@ -4,6 +4,7 @@
 #define ENCORE_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Items per tile of a panel. */
 #define ENCORE_PANEL_TILE 16
@@ -27,10 +28,32 @@ void encore_panel_scores(const float *panel, size_t items, size_t dims,
 int encore_panel_scores_on(int path, const float *panel, size_t items, size_t dims,
                            const float *queries, size_t nq, float *const *outs);
 
+/* Tiles first..<last only (a thread's share of the songs; tile t holds songs 16t..<16t+16), on a
+   path as above (-1: the widest). */
+int encore_panel_scores_tiles(int path, const float *panel, size_t items, size_t dims, size_t first, size_t last,
+                              const float *queries, size_t nq, float *const *outs);
+
 /* The widest path this machine runs (0, 1 or 2 as above). */
 int encore_kernels_best(void);
 
 /* Which path encore_panel_scores takes on this machine: "avx512", "avx2" or "portable". */
 const char *encore_kernels_path(void);
+
+/* One term of a blend. A dense term (scores not NULL) adds v·a + b for a song's finite score v and
+   f otherwise; a sparse term (scores NULL) adds c to every song the pass reads. */
+typedef struct {
+    const float *scores;
+    float a, b, f, c;
+} encore_blend_term;
+
+/* The best `depth` of songs 0..<n, skipping those marked in `skip` (bit i of word i/64; NULL:
+   none): a song's total is Σ of the m terms in order, −∞ (out) when no dense term's score is
+   finite unless constant_ranked. Writes the kept songs and totals, unordered; returns how many. */
+size_t encore_blend_top(size_t n, const encore_blend_term *terms, size_t m, int constant_ranked,
+                        const uint64_t *skip, size_t depth, int64_t *indices, float *totals);
+
+/* The sum, the sum of squares, the count and the lowest of the finite values among v[0..<n]
+   (lowest +∞ when none); the same bits on every path. */
+void encore_moments(const float *v, size_t n, double *sum, double *squares, int64_t *finite, float *lowest);
 
 #endif
