@@ -59,6 +59,10 @@ public struct AlternatingLeastSquares: HistoryRecommender {
     /// YᵀY + λI of the trained item factors, built on the first fold-in and kept.
     private let gramCache = LazyBox<[Float]>()
     private let panelCache = LazyBox<ItemPanel>()
+    private let normPanelCache = LazyBox<NormOrderedPanel>()
+
+    /// The item factors ordered by norm, for the top songs without scoring every song (built on first use).
+    public var normPanel: NormOrderedPanel { normPanelCache.get { NormOrderedPanel(rows: itemFactors, items: train.itemCount, dims: configuration.factors) } }
 
     /// The item factors in panel order, for scoring (built on first use).
     public var panel: ItemPanel { panelCache.get { ItemPanel(rows: itemFactors, items: train.itemCount, dims: configuration.factors) } }

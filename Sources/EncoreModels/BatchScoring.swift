@@ -22,6 +22,16 @@ public protocol BatchScoring: HistoryRecommender {
     func scoreAll(queries: [[Float]]) -> [[Float]]
 }
 
+/// A model whose score for a song is the dot product of a query with the song's row, so its best
+/// songs can be found by norm bounds without scoring every song (`NormOrderedPanel`): ALS and BPR.
+/// The same query as `BatchScoring`'s; the scores have the same bits as `scoreAll`'s.
+public protocol PrunedTopScoring: BatchScoring {
+    var normPanel: NormOrderedPanel { get }
+}
+
+extension AlternatingLeastSquares: PrunedTopScoring {}
+extension BayesianPersonalizedRanking: PrunedTopScoring {}
+
 extension AlternatingLeastSquares: BatchScoring {
     public var scoresByQuery: Bool { true }
 

@@ -48,6 +48,10 @@ public struct BayesianPersonalizedRanking: Recommender {
     public let userFactors: [Float]
     public let itemFactors: [Float]
     private let panelCache = LazyBox<ItemPanel>()
+    private let normPanelCache = LazyBox<NormOrderedPanel>()
+
+    /// The item factors and bias column ordered by norm, for the top songs without scoring every song (built on first use).
+    public var normPanel: NormOrderedPanel { normPanelCache.get { NormOrderedPanel(rows: itemFactors, items: train.itemCount, dims: configuration.factors + 1) } }
 
     /// The item factors and bias column in panel order, for scoring (built on first use).
     public var panel: ItemPanel { panelCache.get { ItemPanel(rows: itemFactors, items: train.itemCount, dims: configuration.factors + 1) } }

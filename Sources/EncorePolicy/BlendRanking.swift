@@ -16,6 +16,11 @@ struct BlendRanking {
     /// Whether `order` holds every rankable song that is not blocked.
     var complete: Bool
 
+    init(order: [(index: Int, total: Float)], complete: Bool) {
+        self.order = order
+        self.complete = complete
+    }
+
     /// The best `depth` songs of Σ weight · z over the sources with a positive weight (those whose
     /// scores are not `count` long take no part, as in `Standardisation.blend`), `blocked` left out.
     init(sources: [(scores: [Float], support: [Int32]?, rest: Float)], z: [Standardisation], weights: [Float],

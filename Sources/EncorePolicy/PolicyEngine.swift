@@ -184,6 +184,12 @@ public struct PolicyEngine: Sendable {
             newSongs = nil
         }
         warnings = models.values.flatMap(\.model.warnings)
+        // Build the norm-ordered panels of the parts that go by norm bounds now, not in a listener's request.
+        for recipe in policy.recipes.values {
+            if let p = prunedPart(recipe), case .model(let name) = recipe.sources[p].source, let model = models[name]?.model as? any PrunedTopScoring {
+                _ = model.normPanel
+            }
+        }
     }
 
     /// A training user as a listener.
@@ -206,7 +212,11 @@ public struct PolicyEngine: Sendable {
     /// transformer's content), each with the listener's query and its scorer, so a service can score
     /// the queries of concurrent lists in one pass (`recommend(_:k:precomputed:)` takes the results).
     public func batchQueries(for listener: Listener) -> [(source: PolicySource, query: [Float], scorer: any BatchScoring)] {
-        recipe(for: segment(of: listener).segment).sources.compactMap { part -> (PolicySource, [Float], any BatchScoring)? in
+        let recipe = recipe(for: segment(of: listener).segment)
+        let pruned = prunedPart(recipe)
+        return recipe.sources.enumerated().compactMap { n, part -> (PolicySource, [Float], any BatchScoring)? in
+            // A part that goes by norm bounds scores only the songs it needs, in `recommend`.
+            guard n != pruned else { return nil }
             switch part.source {
             case .model(let name):
                 guard let fitted = models[name], let b = fitted.model as? any BatchScoring, b.scoresByQuery else { return nil }
@@ -253,6 +263,13 @@ public struct PolicyEngine: Sendable {
             self.explain = explain
         }
 
+        /// Scores of some songs of a source that has no `scores` of every song (a pruned source:
+        /// its best songs and the sparse sources' songs).
+        var known: [Int: Float] = [:]
+
+        /// The score of song i.
+        func score(_ i: Int) -> Float { scores.isEmpty ? known[i] ?? -.infinity : scores[i] }
+
         /// The standardisation of these scores (over the support and `rest` when sparse).
         var standardisation: Standardisation {
             guard let support else { return Standardisation(scores) }
@@ -269,19 +286,10 @@ public struct PolicyEngine: Sendable {
         case .model(let name):
             guard let fitted = models[name] else { return none }
             let sparse = ahead == nil ? sparseModelScores(fitted, for: l) : nil
-            let s = sparse?.scores ?? ahead ?? modelScores(fitted, for: l)
-            let top = topSongs(l.history)
-            // The played songs behind each song when the model can say (EASE, item-KNN, ALS, BPR, …), named from the catalogue.
-            if let explaining = fitted.model as? any ContributionExplaining {
-                let weights = l.history.weights.map { fitted.transform.apply($0) }
-                return SourceScores(scores: s, support: sparse?.support, rest: sparse?.rest ?? -.infinity) { i in
-                    explaining.explanation(for: i, items: l.history.items, weights: weights, label: catalogName)
-                        ?? Explanation(kind: .model, songs: top, sentence: "\(name), from your listening")
-                }
-            }
-            return SourceScores(scores: s, support: sparse?.support, rest: sparse?.rest ?? -.infinity) { _ in
-                Explanation(kind: .model, songs: top, sentence: "\(name), from your listening")
-            }
+            var s = explainedModelScores(name, fitted, sparse?.scores ?? ahead ?? modelScores(fitted, for: l), for: l)
+            s.support = sparse?.support
+            s.rest = sparse?.rest ?? -.infinity
+            return s
         case .popular, .discovery:
             let ranker = l.preferences?.ranker ?? popularity
             let restricted = l.preferences?.ranker != nil
@@ -306,6 +314,20 @@ public struct PolicyEngine: Sendable {
             guard let newSongs else { return none }
             return SourceScores(scores: newSongs.scoreAll(history: l.history)) { newSongs.explanation($0) }
         }
+    }
+
+    /// A model's scores with its reasons: the played songs behind each song when the model can say
+    /// (EASE, item-KNN, ALS, BPR, …), named from the catalogue.
+    func explainedModelScores(_ name: String, _ fitted: FittedModel, _ scores: [Float], for l: Listener) -> SourceScores {
+        let top = topSongs(l.history)
+        if let explaining = fitted.model as? any ContributionExplaining {
+            let weights = l.history.weights.map { fitted.transform.apply($0) }
+            return SourceScores(scores: scores) { i in
+                explaining.explanation(for: i, items: l.history.items, weights: weights, label: catalogName)
+                    ?? Explanation(kind: .model, songs: top, sentence: "\(name), from your listening")
+            }
+        }
+        return SourceScores(scores: scores) { _ in Explanation(kind: .model, songs: top, sentence: "\(name), from your listening") }
     }
 
     /// How a model scores a listener: as the trained user when the listener is that user unchanged
@@ -433,6 +455,10 @@ public struct PolicyEngine: Sendable {
         guard k > 0 else { return [] }
         var blocked = l.excluding.union(l.blocked)
         if let u = l.user, u < train.userCount { for c in train.row(u).items { blocked.insert(Int(c)) } }
+        if let p = prunedPart(recipe), precomputed[recipe.sources[p].source] == nil,
+           let items = composePruned(recipe, part: p, for: l, blocked: blocked, k: k) {
+            return items
+        }
         return compose(recipe, sourced: recipe.sources.map { scores(of: $0.source, for: l, precomputed: precomputed[$0.source]) }, blocked: blocked, k: k)
     }
 
@@ -474,25 +500,37 @@ public struct PolicyEngine: Sendable {
         case .blend:
             let weights = parts.map { $0.weight ?? 0 }
             let z = sourced.map(\.standardisation)
-            // Credits the song to the source that added most.
-            func take(_ i: Int, total: Float, into picker: inout ListPicker) {
-                var best = 0, bestValue = -Double.infinity
-                for (n, zs) in z.enumerated() where weights[n] > 0 && sourced[n].scores[i].isFinite {
-                    let v = weights[n] * Double(zs.z(sourced[n].scores[i]))
-                    if v > bestValue { bestValue = v; best = n }
-                }
-                picker.take(i, score: Double(total), source: parts[best].source.description, explanation: sourced[best].explain(i))
-            }
-            // The best songs without the blend of every song; the whole blend only when the artist cap passes over all of them.
+            // The best songs without the blend of every song.
             let top = BlendRanking(sources: sourced.map { ($0.scores, $0.support, $0.rest) }, z: z, weights: weights.map { Float($0) },
                                    blocked: blocked, count: train.itemCount, depth: k + 20)
-            for (i, total) in top.order where picker.items.count < k && picker.allowed(i) { take(i, total: total, into: &picker) }
-            guard picker.items.count < k, !top.complete else { break }
-            picker = ListPicker(blocked: blocked, cap: recipe.maxPerArtist, artist: artistKey)
-            let total = Standardisation.blend(sourced.map(\.scores), z, weights: weights.map { Float($0) }, count: train.itemCount)
-            var cursor = RankedSource(scores: total, depth: k + blocked.count + 20)
-            while picker.items.count < k, let i = picker.next(from: &cursor) { take(i, total: total[i], into: &picker) }
+            return pickBlend(recipe, sourced: sourced, z: z, blocked: blocked, k: k, top: top) { sourced }
         }
+        return picker.items
+    }
+
+    /// The blend's list from its best songs (`top`), crediting each song to the source that added
+    /// most; when the artist cap passes over all of them, from the whole blend of the sources
+    /// `everySong` gives (with every song's scores).
+    func pickBlend(_ recipe: Recipe, sourced: [SourceScores], z: [Standardisation], blocked: Set<Int>, k: Int, top: BlendRanking,
+                   everySong: () -> [SourceScores]) -> [PolicyItem] {
+        let parts = recipe.sources
+        let weights = parts.map { $0.weight ?? 0 }
+        func take(_ i: Int, total: Float, from sourced: [SourceScores], into picker: inout ListPicker) {
+            var best = 0, bestValue = -Double.infinity
+            for (n, zs) in z.enumerated() where weights[n] > 0 && sourced[n].score(i).isFinite {
+                let v = weights[n] * Double(zs.z(sourced[n].score(i)))
+                if v > bestValue { bestValue = v; best = n }
+            }
+            picker.take(i, score: Double(total), source: parts[best].source.description, explanation: sourced[best].explain(i))
+        }
+        var picker = ListPicker(blocked: blocked, cap: recipe.maxPerArtist, artist: artistKey)
+        for (i, total) in top.order where picker.items.count < k && picker.allowed(i) { take(i, total: total, from: sourced, into: &picker) }
+        guard picker.items.count < k, !top.complete else { return picker.items }
+        let all = everySong()
+        picker = ListPicker(blocked: blocked, cap: recipe.maxPerArtist, artist: artistKey)
+        let total = Standardisation.blend(all.map(\.scores), z, weights: weights.map { Float($0) }, count: train.itemCount)
+        var cursor = RankedSource(scores: total, depth: k + blocked.count + 20)
+        while picker.items.count < k, let i = picker.next(from: &cursor) { take(i, total: total[i], from: all, into: &picker) }
         return picker.items
     }
 

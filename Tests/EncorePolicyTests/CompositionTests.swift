@@ -30,14 +30,16 @@ func poolsOnly(_ recipe: Recipe = Recipe(mode: .slots, sources: [RecipePart(.pop
     }
 
     /// A list scored from batched queries (what the service does) is the list scored here, for a
-    /// training user and for a folded-in history; ALS's reason names songs by title.
+    /// training user and for a folded-in history; ALS's reason names songs by title. (A blend of
+    /// ALS with sparse sources only goes by norm bounds instead: `prunedBlendIsTheWholeBlend`.)
     @Test func precomputedBatchScoresGiveTheSameList() throws {
         var c = ALSConfiguration()
         c.factors = 2
         let als = try AlternatingLeastSquares(train: small, configuration: c, state: ModelState(arrays: [
             "user_factors": .float([1, 0, 0, 1, 1, 1]), "item_factors": .float([1, 0, 0.9, 0.1, 0.1, 0.9, 0.5, 0.5, 0, 1, 0.8, 0])]))
-        let blend = Recipe(mode: .blend, sources: [RecipePart(.model("als"), weight: 1), RecipePart(.popular, weight: 0.5)])
+        let blend = Recipe(mode: .slots, sources: [RecipePart(.model("als"), slots: 3), RecipePart(.popular, slots: 1)])
         let e = try PolicyEngine(policy: poolsOnly(blend), train: small, catalog: catalogue, models: ["als": FittedModel(model: als, transform: .none)])
+        #expect(e.prunedPart(blend) == nil)
         let changed = Listener(user: 1, history: try UserHistory(items: [0, 3, 5], weights: [2, 1, 4], itemCount: 6))
         for l in [e.listener(user: 0), e.listener(user: 1), changed] {
             let queries = e.batchQueries(for: l)
@@ -50,6 +52,74 @@ func poolsOnly(_ recipe: Recipe = Recipe(mode: .slots, sources: [RecipePart(.pop
         // User 0 played i0 and i1; i5's factors (0.8, 0) point the way of i0's: "because you played “a0 — A” and …".
         let reasons = e.recommend(e.listener(user: 0), k: 4).items.filter { $0.source == "als" }.map(\.explanation.sentence)
         #expect(reasons.first?.hasPrefix("because you played “a0 — A” and “a1 — A”") == true && !reasons.contains { $0.contains("“i0”") }, "\(reasons)")
+    }
+
+    /// The blend of ALS (found by norm bounds) with item-KNN and the popular pool is the whole
+    /// blend of every song's scores with the same statistics: the same songs in the same order from
+    /// the same sources, for training users and a folded-in history; with an artist cap of one
+    /// song, which passes over every song found, the whole blend's greedy list. On 400 songs of 6
+    /// factors whose norms span three orders of magnitude, most lists score a fraction of them.
+    @Test func prunedBlendIsTheWholeBlend() throws {
+        var g = SeededGenerator(seed: 11)
+        let users = 40, songs = 400, f = 6
+        var rows: [(Int, Int, Float)] = []
+        for u in 0..<users { for _ in 0..<12 { rows.append((u, Int(g.nextDouble() * g.nextDouble() * Double(songs)), Float(1 + Int(g.nextDouble() * 5)))) } }
+        let train = matrix(rows, users: users, items: songs)
+        var c = ALSConfiguration()
+        c.factors = f
+        let itemFactors = (0..<songs).flatMap { i -> [Float] in
+            let scale = Float(pow(10, -3 * Double(i) / Double(songs)))  // song 0 largest
+            return (0..<f).map { _ in scale * Float(g.nextDouble() - 0.3) }
+        }
+        let userFactors = (0..<(users * f)).map { _ in Float(g.nextDouble() - 0.3) }
+        let als = try AlternatingLeastSquares(train: train, configuration: c, state: ModelState(arrays: [
+            "user_factors": .float(userFactors), "item_factors": .float(itemFactors)]))
+        let knn = try ItemKNN(train: train)
+        let artists = Catalog(entries: (0..<songs).map { CatalogEntry(title: "s\($0)", artist: "a\($0 % 7)", tags: []) })
+        for cap in [nil, 1] as [Int?] {
+            let blend = Recipe(mode: .blend, sources: [RecipePart(.model("item-knn"), weight: 0.75), RecipePart(.model("als"), weight: 1),
+                                                       RecipePart(.popular, weight: 0.5)], maxPerArtist: cap)
+            let e = try PolicyEngine(policy: poolsOnly(blend), train: train, catalog: artists,
+                                     models: ["als": FittedModel(model: als, transform: .none), "item-knn": FittedModel(model: knn, transform: .none)])
+            #expect(e.prunedPart(blend) == 1)
+            let changed = Listener(user: 3, history: try UserHistory(items: [2, 50, 399], weights: [2, 1, 4], itemCount: songs))
+            for l in (0..<users).map(e.listener(user:)) + [changed] {
+                #expect(e.batchQueries(for: l).isEmpty)
+                let k = cap == nil ? 10 : 7
+                let list = e.recommend(l, k: k).items
+                // The whole blend: every song's scores, ALS's statistics in closed form.
+                let query = l.history == UserHistory(user: l.user ?? -1, of: train) ? als.query(user: l.user ?? 0) : als.query(history: l.history)
+                let m = als.normPanel.moments(query: query)
+                let alsZ = Standardisation(sum: m.sum, squares: m.squares, rankable: songs, lowest: Float(m.lowestBound))
+                let sourced = [e.scores(of: .model("item-knn"), for: l), e.explainedModelScores("als", e.models["als"]!, als.panel.scores(query: query), for: l),
+                               e.scores(of: .popular, for: l)]
+                let z = [sourced[0].standardisation, alsZ, sourced[2].standardisation]
+                let total = Standardisation.blend(sourced.map(\.scores), z, weights: [0.75, 1, 0.5], count: songs)
+                var blocked = l.blocked
+                if let u = l.user { blocked.formUnion(train.row(u).items.map(Int.init)) }
+                var expected: [Int] = [], perArtist: [Int: Int] = [:]
+                for (i, _) in TopScores.select(total, k: songs) where !blocked.contains(i) && expected.count < k {
+                    guard perArtist[i % 7, default: 0] < (cap ?? .max) else { continue }
+                    perArtist[i % 7, default: 0] += 1
+                    expected.append(i)
+                }
+                #expect(list.map(\.item) == expected, "listener \(l.user ?? -1), cap \(cap ?? 0)")
+                #expect(zip(list, expected).allSatisfy { $0.score == Double(total[$1]) })
+            }
+        }
+        // The norm bounds leave most songs unscored for most listeners.
+        let scanned = (0..<users).map { u in
+            als.normPanel.top(query: als.query(user: u), skip: [UInt64](repeating: 0, count: (songs + 63) / 64), depth: 30).scanned
+        }
+        #expect(scanned.sorted()[users / 2] < songs / 2, "\(scanned)")
+        // The top songs by norm bounds are the top songs of every song's scores, ties to the lower song.
+        for u in 0..<users {
+            let q = als.query(user: u)
+            let top = als.normPanel.top(query: q, skip: [UInt64](repeating: 0, count: (songs + 63) / 64), depth: 30).entries
+            let all = TopScores.select(als.scoreAll(user: u), k: 30)
+            #expect(top.map(\.index) == all.map(\.index) && top.map(\.score) == all.map(\.score))
+            #expect(als.normPanel.scores(of: top.map(\.index), query: q) == top.map(\.score))
+        }
     }
 
     @Test func slotsAreSharedByLargestRemainder() {

@@ -56,4 +56,19 @@ size_t encore_blend_top(size_t n, const encore_blend_term *terms, size_t m, int 
    (lowest +∞ when none); the same bits on every path. */
 void encore_moments(const float *v, size_t n, double *sum, double *squares, int64_t *finite, float *lowest);
 
+/* The best `depth` songs scoring above `above` (−∞: any) by dot product with `query` (score
+   descending, song ascending), skipping the songs marked in `skip` (NULL: none), over a panel
+   whose rows are sorted by norm, largest first: `order[p]` is the song at panel row p,
+   `tile_bound[t]` bounds the norms of tile t's songs and the later tiles', `query_bound` the
+   query's norm (both rounded up). Scans tiles until no song left can beat the worst kept or
+   score above `above`. Writes the kept songs and scores, unordered; returns how many; `scanned`
+   is how many songs were scored. */
+size_t encore_panel_top(const float *panel, const int32_t *order, const float *tile_bound, size_t items, size_t dims,
+                        const float *query, float query_bound, const uint64_t *skip, float above, size_t depth,
+                        int64_t *indices, float *scores, size_t *scanned);
+
+/* out[k] = rows[items[k]] · query for a row-major matrix, the same chain of fused multiply-adds as
+   the panel kernels (the same bits as the song's score there). */
+void encore_rows_dot(const float *rows, size_t dims, const int64_t *items, size_t count, const float *query, float *out);
+
 #endif
