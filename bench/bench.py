@@ -57,6 +57,7 @@ als-scale: ALS with 64 factors at the Million Song Dataset's size (`encore gener
            iterations, fit time only). Not part of `all` (about 10 minutes and 6 GB).
 """
 import json
+import struct
 import shutil
 import math
 import os
@@ -520,9 +521,27 @@ def scale_serve():
     for label, (rps, p50, p99, bad, _) in rows:
         print(f"| {label} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {bad} |")
     print()
+    pruned, scored = float(metrics.get("encore_pruned_lists", 0)), float(metrics.get("encore_pruned_songs_scored", 0))
+    songs = active_als_songs(db)
     print(f"List cache: {float(metrics.get('encore_list_cache_hits', 0)):,.0f} hits, {float(metrics.get('encore_list_cache_misses', 0)):,.0f} misses. "
-          f"ALS scoring: {float(metrics.get(ALS_LISTS, 0)):,.0f} lists in {float(metrics.get(ALS_BATCHES, 0)):,.0f} batches.")
+          f"ALS by norm bounds: {pruned:,.0f} lists, {scored / max(pruned, 1):,.0f} songs scored per list "
+          f"({100 * scored / max(pruned, 1) / songs:.1f}% of {songs:,}); batched: {float(metrics.get(ALS_LISTS, 0)):,.0f} lists in {float(metrics.get(ALS_BATCHES, 0)):,.0f} batches.")
     print()
+
+
+def active_als_songs(db):
+    """The songs of the active ALS artifact in a SQLite database (its item factors over its factors)."""
+    import sqlite3
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute("SELECT a.artifact FROM model_artifacts a JOIN models m ON m.id = a.model_id "
+                          "WHERE m.kind = 'als' ORDER BY m.status = 'active' DESC, m.id DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    blob = row[0]
+    header = json.loads(blob[16:16 + struct.unpack("<I", blob[12:16])[0]])
+    factors = json.loads(header["configuration"])["factors"]
+    return next(a["count"] for a in header["arrays"] if a["name"] == "item_factors") // factors
 
 
 # The machine the per-model limits are computed for, and the share of it one plan may take (MemoryBudget.usableShare).

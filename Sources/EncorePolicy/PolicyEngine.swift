@@ -68,6 +68,9 @@ public struct PolicyRecommendation: Sendable {
     public var items: [PolicyItem]
     /// Onboarding preferences that matched nothing.
     public var unmatched: [String]
+    /// Songs the model of a blend that goes by norm bounds scored for this list (nil: it did not
+    /// go that way).
+    public var scoredSongs: Int? = nil
 }
 
 /// A policy with its sources ready.
@@ -240,9 +243,9 @@ public struct PolicyEngine: Sendable {
         let (segment, values) = segment(of: listener)
         let reason = listener.preferences != nil && listener.history.count < policy.segments.coldMaxSongs
             ? "onboarding: \(listener.history.count) songs from the listener's preferences" : segmenter.reason(for: values)
-        let items = compose(recipe(for: segment), for: listener, k: k, precomputed: precomputed)
+        let (items, scored) = composeCounting(recipe(for: segment), for: listener, k: k, precomputed: precomputed)
         return PolicyRecommendation(policy: policy.name, segment: segment, segmentReason: reason, values: values, items: items,
-                                    unmatched: listener.preferences?.unmatched ?? [])
+                                    unmatched: listener.preferences?.unmatched ?? [], scoredSongs: scored)
     }
 
     // MARK: Sources
@@ -452,14 +455,19 @@ public struct PolicyEngine: Sendable {
 
     /// The recipe's list for a listener.
     public func compose(_ recipe: Recipe, for l: Listener, k: Int, precomputed: [PolicySource: [Float]] = [:]) -> [PolicyItem] {
-        guard k > 0 else { return [] }
+        composeCounting(recipe, for: l, k: k, precomputed: precomputed).items
+    }
+
+    /// The list, and how many songs a part that goes by norm bounds scored for it.
+    func composeCounting(_ recipe: Recipe, for l: Listener, k: Int, precomputed: [PolicySource: [Float]] = [:]) -> (items: [PolicyItem], scored: Int?) {
+        guard k > 0 else { return ([], nil) }
         var blocked = l.excluding.union(l.blocked)
         if let u = l.user, u < train.userCount { for c in train.row(u).items { blocked.insert(Int(c)) } }
         if let p = prunedPart(recipe), precomputed[recipe.sources[p].source] == nil,
-           let items = composePruned(recipe, part: p, for: l, blocked: blocked, k: k) {
-            return items
+           let pruned = composePruned(recipe, part: p, for: l, blocked: blocked, k: k) {
+            return (pruned.items, pruned.scored)
         }
-        return compose(recipe, sourced: recipe.sources.map { scores(of: $0.source, for: l, precomputed: precomputed[$0.source]) }, blocked: blocked, k: k)
+        return (compose(recipe, sourced: recipe.sources.map { scores(of: $0.source, for: l, precomputed: precomputed[$0.source]) }, blocked: blocked, k: k), nil)
     }
 
     /// The recipe's list from the sources' scores (one per part of the recipe), under the rules.

@@ -37,10 +37,11 @@ extension PolicyEngine {
         return found
     }
 
-    /// The list of a recipe whose part `p` goes by norm bounds (`prunedPart`); nil when this
+    /// The list of a recipe whose part `p` goes by norm bounds (`prunedPart`), and how many songs
+    /// the model scored (its best and the sparse sources' songs); nil when this
     /// listener cannot go that way (the model cannot score them, or a source is not sparse for
     /// them), and the caller composes from every song's scores.
-    func composePruned(_ recipe: Recipe, part p: Int, for l: Listener, blocked: Set<Int>, k: Int) -> [PolicyItem]? {
+    func composePruned(_ recipe: Recipe, part p: Int, for l: Listener, blocked: Set<Int>, k: Int) -> (items: [PolicyItem], scored: Int)? {
         guard case .model(let name) = recipe.sources[p].source, let fitted = models[name],
               let model = fitted.model as? any PrunedTopScoring else { return nil }
         let query: [Float]
@@ -123,11 +124,14 @@ extension PolicyEngine {
         }
         sourced[p] = modelSource(name, fitted, for: l, known: known)
         let top = BlendRanking(order: heap.sorted(), complete: !heap.isFull)
-        return pickBlend(recipe, sourced: sourced, z: z, blocked: blocked, k: k, top: top) {
+        var everySong = false
+        let items = pickBlend(recipe, sourced: sourced, z: z, blocked: blocked, k: k, top: top) {
+            everySong = true
             var all = sourced
             all[p] = modelSource(name, fitted, for: l, scores: model.panel(query: query))
             return all
         }
+        return (items, everySong ? n : best.scanned + sparseSongs.count)
     }
 
     /// The pruned model's source: its reasons, and its scores of the songs found (or of every song).

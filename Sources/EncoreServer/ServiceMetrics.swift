@@ -41,6 +41,8 @@ final class ServiceMetrics: Sendable {
             registry.makeGauge(name: "encore_scoring_batches", labels: [("source", source)]).set(Double(c.batches))
             registry.makeGauge(name: "encore_scoring_batched_lists", labels: [("source", source)]).set(Double(c.inputs))
         }
+        registry.makeGauge(name: "encore_pruned_lists").set(Double(c.prunedLists))
+        registry.makeGauge(name: "encore_pruned_songs_scored").set(Double(c.prunedSongsScored))
         let lists = service.snapshot.lists.counts
         registry.makeGauge(name: "encore_list_cache_lists").set(Double(lists.lists))
         registry.makeGauge(name: "encore_list_cache_hits").set(Double(lists.hits))

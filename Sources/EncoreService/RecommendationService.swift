@@ -219,6 +219,10 @@ public final class RecommendationService: Sendable {
         public var eventsFromReplicas = 0
         /// Background retrains by outcome (promoted, kept, failed, cancelled).
         public var retrains: [String: Int] = [:]
+        /// Lists composed by norm bounds (a factor model blended with sparse sources) and the songs
+        /// their model scored: their ratio over the catalogue is the share of songs a list reads.
+        public var prunedLists = 0
+        public var prunedSongsScored = 0
     }
 
     /// Loads the store and builds every policy's engine.
@@ -499,6 +503,9 @@ public final class RecommendationService: Sendable {
                 if let batcher = s.batchers[arm]?[q.source] { precomputed[q.source] = await batcher.run(q.query) }
             }
             r = engine.recommend(l, k: k, precomputed: precomputed)
+            if let scored = r.scoredSongs {
+                counters.withLock { $0.prunedLists += 1; $0.prunedSongsScored += scored }
+            }
             if known, folded == 0, !l.history.isEmpty { s.lists.store(r, user: user, policy: arm, k: k) }
         }
         if !known && l.history.isEmpty { r.segmentReason = "unknown user: no plays yet, served the cold-start recipe" }
