@@ -21,12 +21,20 @@ struct TestDatabaseError: Error, CustomStringConvertible {
 enum TestStores {
     static let environment = ProcessInfo.processInfo.environment
 
+    /// This test process's SQLite files, in a directory of their own removed when the process ends.
+    static let sqliteDirectory: String = {
+        let directory = NSTemporaryDirectory() + "encore-store-tests-\(ProcessInfo.processInfo.processIdentifier)/"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: TestStores.sqliteDirectory) }
+        return directory
+    }()
+
     /// A new, empty database of the kind: its `--database` text.
     static func fresh(_ kind: StoreKind) throws -> String {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20).lowercased()
         switch kind {
         case .sqlite:
-            return NSTemporaryDirectory() + "encore-store-\(name).db"
+            return sqliteDirectory + "\(name).db"
         case .postgres:
             guard let url = environment["ENCORE_TEST_POSTGRES"], let port = environment["ENCORE_TEST_POSTGRES_PORT"] else {
                 throw TestDatabaseError(description: "ENCORE_TEST_POSTGRES is not set: run the tests through scripts/with-postgres.sh (make test does), which starts a throwaway PostgreSQL server")
