@@ -6,63 +6,20 @@
    Swift's `v * a + b` does, so the totals have the bits of PolicyEngine's full blend.
    O(n · terms + n · log depth) at worst; nearly every song is rejected by one comparison. */
 #include "encore_kernels.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdint.h>
 
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define ENCORE_X86 1
-#endif
-
-/* The heap's entries: a min-heap on "better", so the root is the worst kept. */
-typedef struct {
-    int64_t *index;
-    float *total;
-    size_t count, capacity;
-} heap_t;
-
-static inline int better(float ta, int64_t ia, float tb, int64_t ib) { return ta != tb ? ta > tb : ia < ib; }
-
-static inline void swap_entries(heap_t *h, size_t x, size_t y) {
-    int64_t i = h->index[x]; h->index[x] = h->index[y]; h->index[y] = i;
-    float t = h->total[x]; h->total[x] = h->total[y]; h->total[y] = t;
-}
-
-static void heap_insert(heap_t *h, int64_t index, float total) {
-    if (h->count < h->capacity) {
-        size_t c = h->count++;
-        h->index[c] = index; h->total[c] = total;
-        while (c > 0) {
-            size_t p = (c - 1) / 2;
-            if (!better(h->total[p], h->index[p], h->total[c], h->index[c])) break;
-            swap_entries(h, c, p);
-            c = p;
-        }
-        return;
-    }
-    if (!better(total, index, h->total[0], h->index[0])) return;
-    h->index[0] = index; h->total[0] = total;
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->count && better(h->total[m], h->index[m], h->total[l], h->index[l])) m = l;
-        if (r < h->count && better(h->total[m], h->index[m], h->total[r], h->index[r])) m = r;
-        if (m == i) return;
-        swap_entries(h, i, m);
-        i = m;
-    }
-}
-
 static inline int skipped(const uint64_t *skip, size_t i) { return skip && ((skip[i >> 6] >> (i & 63)) & 1); }
 
 /* Songs come in index order, so one no better than the worst kept is out (a tie goes to the lower index, kept first). */
-static inline void consider(heap_t *h, const uint64_t *skip, size_t i, float total, float *worst) {
+static inline void consider(encore_heap *h, const uint64_t *skip, size_t i, float total, float *worst) {
     if (!(total > *worst) || skipped(skip, i)) return;
-    heap_insert(h, (int64_t)i, total);
-    if (h->count == h->capacity) *worst = h->total[0];
+    encore_heap_insert(h, (int64_t)i, total);
+    if (h->count == h->capacity) *worst = h->value[0];
 }
 
 static inline float song_total(const encore_blend_term *terms, size_t m, int constant_ranked, size_t i) {
@@ -81,7 +38,7 @@ static inline float song_total(const encore_blend_term *terms, size_t m, int con
 }
 
 static void top_portable(size_t from, size_t n, const encore_blend_term *terms, size_t m, int constant_ranked,
-                         const uint64_t *skip, heap_t *h, float *worst) {
+                         const uint64_t *skip, encore_heap *h, float *worst) {
     for (size_t i = from; i < n; i++) consider(h, skip, i, song_total(terms, m, constant_ranked, i), worst);
 }
 
@@ -89,7 +46,7 @@ static void top_portable(size_t from, size_t n, const encore_blend_term *terms, 
 #define MAX_VECTOR_TERMS 16
 __attribute__((target("avx512f")))
 static size_t top_avx512(size_t n, const encore_blend_term *terms, size_t m, int constant_ranked,
-                         const uint64_t *skip, heap_t *h, float *worst) {
+                         const uint64_t *skip, encore_heap *h, float *worst) {
     __m512 a[MAX_VECTOR_TERMS], b[MAX_VECTOR_TERMS], f[MAX_VECTOR_TERMS], c[MAX_VECTOR_TERMS];
     for (size_t k = 0; k < m; k++) {
         a[k] = _mm512_set1_ps(terms[k].a); b[k] = _mm512_set1_ps(terms[k].b);
@@ -125,7 +82,7 @@ static size_t top_avx512(size_t n, const encore_blend_term *terms, size_t m, int
 
 size_t encore_blend_top(size_t n, const encore_blend_term *terms, size_t m, int constant_ranked,
                         const uint64_t *skip, size_t depth, int64_t *indices, float *totals) {
-    heap_t h = {indices, totals, 0, depth};
+    encore_heap h = {indices, totals, 0, depth};
     if (depth == 0 || m == 0) return 0;
     float worst = -INFINITY;
     size_t from = 0;

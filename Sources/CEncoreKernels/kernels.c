@@ -6,14 +6,10 @@
    (256 KiB at d = 64) stay in the L2 cache while eight queries at a time are scored against them.
    O(b · n · d) flops; the panel is read once per call. */
 #include "encore_kernels.h"
+#include "internal.h"
 
 #include <math.h>
 #include <string.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define ENCORE_X86 1
-#endif
 
 #define TILE ENCORE_PANEL_TILE
 /* Tiles per cache block and queries per register pass. */
@@ -63,28 +59,14 @@ static inline void store16(float *out, __m512 a, size_t n) {
 /* One query against tiles t0..<t1: four tiles at a time, so four chains of multiply-adds overlap. */
 __attribute__((target("avx512f")))
 static void one_query_avx512(const float *panel, size_t items, size_t dims, size_t t0, size_t t1, const float *x, float *out) {
-    size_t t = t0;
-    for (; t + 4 <= t1; t += 4) {
-        const float *p = panel + t * dims * TILE;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t d = 0; d < dims; d++) {
-            __m512 b = _mm512_set1_ps(x[d]);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(p + d * TILE), b, a0);
-            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(p + (dims + d) * TILE), b, a1);
-            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(p + (2 * dims + d) * TILE), b, a2);
-            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(p + (3 * dims + d) * TILE), b, a3);
-        }
-        __m512 all[4] = {a0, a1, a2, a3};
-        for (size_t k = 0; k < 4; k++) {
-            size_t first = (t + k) * TILE;
-            store16(out + first, all[k], items - first < TILE ? items - first : TILE);
-        }
-    }
-    for (; t < t1; t++) {
-        const float *p = panel + t * dims * TILE;
-        __m512 a = _mm512_setzero_ps();
-        for (size_t d = 0; d < dims; d++) a = _mm512_fmadd_ps(_mm512_loadu_ps(p + d * TILE), _mm512_set1_ps(x[d]), a);
-        store16(out + t * TILE, a, items - t * TILE < TILE ? items - t * TILE : TILE);
+    float block[4 * TILE];
+    for (size_t t = t0; t < t1;) {
+        size_t n = t + 4 <= t1 ? 4 : 1;
+        if (n == 4) encore_four_tiles_avx512(panel + t * dims * TILE, dims, x, block);
+        else encore_tile_avx512(panel + t * dims * TILE, dims, x, block);
+        size_t first = t * TILE, last = first + n * TILE < items ? first + n * TILE : items;
+        memcpy(out + first, block, (last - first) * sizeof(float));
+        t += n;
     }
 }
 

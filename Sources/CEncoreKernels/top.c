@@ -8,56 +8,13 @@
    are found after about 2% of the songs (8% at the 99th percentile).
    O(scanned · d + scanned · log k); scanning everything at worst. */
 #include "encore_kernels.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define ENCORE_X86 1
-#endif
-
 #define TILE ENCORE_PANEL_TILE
-
-/* The kept songs: a min-heap on "better" (score descending, song ascending), worst at the root. */
-typedef struct {
-    int64_t *index;
-    float *score;
-    size_t count, capacity;
-} top_heap;
-
-static inline int better(float sa, int64_t ia, float sb, int64_t ib) { return sa != sb ? sa > sb : ia < ib; }
-
-static inline void swap_entries(top_heap *h, size_t x, size_t y) {
-    int64_t i = h->index[x]; h->index[x] = h->index[y]; h->index[y] = i;
-    float s = h->score[x]; h->score[x] = h->score[y]; h->score[y] = s;
-}
-
-static void top_insert(top_heap *h, int64_t index, float score) {
-    if (h->count < h->capacity) {
-        size_t c = h->count++;
-        h->index[c] = index; h->score[c] = score;
-        while (c > 0) {
-            size_t p = (c - 1) / 2;
-            if (!better(h->score[p], h->index[p], h->score[c], h->index[c])) break;
-            swap_entries(h, c, p);
-            c = p;
-        }
-        return;
-    }
-    if (!better(score, index, h->score[0], h->index[0])) return;
-    h->index[0] = index; h->score[0] = score;
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->count && better(h->score[m], h->index[m], h->score[l], h->index[l])) m = l;
-        if (r < h->count && better(h->score[m], h->index[m], h->score[r], h->index[r])) m = r;
-        if (m == i) return;
-        swap_entries(h, i, m);
-        i = m;
-    }
-}
 
 /* One tile's 16 scores (a chain of fused multiply-adds over the dimensions, as the panel kernel). */
 static void tile_portable(const float *tile, size_t dims, const float *q, float *out) {
@@ -67,36 +24,10 @@ static void tile_portable(const float *tile, size_t dims, const float *q, float 
     memcpy(out, acc, sizeof acc);
 }
 
-#ifdef ENCORE_X86
-/* Four tiles' scores at once (four chains overlap). */
-__attribute__((target("avx512f")))
-static void four_tiles_avx512(const float *p, size_t dims, const float *q, float *out) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t d = 0; d < dims; d++) {
-        __m512 b = _mm512_set1_ps(q[d]);
-        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(p + d * TILE), b, a0);
-        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(p + (dims + d) * TILE), b, a1);
-        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(p + (2 * dims + d) * TILE), b, a2);
-        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(p + (3 * dims + d) * TILE), b, a3);
-    }
-    _mm512_storeu_ps(out, a0);
-    _mm512_storeu_ps(out + TILE, a1);
-    _mm512_storeu_ps(out + 2 * TILE, a2);
-    _mm512_storeu_ps(out + 3 * TILE, a3);
-}
-
-__attribute__((target("avx512f")))
-static void tile_avx512(const float *tile, size_t dims, const float *q, float *out) {
-    __m512 a = _mm512_setzero_ps();
-    for (size_t d = 0; d < dims; d++) a = _mm512_fmadd_ps(_mm512_loadu_ps(tile + d * TILE), _mm512_set1_ps(q[d]), a);
-    _mm512_storeu_ps(out, a);
-}
-#endif
-
 size_t encore_panel_top(const float *panel, const int32_t *order, const float *tile_bound, size_t items, size_t dims,
                         const float *query, float query_bound, const uint64_t *skip, float above, size_t depth,
                         int64_t *indices, float *scores, size_t *scanned) {
-    top_heap h = {indices, scores, 0, depth};
+    encore_heap h = {indices, scores, 0, depth};
     size_t tiles = (items + TILE - 1) / TILE, t = 0;
     *scanned = 0;
     if (depth == 0 || dims == 0) return 0;
@@ -106,11 +37,11 @@ size_t encore_panel_top(const float *panel, const int32_t *order, const float *t
         /* Stop once no song still to come can beat the worst kept (a strict bound: no ties either),
            or score above `above`. */
         float bound = query_bound * tile_bound[t];
-        if ((h.count == depth && bound < h.score[0]) || bound <= above) break;
+        if ((h.count == depth && bound < h.value[0]) || bound <= above) break;
         size_t n = 1;
 #ifdef ENCORE_X86
-        if (path >= 2 && t + 4 <= tiles) { four_tiles_avx512(panel + t * dims * TILE, dims, query, block); n = 4; }
-        else if (path >= 2) tile_avx512(panel + t * dims * TILE, dims, query, block);
+        if (path >= 2 && t + 4 <= tiles) { encore_four_tiles_avx512(panel + t * dims * TILE, dims, query, block); n = 4; }
+        else if (path >= 2) encore_tile_avx512(panel + t * dims * TILE, dims, query, block);
         else tile_portable(panel + t * dims * TILE, dims, query, block);
 #else
         tile_portable(panel + t * dims * TILE, dims, query, block);
@@ -123,7 +54,7 @@ size_t encore_panel_top(const float *panel, const int32_t *order, const float *t
             float s = block[j];
             if (!(s > above)) continue; /* neither NaN nor a score at or below `above` can rank */
             if (skip && ((skip[i >> 6] >> (i & 63)) & 1)) continue;
-            top_insert(&h, i, s);
+            encore_heap_insert(&h, i, s);
         }
         t += n;
     }

@@ -91,7 +91,7 @@ func poolsOnly(_ recipe: Recipe = Recipe(mode: .slots, sources: [RecipePart(.pop
                 let query = l.history == UserHistory(user: l.user ?? -1, of: train) ? als.query(user: l.user ?? 0) : als.query(history: l.history)
                 let m = als.normPanel.moments(query: query)
                 let alsZ = Standardisation(sum: m.sum, squares: m.squares, rankable: songs, lowest: Float(m.lowestBound))
-                let sourced = [e.scores(of: .model("item-knn"), for: l), e.explainedModelScores("als", e.models["als"]!, als.panel.scores(query: query), for: l),
+                let sourced = [e.scores(of: .model("item-knn"), for: l), e.explainedModelScores("als", try #require(e.models["als"]), als.panel.scores(query: query), for: l),
                                e.scores(of: .popular, for: l)]
                 let z = [sourced[0].standardisation, alsZ, sourced[2].standardisation]
                 let total = Standardisation.blend(sourced.map(\.scores), z, weights: [0.75, 1, 0.5], count: songs)
