@@ -160,17 +160,11 @@ static int best_path(void) {
     return 0;
 }
 
-static int chosen_path(void) { return best_path(); }
-
 int encore_kernels_best(void) { return best_path(); }
-
-int encore_panel_scores_on(int path, const float *panel, size_t items, size_t dims, const float *queries, size_t nq, float *const *outs) {
-    return encore_panel_scores_tiles(path, panel, items, dims, 0, (items + TILE - 1) / TILE, queries, nq, outs);
-}
 
 int encore_panel_scores_tiles(int path, const float *panel, size_t items, size_t dims, size_t first, size_t last,
                               const float *queries, size_t nq, float *const *outs) {
-    if (path < 0) path = chosen_path();
+    if (path < 0) path = best_path();
     if (path > best_path()) return -1;
     size_t tiles = (items + TILE - 1) / TILE;
     if (last > tiles) last = tiles;
@@ -181,17 +175,5 @@ int encore_panel_scores_tiles(int path, const float *panel, size_t items, size_t
     case 1: scores_avx2(panel, items, dims, first, last, queries, nq, outs); return 0;
 #endif
     default: scores_portable(panel, items, dims, first, last, queries, nq, outs); return 0;
-    }
-}
-
-void encore_panel_scores(const float *panel, size_t items, size_t dims, const float *queries, size_t nq, float *const *outs) {
-    encore_panel_scores_on(chosen_path(), panel, items, dims, queries, nq, outs);
-}
-
-const char *encore_kernels_path(void) {
-    switch (chosen_path()) {
-    case 2: return "avx512";
-    case 1: return "avx2";
-    default: return "portable";
     }
 }

@@ -3,7 +3,7 @@
    and scored a tile at a time until the query's norm times the largest norm still to come is
    below the k-th best score so far. By Cauchy–Schwarz no song left can score above that bound, so
    the songs kept are the top k of all of them. A score is the same chain of fused multiply-adds
-   as encore_panel_scores, so it has the same bits as the full scoring's. At the Million Song
+   as encore_panel_scores_tiles, so it has the same bits as the full scoring's. At the Million Song
    Dataset's size ALS's item norms span four orders of magnitude, and a listener's best 60 songs
    are found after about 2% of the songs (8% at the 99th percentile).
    O(scanned · d + scanned · log k); scanning everything at worst. */

@@ -27,9 +27,6 @@ public struct ItemPanel: Sendable {
         }
     }
 
-    /// The kernel path this machine takes: "avx512", "avx2" or "portable".
-    public static var path: String { String(cString: encore_kernels_path()) }
-
     /// Every song's score for each query (its dot product with the song's row); a query of the
     /// wrong length scores every song 0. `threads` > 1 splits the songs between threads when the
     /// batch is large enough to repay it (a service scoring a batch of lists at once).

@@ -193,12 +193,7 @@ public struct ItemKNN: HistoryRecommender, SimilarItemsModel {
     public func scoreAll(history: UserHistory) -> [Float] { scores(items: history.items, weights: history.weights) }
 
     func scores<I: Collection, W: Collection>(items: I, weights: W) -> [Float] where I.Element == Int, W.Element == Float {
-        var s = [Float](repeating: 0, count: train.itemCount)
-        for (i, w) in zip(items, weights) where i >= 0 && i < neighbours.count {
-            let x: Float = configuration.binarize ? 1 : w
-            for r in neighbours.rowPointers[i]..<neighbours.rowPointers[i + 1] { s[Int(neighbours.columns[r])] += x * neighbours.values[r] }
-        }
-        return s
+        sparse(items: items, weights: weights).scores
     }
 
 }

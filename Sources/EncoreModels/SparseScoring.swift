@@ -3,7 +3,7 @@
 // other than 0). Scoring keeps the dense array (a consumer reads any song's score by index) and
 // adds the list of songs that may differ, so a blend can treat every other song as one constant
 // instead of reading all of them. A sparse accumulator (the dense array and a bitmap of songs
-// touched) gives the same values, summed in the same order, as `scoreAll`.
+// touched) is how item-KNN scores every listener; `scoreAll` keeps its dense array.
 // O(items / 64 + |history| · K) beyond clearing the array.
 import EncoreData
 import EncoreMath
@@ -41,7 +41,8 @@ extension ItemKNN: SparseScoring {
 
     public func sparseScores(history: UserHistory) -> SparseScores { sparse(items: history.items, weights: history.weights) }
 
-    /// `scores(items:weights:)` with a bitmap of the songs touched.
+    /// Σ over the history of weight × the song's neighbour row, and the songs touched (a bitmap
+    /// keeps each once).
     func sparse<I: Collection, W: Collection>(items: I, weights: W) -> SparseScores where I.Element == Int, W.Element == Float {
         let n = train.itemCount
         var s = [Float](repeating: 0, count: n)

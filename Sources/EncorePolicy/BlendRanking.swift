@@ -26,60 +26,34 @@ struct BlendRanking {
     init(sources: [(scores: [Float], support: [Int32]?, rest: Float)], z: [Standardisation], weights: [Float],
          blocked: Set<Int>, count n: Int, depth: Int) {
         // The terms in the order of the sources, as the blend sums them.
-        var dense: [Bool] = []
-        var arrays: [[Float]] = []
-        var a: [Float] = [], b: [Float] = [], f: [Float] = []
-        var constants: [Float] = []
-        var constantRanked = false
-        var supports: [[Int32]] = []
-        for (m, source) in sources.enumerated() where weights[m] > 0 && source.scores.count == n {
-            let w = weights[m]
-            let (sa, sb, sf) = (w * z[m].scale, w * z[m].offset, w * z[m].floor)
-            arrays.append(source.scores)
-            a.append(sa); b.append(sb); f.append(sf)
-            if let support = source.support {
-                dense.append(false)
-                supports.append(support)
-                let rest = source.rest
-                constants.append(rest.isFinite ? rest * sa + sb : sf)
-                if rest.isFinite { constantRanked = true }
-            } else {
-                dense.append(true)
-                constants.append(0)
-            }
-        }
+        let terms = BlendTerm.terms(z: z, weights: weights) { sources[$0].scores.count == n }
+        let arrays = terms.map { sources[$0.source].scores }
+        let sparse = terms.map { sources[$0.source].support != nil }
+        // What a sparse term adds outside its songs.
+        let constants = terms.indices.map { sparse[$0] ? terms[$0].contribution(sources[terms[$0].source].rest) : 0 }
+        let constantRanked = terms.indices.contains { sparse[$0] && sources[terms[$0].source].rest.isFinite }
         var heap = BoundedHeap(capacity: max(depth, 0))
-        guard !arrays.isEmpty, depth > 0, n > 0 else {
+        guard !terms.isEmpty, depth > 0, n > 0 else {
             order = []
-            complete = arrays.isEmpty
+            complete = terms.isEmpty
             return
         }
         // Songs read one by one afterwards (the sparse sources' songs) or never (blocked).
-        var skip = [UInt64](repeating: 0, count: (n + 63) / 64)
-        for j in blocked where j >= 0 && j < n { skip[j >> 6] |= 1 << UInt64(j & 63) }
-        // The sparse sources' songs that are not blocked, each once.
-        var sparseSongs: [Int] = []
-        for support in supports {
-            for j in support where j >= 0 && Int(j) < n {
-                let i = Int(j), bit = UInt64(1) << UInt64(i & 63)
-                guard skip[i >> 6] & bit == 0 else { continue }
-                skip[i >> 6] |= bit
-                sparseSongs.append(i)
-            }
-        }
+        let (skip, sparseSongs) = Self.marks(blocked: blocked, count: n, supports: terms.compactMap { sources[$0.source].support })
 
         // One pass over every other song (CEncoreKernels): each term adds its contribution in the
         // order of the sources, a dense term from its scores, a sparse one its constant.
-        let denseArrays = arrays.indices.filter { dense[$0] }.map { arrays[$0] }
+        let denseArrays = arrays.indices.filter { !sparse[$0] }.map { arrays[$0] }
         let kept = Self.withBaseAddresses(denseArrays) { bases -> [(index: Int, total: Float)] in
             var d = 0
-            let terms = arrays.indices.map { m -> encore_blend_term in
-                defer { if dense[m] { d += 1 } }
-                return encore_blend_term(scores: dense[m] ? bases[d] : nil, a: a[m], b: b[m], f: f[m], c: constants[m])
+            let kernelTerms = terms.indices.map { k -> encore_blend_term in
+                defer { if !sparse[k] { d += 1 } }
+                let t = terms[k]
+                return encore_blend_term(scores: sparse[k] ? nil : bases[d], a: t.a, b: t.b, f: t.f, c: constants[k])
             }
             var indices = [Int64](repeating: 0, count: depth)
             var totals = [Float](repeating: 0, count: depth)
-            let count = terms.withUnsafeBufferPointer { t in
+            let count = kernelTerms.withUnsafeBufferPointer { t in
                 skip.withUnsafeBufferPointer { s in
                     encore_blend_top(n, t.baseAddress, t.count, constantRanked ? 1 : 0, s.baseAddress, depth, &indices, &totals)
                 }
@@ -90,17 +64,60 @@ struct BlendRanking {
         // The sparse sources' songs, each blended from every term's score.
         Self.withBaseAddresses(arrays) { scores in
             for i in sparseSongs {
-                var t: Float = 0
-                var rank = false
-                for m in scores.indices {
-                    let v = scores[m][i]
-                    if v.isFinite { t += v * a[m] + b[m]; rank = true } else { t += f[m] }
-                }
-                if rank && !t.isNaN && t > -.infinity { heap.insert((i, t)) }
+                if let t = BlendTerm.total(terms, { k, _ in scores[k][i] }) { heap.insert((i, t)) }
             }
         }
         complete = !heap.isFull
         order = heap.sorted()
+    }
+
+    /// A bitmap of the songs a pass over every song leaves out (bit i of word i/64): the blocked
+    /// songs and the sparse sources' songs; and the sparse sources' songs that are not blocked, each
+    /// once, to be blended one by one.
+    static func marks(blocked: Set<Int>, count n: Int, supports: [[Int32]]) -> (skip: [UInt64], sparseSongs: [Int]) {
+        var skip = [UInt64](repeating: 0, count: (n + 63) / 64)
+        for j in blocked where j >= 0 && j < n { skip[j >> 6] |= 1 << UInt64(j & 63) }
+        var sparseSongs: [Int] = []
+        for support in supports {
+            for j in support where j >= 0 && Int(j) < n {
+                let i = Int(j), bit = UInt64(1) << UInt64(i & 63)
+                guard skip[i >> 6] & bit == 0 else { continue }
+                skip[i >> 6] |= bit
+                sparseSongs.append(i)
+            }
+        }
+        return (skip, sparseSongs)
+    }
+}
+
+/// One source's part of a blend: a song's score v adds v · a + b when it is finite, f when not
+/// (the source's weight times its z-score).
+struct BlendTerm {
+    /// The source's position in the recipe.
+    let source: Int
+    let a: Float, b: Float, f: Float
+
+    /// The terms of the sources with a positive weight that `takesPart`, in order.
+    static func terms(z: [Standardisation], weights: [Float], where takesPart: (Int) -> Bool) -> [BlendTerm] {
+        weights.indices.filter { weights[$0] > 0 && takesPart($0) }.map { m in
+            BlendTerm(source: m, a: weights[m] * z[m].scale, b: weights[m] * z[m].offset, f: weights[m] * z[m].floor)
+        }
+    }
+
+    /// What a score adds.
+    @inline(__always) func contribution(_ v: Float) -> Float { v.isFinite ? v * a + b : f }
+
+    /// A song's blend from each term's score (`score(position, term)`), summed in the terms' order
+    /// as `Standardisation.blend` does; nil when no term's score is finite or the blend is NaN or −∞.
+    @inline(__always) static func total(_ terms: [BlendTerm], _ score: (Int, BlendTerm) -> Float) -> Float? {
+        var t: Float = 0
+        var ranked = false
+        for (k, term) in terms.enumerated() {
+            let v = score(k, term)
+            if v.isFinite { ranked = true }
+            t += term.contribution(v)
+        }
+        return ranked && !t.isNaN && t > -.infinity ? t : nil
     }
 }
 

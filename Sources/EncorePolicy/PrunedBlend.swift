@@ -70,47 +70,27 @@ extension PolicyEngine {
         let z = sourced.enumerated().map { m, s in m == p ? modelZ : s.standardisation }
 
         // Blocked songs, then the sparse sources' songs that are not blocked, each once.
-        var skip = [UInt64](repeating: 0, count: (n + 63) / 64)
-        for j in blocked where j >= 0 && j < n { skip[j >> 6] |= 1 << UInt64(j & 63) }
-        var sparseSongs: [Int] = []
-        for (m, s) in sourced.enumerated() where m != p && weights[m] > 0 {
-            for j in s.support ?? [] where j >= 0 && Int(j) < n {
-                let i = Int(j), bit = UInt64(1) << UInt64(i & 63)
-                guard skip[i >> 6] & bit == 0 else { continue }
-                skip[i >> 6] |= bit
-                sparseSongs.append(i)
-            }
-        }
+        let (skip, sparseSongs) = BlendRanking.marks(blocked: blocked, count: n,
+                                                     supports: sourced.indices.compactMap { $0 != p && weights[$0] > 0 ? sourced[$0].support : nil })
         let depth = k + 20
         var known: [Int: Float] = Dictionary(minimumCapacity: depth + sparseSongs.count)
         for (i, v) in zip(sparseSongs, panel.scores(of: sparseSongs, query: query)) { known[i] = v }
 
         // Each song's blend, summed over the sources in order as `Standardisation.blend` does.
-        let terms = parts.indices.filter { weights[$0] > 0 }.map { m -> (m: Int, a: Float, b: Float, f: Float) in
-            let w = Float(weights[m])
-            return (m, w * z[m].scale, w * z[m].offset, w * z[m].floor)
-        }
+        let terms = BlendTerm.terms(z: z, weights: weights.map { Float($0) }) { _ in true }
         var heap = BoundedHeap(capacity: depth)
         func blend(_ i: Int) {
-            var t: Float = 0
-            var ranked = false
-            for term in terms {
-                let v = term.m == p ? known[i] ?? -.infinity : sourced[term.m].scores[i]
-                if v.isFinite { t += v * term.a + term.b; ranked = true } else { t += term.f }
-            }
-            if ranked && !t.isNaN && t > -.infinity { heap.insert((i, t)) }
+            let total = BlendTerm.total(terms) { _, term in term.source == p ? known[i] ?? -.infinity : sourced[term.source].scores[i] }
+            if let total { heap.insert((i, total)) }
         }
         // The sparse sources' songs first: when they fill the list, a song of the model alone must
         // beat the worst of them, so the model's scan can stop at the score that reaches it.
         for i in sparseSongs { blend(i) }
         var above = -Float.infinity
-        if heap.isFull, let model = terms.first(where: { $0.m == p }), model.a > 0 {
+        if heap.isFull, let model = terms.first(where: { $0.source == p }), model.a > 0 {
             // Outside the sparse songs a blend is s · a + b plus the other sources' constants.
             var rest: Float = 0
-            for term in terms where term.m != p {
-                let r = sourced[term.m].rest
-                rest += r.isFinite ? r * term.a + term.b : term.f
-            }
+            for term in terms where term.source != p { rest += term.contribution(sourced[term.source].rest) }
             let target = Double(heap.worst.total) - Double(rest) - Double(model.b)
             let s = target / Double(model.a)
             // Below by far more than the rounding of a blend: no song at or below it can reach the worst kept.

@@ -16,28 +16,17 @@ size_t encore_panel_length(size_t items, size_t dims);
    dimension-major (the 16 items' first values, then their second, …), the last tile zero-padded. */
 void encore_panel_pack(const float *rows, size_t items, size_t dims, float *panel);
 
-/* outs[q][i] = Σ_d row_i[d] · queries[q·dims + d] for every item i and each of nq queries, the
-   sum taken in order of d with one fused multiply-add per term, so every path gives the same
-   bits. One pass over the panel serves all queries: blocks of tiles that fit the L2 cache are
-   read once and scored against the queries eight at a time in registers. */
-void encore_panel_scores(const float *panel, size_t items, size_t dims,
-                         const float *queries, size_t nq, float *const *outs);
-
-/* The same on a given path (0 portable, 1 AVX2 with FMA, 2 AVX-512), for tests that compare the
-   paths; -1 when this machine cannot run it. */
-int encore_panel_scores_on(int path, const float *panel, size_t items, size_t dims,
-                           const float *queries, size_t nq, float *const *outs);
-
-/* Tiles first..<last only (a thread's share of the songs; tile t holds songs 16t..<16t+16), on a
-   path as above (-1: the widest). */
+/* outs[q][i] = Σ_d row_i[d] · queries[q·dims + d] for the songs of tiles first..<last (tile t holds
+   songs 16t..<16t+16: a thread's share) and each of nq queries, the sum taken in order of d with
+   one fused multiply-add per term, so every path gives the same bits. One pass over the panel
+   serves all queries: blocks of tiles that fit the L2 cache are read once and scored against the
+   queries eight at a time in registers. On `path` 0 (portable), 1 (AVX2 with FMA) or 2 (AVX-512),
+   -1 for the widest this machine runs; returns -1 when it cannot run the path asked for. */
 int encore_panel_scores_tiles(int path, const float *panel, size_t items, size_t dims, size_t first, size_t last,
                               const float *queries, size_t nq, float *const *outs);
 
 /* The widest path this machine runs (0, 1 or 2 as above). */
 int encore_kernels_best(void);
-
-/* Which path encore_panel_scores takes on this machine: "avx512", "avx2" or "portable". */
-const char *encore_kernels_path(void);
 
 /* One term of a blend. A dense term (scores not NULL) adds v·a + b for a song's finite score v and
    f otherwise; a sparse term (scores NULL) adds c to every song the pass reads. */
