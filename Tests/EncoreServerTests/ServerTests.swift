@@ -218,6 +218,38 @@ func errorCode(_ r: TestResponse) -> String? {
         #expect(try await f.store.status().events == before)
     }
 
+    /// A policy that blends ALS with item-KNN and the popular pool goes by norm bounds in the
+    /// service: ALS's batcher scores nothing, `/metrics` counts the lists and the songs ALS scored,
+    /// and a play still leaves the next list.
+    @Test func blendsOfALSWithSparseSourcesGoByNormBounds() async throws {
+        let file = NSTemporaryDirectory() + "encore-pruned-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let recipe = #"{"mode": "blend", "sources": [{"source": "als", "weight": 2}, {"source": "item-knn", "weight": 2}, {"source": "popular", "weight": 0.05}]}"#
+        let policy = #"{"name": "pruned", "description": "ALS, item-KNN and popular", "models": {"als": {"factors": 8, "iterations": 3}},"#
+            + #" "recipes": {"cold_start": \#(recipe), "low_engagement": \#(recipe), "low_discovery": \#(recipe), "regular": \#(recipe)},"#
+            + #" "segments": {"cold_max_songs": 5, "low_discovery_percentile": 75, "low_engagement_percentile": 25}}"#
+        try policy.write(toFile: file, atomically: true, encoding: .utf8)
+        let f = try await Fixture.make(policies: [file])
+        let user = f.firstUser
+        try await f.app().test(.router) { client in
+            let first = try await client.execute(uri: "/v1/users/\(user)/recommendations?k=5", method: .get, headers: f.headers(.read)) { object($0) }
+            let items = try #require(first["items"] as? [[String: Any]])
+            #expect(items.count == 5)
+            let top = try #require(items.first?["song"] as? String)
+            try await client.execute(uri: "/v1/events", method: .post, headers: f.headers(.write),
+                                     body: body(#"{"events": [{"user": "\#(user)", "song": "\#(top)", "plays": 3}]}"#)) { #expect($0.status == .accepted) }
+            let second = try await client.execute(uri: "/v1/users/\(user)/recommendations?k=5", method: .get, headers: f.headers(.read)) { object($0) }
+            #expect(try #require(second["items"] as? [[String: Any]]).compactMap { $0["song"] as? String }.contains(top) == false)
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                let text = String(buffer: r.body)
+                #expect(text.contains("encore_pruned_lists 2"), "\(text)")
+            }
+        }
+        let c = f.service.counterValues
+        #expect(c.prunedLists == 2 && c.prunedSongsScored > 0)
+        #expect(f.service.snapshot.batchers["pruned"]?[.model("als")]?.counts.inputs ?? 0 == 0)
+    }
+
     @Test func aPlayShowsInTheNextListAtOnce() async throws {
         let f = try await Fixture.make(policies: ["default"])
         let user = f.firstUser
